@@ -1,0 +1,40 @@
+# KeyLedger: `make run` starts the local stack, `make test` runs every test.
+# Both create .venv and install what they need on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: help venv run test test-fast lint clean
+
+help:
+	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
+	@echo "make test   run the whole test suite"
+	@echo "make lint   ruff over the code"
+
+$(STAMP): requirements.txt layers/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# chalice requires pip<26.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'pip<26.3'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/python infra/local.py
+
+# pytest exits 5 when it collected nothing; that is not a failure of the build itself.
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/python -m ruff check functions infra tests bench
+
+clean:
+	rm -rf build .pytest_cache

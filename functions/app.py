@@ -1,0 +1,13 @@
+"""KeyLedger's Chalice app: creates the app and registers the blueprints; nothing else."""
+
+from __future__ import annotations
+
+from chalice import Chalice
+
+from chalicelib.routes import health
+
+app = Chalice(app_name="keyledger")
+app.api.binary_types = []  # every answer is text (JSON, CSV, event streams)
+
+for blueprint in (health.bp,):
+    app.register_blueprint(blueprint)

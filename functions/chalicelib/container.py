@@ -1,0 +1,58 @@
+"""The composition root: the one place that builds clients, repositories and services.
+
+`container()` builds the process-wide instance on first use (never at import time)
+and keeps it for the life of a warm Lambda container. Tests and the local stack
+build their own `Container` (another clock, settings or HTTP session) and install
+it with `set_container`; nothing is patched.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .core.clock import Clock, SystemClock
+from .core.context import Caller
+from .core.crypto import Cipher
+from .core.errors import Unauthorized
+from .core.settings import Settings, get_settings
+
+
+class Container:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        from .tables.base import bind_tables
+
+        bind_tables(settings)
+
+    @cached_property
+    def cipher(self) -> Cipher:
+        return Cipher(self.settings.encryption_keys)
+
+    # --- accounts, tokens, audit (issue 2) ---
+
+    def authenticate(self, access_token: str) -> Caller:
+        """Verify a portal access token; raises Unauthorized."""
+        raise Unauthorized("Token authentication is not wired yet.", code="invalid_token")
+
+    # --- catalog, keys, quotas (issue 3) ---
+
+    # --- proxy, upstreams (issue 4) ---
+
+    # --- ledger, usage, jobs (issue 5) ---
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container(get_settings())
+    return _container
+
+
+def set_container(new: Container | None) -> None:
+    """Install a container (tests, local stack); `None` rebuilds from env on next use."""
+    global _container
+    _container = new

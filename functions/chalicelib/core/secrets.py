@@ -1,0 +1,39 @@
+"""Secrets from SSM Parameter Store, fetched once per Lambda container.
+
+In deployed stages the environment names the parameters (`SECRET_KEY_PARAM`,
+`ENCRYPTION_KEY_PARAM`, optionally `ENCRYPTION_KEYS_OLD_PARAM`) instead of holding
+the values. They are read on the first request (never at import time) with one
+`GetParameters` call and written into this process's environment, so the rest of
+the settings code reads them like any other variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+from .errors import ConfigError
+
+_PARAMS = {
+    "SECRET_KEY": "SECRET_KEY_PARAM",
+    "ENCRYPTION_KEY": "ENCRYPTION_KEY_PARAM",
+    "ENCRYPTION_KEYS_OLD": "ENCRYPTION_KEYS_OLD_PARAM",
+}
+
+
+def resolve_secret_parameters(env: MutableMapping[str, str], ssm_client: object | None = None) -> None:
+    """Fill missing secret variables from the SSM parameters their `*_PARAM` names."""
+    wanted = {var: env[param] for var, param in _PARAMS.items() if env.get(param) and not env.get(var)}
+    if not wanted:
+        return
+    if ssm_client is None:
+        import boto3
+
+        ssm_client = boto3.client("ssm")
+    answer = ssm_client.get_parameters(Names=sorted(set(wanted.values())), WithDecryption=True)  # type: ignore[attr-defined]
+    values = {p["Name"]: p["Value"] for p in answer.get("Parameters", [])}
+    for var, name in wanted.items():
+        if name not in values:
+            if var == "ENCRYPTION_KEYS_OLD":
+                continue
+            raise ConfigError(f"SSM parameter {name} (for {var}) was not found")
+        env[var] = values[name]

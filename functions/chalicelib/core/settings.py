@@ -1,0 +1,183 @@
+"""Typed settings read once from the environment.
+
+Every knob of KeyLedger is an environment variable documented in README.md and
+`.env.example`. `get_settings()` reads them once per process (per warm Lambda
+container) and caches the result; nothing here touches the network, so importing
+this module is free. Secrets may come from SSM Parameter Store: see `secrets.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from .errors import ConfigError
+
+STAGES = ("local", "dev", "prod")
+TABLES = ("users", "audit", "catalog", "keys", "ledger", "usage")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class _Env:
+    """Reads and casts variables, failing loudly with the variable's name."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def str(self, name: str, default: str = "") -> str:
+        return self._env.get(name, default).strip()
+
+    def int(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        if value < minimum:
+            raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+        return value
+
+    def float(self, name: str, default: float) -> float:
+        raw = self._env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+    def decimal(self, name: str, default: str) -> Decimal:
+        raw = self._env.get(name) or default
+        try:
+            value = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ConfigError(f"{name} must be a decimal amount, got {raw!r}") from exc
+        if not value.is_finite() or value < 0:
+            raise ConfigError(f"{name} must be a non-negative amount, got {raw!r}")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._env.get(name)
+        if raw is None:
+            return default
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def list(self, name: str) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self._env.get(name, "").split(",") if p.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    app_name: str
+    version: str
+    secret_key: str = field(repr=False)
+    encryption_keys: tuple[str, ...] = field(repr=False)  # newest first
+    cors_origins: tuple[str, ...]
+    require_totp: bool
+    table_prefix: str
+    table_overrides: Mapping[str, str]
+    aws_region: str
+    dynamodb_endpoint: str | None
+    max_body_bytes: int
+    proxy_max_body_bytes: int
+    access_token_ttl: int
+    refresh_token_ttl: int
+    lockout_threshold: int
+    lockout_window: int
+    lockout_duration: int
+    login_rate_limit_per_minute: int
+    audit_retention_days: int
+    usage_retention_days: int
+    signup_credit: Decimal
+    default_group: str
+    membership_required: bool
+    upstream_connect_timeout: float
+    upstream_read_timeout: float
+    upstream_max_retries: int
+    catalog_cache_seconds: int
+    hold_ttl_seconds: int
+    webhook_url: str
+    webhook_secret: str = field(repr=False)
+
+    def table_name(self, table: str) -> str:
+        """`<app>-<stage>-<table>` unless `<TABLE>_TABLE` names another."""
+        return self.table_overrides.get(table) or f"{self.table_prefix}-{table}"
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from `env` (default: os.environ) and validate secrets."""
+    e = _Env(os.environ if env is None else env)
+    stage = e.str("STAGE", "local")
+    if stage not in STAGES:
+        raise ConfigError(f"STAGE must be one of {', '.join(STAGES)}, got {stage!r}")
+    app_name = e.str("APP_NAME", "keyledger")
+    settings = Settings(
+        stage=stage,
+        app_name=app_name,
+        version=e.str("APP_VERSION", "0.1.0"),
+        secret_key=e.str("SECRET_KEY"),
+        encryption_keys=tuple(k for k in (e.str("ENCRYPTION_KEY"), *e.list("ENCRYPTION_KEYS_OLD")) if k),
+        cors_origins=e.list("CORS_ORIGINS"),
+        require_totp=e.bool("REQUIRE_TOTP", True),
+        table_prefix=e.str("TABLE_PREFIX", f"{app_name}-{stage}"),
+        table_overrides={t: e.str(f"{t.upper()}_TABLE") for t in TABLES if e.str(f"{t.upper()}_TABLE")},
+        aws_region=e.str("AWS_REGION") or e.str("AWS_DEFAULT_REGION") or "us-east-1",
+        dynamodb_endpoint=e.str("DYNAMODB_ENDPOINT") or None,
+        max_body_bytes=e.int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+        proxy_max_body_bytes=e.int("PROXY_MAX_BODY_BYTES", 6 * 1024 * 1024, minimum=1024),
+        access_token_ttl=e.int("ACCESS_TOKEN_TTL_SECONDS", 15 * 60, minimum=30),
+        refresh_token_ttl=e.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=60),
+        lockout_threshold=e.int("LOCKOUT_THRESHOLD", 5, minimum=1),
+        lockout_window=e.int("LOCKOUT_WINDOW_SECONDS", 15 * 60, minimum=1),
+        lockout_duration=e.int("LOCKOUT_SECONDS", 15 * 60, minimum=1),
+        login_rate_limit_per_minute=e.int("RATE_LIMIT_PER_MINUTE", 60, minimum=1),
+        audit_retention_days=e.int("AUDIT_RETENTION_DAYS", 365, minimum=1),
+        usage_retention_days=e.int("USAGE_RETENTION_DAYS", 400, minimum=1),
+        signup_credit=e.decimal("SIGNUP_CREDIT", "0"),
+        default_group=e.str("DEFAULT_GROUP", "default"),
+        membership_required=e.bool("MEMBERSHIP_REQUIRED", False),
+        upstream_connect_timeout=e.float("UPSTREAM_CONNECT_TIMEOUT", 5.0),
+        upstream_read_timeout=e.float("UPSTREAM_READ_TIMEOUT", 25.0),
+        upstream_max_retries=e.int("UPSTREAM_MAX_RETRIES", 2),
+        catalog_cache_seconds=e.int("CATALOG_CACHE_SECONDS", 30),
+        hold_ttl_seconds=e.int("HOLD_TTL_SECONDS", 15 * 60, minimum=60),
+        webhook_url=e.str("WEBHOOK_URL"),
+        webhook_secret=e.str("WEBHOOK_SECRET"),
+    )
+    _check_secrets(settings)
+    return settings
+
+
+def _check_secrets(settings: Settings) -> None:
+    """Refuse to run without real secrets; there is no default secret anywhere."""
+    if len(settings.secret_key) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random string of at least 32 characters")
+    if not settings.encryption_keys:
+        raise ConfigError("ENCRYPTION_KEY must be set (a Fernet key: 32 url-safe base64 bytes)")
+    if settings.is_prod and not settings.cors_origins:
+        raise ConfigError("CORS_ORIGINS must name the portal origin(s) in prod")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import time)."""
+    from .secrets import resolve_secret_parameters
+
+    resolve_secret_parameters(os.environ)
+    return load_settings()

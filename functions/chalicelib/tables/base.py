@@ -1,0 +1,68 @@
+"""What every table module shares: naming, binding to settings, creation, errors.
+
+All tables use the same key shape, `pk` (hash) and `sk` (range), both strings;
+one table holds several item types, each its own PynamoDB model class sharing
+`Meta.table_name`. Table names are bound at composition time (`bind_tables`),
+never read at import time, so tests and the local stack can point them anywhere.
+Exactly one model per table is marked `creates_table = True`; it declares the
+table's indexes and TTL attribute, and `create_tables` builds from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+_MODELS: list[type[BaseModel]] = []
+
+
+class BaseModel(Model):
+    """Base of every item model. Subclasses set `table` (a name from settings.TABLES)."""
+
+    table: ClassVar[str] = ""
+    creates_table: ClassVar[bool] = False
+    ttl_attribute: ClassVar[str | None] = None
+
+    class Meta:
+        table_name = "unbound"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.table:
+            _MODELS.append(cls)
+
+
+def all_models() -> list[type[BaseModel]]:
+    return list(_MODELS)
+
+
+def bind_tables(settings: Any) -> None:
+    """Point every model at this deployment's tables (and the local endpoint, if any)."""
+    for model in _MODELS:
+        model.Meta.table_name = settings.table_name(model.table)
+        model.Meta.region = settings.aws_region
+        model.Meta.host = settings.dynamodb_endpoint
+        # PynamoDB caches a connection per class; drop it so the new binding is used.
+        model._connection = None
+
+
+def create_tables(wait: bool = False) -> list[str]:
+    """Create every table that does not exist yet (local stack and tests)."""
+    created = []
+    for model in _MODELS:
+        if model.creates_table and not model.exists():
+            model.create_table(wait=wait, billing_mode="PAY_PER_REQUEST")
+            if model.ttl_attribute:
+                model._get_connection().connection.client.update_time_to_live(
+                    TableName=model.Meta.table_name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": model.ttl_attribute},
+                )
+            created.append(model.Meta.table_name)
+    return created

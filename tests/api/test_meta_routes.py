@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+
+from app import app
+from chalicelib.core import openapi
+
+
+def test_health_answers_ok_without_authentication(client):
+    r = client.http.get("/api/health")
+    assert r.status_code == 200
+    assert json.loads(r.body)["status"] == "ok"
+    assert r.headers["x-request-id"]
+
+
+def test_every_route_of_the_app_is_in_the_openapi_document(client):
+    doc = json.loads(client.http.get("/api/openapi.json").body)
+    routes = {(path, method) for path, entry in app.routes.items() for method in entry if method != "OPTIONS"}
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    assert routes == documented
+    assert routes <= openapi.documented_routes()
+
+
+def test_cors_preflight_echoes_an_allowed_origin_only(client):
+    ok = client.http.request("OPTIONS", "/api/health", headers={"origin": "http://portal.test"})
+    assert ok.status_code == 204
+    assert ok.headers["Access-Control-Allow-Origin"] == "http://portal.test"
+    other = client.http.request("OPTIONS", "/api/health", headers={"origin": "http://evil.test"})
+    assert "Access-Control-Allow-Origin" not in other.headers
