@@ -9,9 +9,10 @@ it with `set_container`; nothing is patched.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from .core.clock import Clock, SystemClock
-from .core.context import Caller
+from .core.context import Caller, RequestMeta
 from .core.crypto import Cipher
 from .core.errors import Unauthorized
 from .core.settings import Settings, get_settings
@@ -34,6 +35,20 @@ class Container:
     def authenticate(self, access_token: str) -> Caller:
         """Verify a portal access token; raises Unauthorized."""
         raise Unauthorized("Token authentication is not wired yet.", code="invalid_token")
+
+    def on_user_activated(self, user_id: str, meta: RequestMeta | None) -> dict[str, Any]:
+        """A new account became active: give it its default quota and key, and its sign-up
+        credit. Returns extra fields for the verify response (the new key, shown once)."""
+        extras: dict[str, Any] = {}
+        # keys area: extras["api_key"] = ...   ledger area: sign-up credit
+        return extras
+
+    def on_user_disabled(self, user_id: str, meta: RequestMeta | None) -> None:
+        """A user was disabled: every key of theirs stops working at once."""
+
+    def membership_of(self, user_id: str) -> dict[str, Any]:
+        """`{plan, expires_at, auto_renew}` for /api/me (ledger area)."""
+        return {"plan": None, "expires_at": None, "auto_renew": False}
 
     # --- catalog, keys, quotas (issue 3) ---
 
