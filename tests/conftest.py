@@ -28,7 +28,10 @@ import pytest  # noqa: E402
 from chalicelib.container import Container, set_container  # noqa: E402
 from chalicelib.core.clock import FixedClock  # noqa: E402
 from chalicelib.core.settings import Settings, load_settings  # noqa: E402
+from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from moto import mock_aws  # noqa: E402
+
+make_moto_dynamodb_atomic()
 
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
