@@ -306,3 +306,16 @@ def test_probe_reports_a_refused_connection(client):
     port = free_port()
     ok, _, detail = client.probe(Target("p", "anthropic", f"http://127.0.0.1:{port}", "sk-x", "m"))
     assert not ok and f"Connection refused by 127.0.0.1:{port}" in detail
+
+
+def test_a_deadline_stops_retries_that_would_outlive_it(make_client, sleeps, openai_upstream):
+    openai_upstream.set_fault(Fault.SERVER_ERROR)
+    with pytest.raises(ProviderError):
+        make_client(deadline=0.1).chat(target_for(openai_upstream), CHAT, "public")  # first backoff is 0.25 s
+    assert len(openai_upstream.requests) == 1 and sleeps == []
+
+
+def test_streams_ask_for_an_event_stream(client, openai_upstream, anthropic_upstream):
+    for fake in (openai_upstream, anthropic_upstream):
+        client.chat_stream(target_for(fake), {**CHAT, "stream": True}, "public")
+        assert fake.requests[0].headers["accept"] == "text/event-stream"

@@ -191,7 +191,10 @@ def translate_request(target: Target, body: dict[str, Any], *, stream: bool) -> 
 
 
 def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall:
-    return HttpCall("POST", base(target) + "/v1/messages", headers(target), translate_request(target, body, stream=stream))
+    h = headers(target)
+    if stream:
+        h["Accept"] = "text/event-stream"
+    return HttpCall("POST", base(target) + "/v1/messages", h, translate_request(target, body, stream=stream))
 
 
 def usage_of(usage: dict[str, Any]) -> Usage:

@@ -97,10 +97,14 @@ class UpstreamClient:
         resp = self._send(target, call, stream=True)
         decoder = adapter.stream_decoder(public_model, int(self._now()))
         error: str | None = None
+        started = self._monotonic()
         try:
             for count, event in enumerate(parse_events(iter_lines(resp.iter_content(chunk_size=None)))):
                 decoder.feed(event)
-                if decoder.complete or decoder.error or count >= MAX_STREAM_EVENTS:
+                if decoder.complete or decoder.error:
+                    break
+                if count >= MAX_STREAM_EVENTS or self._past_deadline(started):
+                    error = "The stream went on past the time or size this gateway allows."
                     break
         except requests.RequestException as exc:
             error = failures.transport_error(target, call.url, exc, self.timeouts).message
@@ -175,7 +179,7 @@ class UpstreamClient:
                     return resp
                 error = self._status_error(target, resp)
             delay = self._delay(attempt, error.retry_after)
-            out_of_time = self.deadline is not None and (self._monotonic() - started + (delay or 0)) > self.deadline
+            out_of_time = self._past_deadline(started, delay or 0.0)
             if not error.retryable or attempt >= retries or delay is None or out_of_time:
                 raise error from cause
             self._sleep(delay)
@@ -221,6 +225,9 @@ class UpstreamClient:
             if hasattr(exc, "provider_id") and not exc.provider_id:
                 exc.provider_id = target.provider_id
             raise
+
+    def _past_deadline(self, started: float, ahead: float = 0.0) -> bool:
+        return self.deadline is not None and self._monotonic() - started + ahead > self.deadline
 
     def _ms_since(self, start: float) -> int:
         return max(0, round((self._monotonic() - start) * 1000))

@@ -20,7 +20,7 @@ from urllib3.exceptions import NameResolutionError
 from .errors import ProviderError, ProviderRejected, ProviderTimeout
 from .types import Target
 
-_KEYLIKE = re.compile(r"\b(sk|key|api)[-_][A-Za-z0-9_\-.*]{4,}", re.IGNORECASE)
+_KEYLIKE = re.compile(r"\b(?:sk|key|api)[-_](?=[A-Za-z0-9_\-.*]*\d)[A-Za-z0-9_\-.*]{6,}", re.IGNORECASE)
 Failure = ProviderError | ProviderTimeout | ProviderRejected
 _CALLER_FAULT = {400, 413, 422}  # the request itself is bad: it would fail anywhere
 

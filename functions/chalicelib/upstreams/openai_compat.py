@@ -37,7 +37,10 @@ def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall
     else:
         payload.pop("stream", None)
         payload.pop("stream_options", None)  # OpenAI refuses stream_options without stream
-    return HttpCall("POST", _url(target, "/chat/completions"), _headers(target), payload)
+    headers = _headers(target)
+    if stream:
+        headers["Accept"] = "text/event-stream"
+    return HttpCall("POST", _url(target, "/chat/completions"), headers, payload)
 
 
 def _usage(data: dict[str, Any]) -> Usage:
