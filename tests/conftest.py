@@ -29,6 +29,7 @@ from chalicelib.container import Container, set_container  # noqa: E402
 from chalicelib.core.clock import FixedClock  # noqa: E402
 from chalicelib.core.settings import Settings, load_settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
+
 from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E402, F401
 
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)

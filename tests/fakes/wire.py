@@ -25,7 +25,8 @@ def split_reply(text: str, parts: int = 3) -> list[str]:
 
 
 def openai_error(status: int, message: str) -> dict[str, Any]:
-    kind = {401: "invalid_request_error", 429: "rate_limit_error", 400: "invalid_request_error"}.get(status, "server_error")
+    kinds = {401: "invalid_request_error", 429: "rate_limit_error", 400: "invalid_request_error"}
+    kind = kinds.get(status, "server_error")
     code = {401: "invalid_api_key", 429: "rate_limit_exceeded"}.get(status)
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 

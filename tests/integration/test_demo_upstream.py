@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 from chalicelib.upstreams import Target, UpstreamClient, Usage
+
 from infra.demo_upstream import start_demo_upstream
 
 

@@ -20,6 +20,7 @@ from chalicelib.upstreams import (
     UpstreamClient,
     Usage,
 )
+
 from tests.fakes import FakeUpstream, Fault
 
 CHAT = {"model": "public-chat", "messages": [{"role": "system", "content": "Be brief."},

@@ -151,12 +151,15 @@ def test_stream_events_become_chunks_with_usage_from_message_start_and_delta():
     assert {c["id"] for c in d.chunks} == {"chatcmpl-msg_s"} and {c["model"] for c in d.chunks} == {"pub"}
 
 
+def json_delta(part):
+    return {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": part}}
+
+
 def test_streamed_tool_use_becomes_tool_call_deltas():
     d = feed([START,
               {"type": "content_block_start", "index": 1,
                "content_block": {"type": "tool_use", "id": "tu_1", "name": "weather", "input": {}}},
-              {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"ci'}},
-              {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": 'ty":1}'}},
+              json_delta('{"ci'), json_delta('ty":1}'),
               {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 4}},
               {"type": "message_stop"}])
     calls = [c["choices"][0]["delta"]["tool_calls"][0] for c in d.chunks if c["choices"] and

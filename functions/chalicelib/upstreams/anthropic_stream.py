@@ -87,7 +87,8 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _on_error(self, data: dict[str, Any]) -> None:
         err = data.get("error") or {}
-        self.error = short(err.get("message") or err.get("type") or "stream error") if isinstance(err, dict) else "stream error"
+        text = (err.get("message") or err.get("type")) if isinstance(err, dict) else None
+        self.error = short(text or "stream error")
 
 
 def stream_decoder(public_model: str, created: int) -> StreamDecoder:

@@ -26,7 +26,6 @@ from requests.adapters import HTTPAdapter
 from ..core.errors import AppError
 from . import failures
 from .adapters import adapter_for
-from .errors import ProviderError
 from .sse import iter_lines, parse_events
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, StreamResult, Target
 
