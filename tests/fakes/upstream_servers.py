@@ -34,6 +34,7 @@ class Fault(StrEnum):
     STREAM_CUT = "stream_cut"  # streams: some content, then the connection drops (no final usage)
     STREAM_CUT_AFTER_USAGE = "stream_cut_after_usage"  # streams: usage sent, end marker never
     GARBAGE_MODELS = "garbage_models"  # the model list is valid JSON in the wrong shape
+    IGNORE_STREAM = "ignore_stream"  # answers a stream request with one JSON body (some servers do)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class FakeUpstream:
 
     def _openai_post_v1_chat_completions(self, h: _Handler, body: dict[str, Any], fault: Fault) -> None:
         model = body.get("model", "")
-        if not body.get("stream"):
+        if not body.get("stream") or fault == Fault.IGNORE_STREAM:
             return h.send_json(200, wire.openai_completion(model, self.reply, self.usage))
         include = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = wire.openai_chunks(model, self.reply, self.usage if include else None)

@@ -332,3 +332,13 @@ def test_fallback_reaches_a_second_real_provider_when_the_first_keeps_failing(cl
     outcome = call_with_fallback(pair, lambda t: client.chat(t, CHAT, "public"), health)
     assert outcome.target.provider_type == "anthropic" and outcome.result.body["model"] == "public"
     assert len(openai_upstream.requests) == 3 and not health.is_available("prov-openai")
+
+
+def test_a_provider_that_ignores_stream_still_gives_a_complete_stream_with_its_usage(client, openai_upstream):
+    openai_upstream.set_fault(Fault.IGNORE_STREAM)
+    result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public")
+    assert result.complete and result.usage == Usage(11, 7)
+    assert result.chunks[0]["choices"][0]["delta"]["content"] == openai_upstream.reply
+    assert result.chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert result.chunks[-1]["usage"]["total_tokens"] == 18
+    assert all(c["object"] == "chat.completion.chunk" and c["model"] == "public" for c in result.chunks)

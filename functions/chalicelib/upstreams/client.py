@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 from ..core.errors import AppError
 from . import failures
 from .adapters import adapter_for
+from .decoding import chunks_from_completion
 from .sse import iter_lines, parse_events
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, StreamResult, Target
 
@@ -66,6 +67,8 @@ class UpstreamClient:
             "connect_timeout": settings.upstream_connect_timeout,
             "read_timeout": settings.upstream_read_timeout,
             "max_retries": settings.upstream_max_retries,
+            # Optional: a whole-call budget (retries, waits, stream reading) if settings define one.
+            "deadline": getattr(settings, "upstream_deadline", None),
         }
         return cls(**{**options, **overrides})
 
@@ -94,6 +97,11 @@ class UpstreamClient:
         adapter = adapter_for(target)
         call = self._prepare(target, lambda: adapter.chat_call(target, body, stream=True))
         resp = self._send(target, call, stream=True)
+        if resp.headers.get("Content-Type", "").startswith("application/json"):
+            # The provider ignored `stream` and answered in one piece: still a valid stream.
+            data = self._json(target, resp)
+            whole = self._parse(target, resp, lambda: adapter.chat_result(data, public_model, int(self._now())))
+            return StreamResult(chunks=chunks_from_completion(whole), usage=whole.usage, complete=True)
         decoder = adapter.stream_decoder(public_model, int(self._now()))
         error: str | None = None
         started = self._monotonic()

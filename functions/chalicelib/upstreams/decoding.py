@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .sse import Event
-from .types import Usage
+from .types import ChatResult, Usage
 
 
 class StreamDecoder:
@@ -38,3 +38,26 @@ def short(text: Any, limit: int = 300) -> str:
     """A provider's message cut to a safe length for an error detail."""
     s = " ".join(str(text).split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def chunks_from_completion(result: ChatResult) -> list[dict[str, Any]]:
+    """A whole chat.completion as the chunks a stream of it would have been.
+
+    Some OpenAI-compatible servers ignore `stream: true` and answer JSON; the caller
+    still gets a valid stream, and the usage is still the upstream's.
+    """
+    body = result.body
+    base = {k: body.get(k) for k in ("id", "created", "model", "system_fingerprint")}
+    base["object"] = "chat.completion.chunk"
+    chunks = []
+    for choice in body.get("choices") or []:
+        message = dict(choice.get("message") or {})
+        delta = {k: v for k, v in message.items() if v is not None}
+        if "tool_calls" in delta:
+            delta["tool_calls"] = [{"index": i, **c} for i, c in enumerate(delta["tool_calls"])]
+        index = choice.get("index", 0)
+        chunks.append({**base, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}]})
+        chunks.append({**base, "choices": [{"index": index, "delta": {}, "logprobs": None,
+                                            "finish_reason": choice.get("finish_reason") or "stop"}]})
+    chunks.append({**base, "choices": [], "usage": result.usage.as_openai()})
+    return chunks

@@ -8,7 +8,6 @@ last chunk carries the upstream's token counts (cost is never re-counted from te
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .decoding import StreamDecoder, as_int, short
@@ -29,7 +28,7 @@ def _url(target: Target, path: str) -> str:
 
 
 def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall:
-    payload = copy.deepcopy(body)
+    payload = dict(body)  # shallow: only top-level keys change, and messages can be megabytes
     payload["model"] = target.upstream_model
     if stream:
         payload["stream"] = True
