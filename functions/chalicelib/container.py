@@ -9,13 +9,16 @@ it with `set_container`; nothing is patched.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.clock import Clock, SystemClock
 from .core.context import Caller, RequestMeta
 from .core.crypto import Cipher
 from .core.errors import Unauthorized
 from .core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .upstreams.client import UpstreamClient
 
 
 class Container:
@@ -53,6 +56,13 @@ class Container:
     # --- catalog, keys, quotas (issue 3) ---
 
     # --- proxy, upstreams (issue 4) ---
+
+    @cached_property
+    def upstream_client(self) -> UpstreamClient:
+        """One pooled HTTP client per warm container: provider connections are reused."""
+        from .upstreams.client import UpstreamClient
+
+        return UpstreamClient.from_settings(self.settings)
 
     # --- ledger, usage, jobs (issue 5) ---
 
