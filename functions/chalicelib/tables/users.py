@@ -295,6 +295,11 @@ class UsersTable:
         client = UserItem._get_connection().connection.client
         return int(client.scan(TableName=UserItem.Meta.table_name, Select="COUNT")["Count"])
 
+    def all_items(self) -> list[dict[str, Any]]:
+        """Every raw item (tests look for plaintext secrets)."""
+        client = UserItem._get_connection().connection.client
+        return list(client.scan(TableName=UserItem.Meta.table_name)["Items"])
+
     # --- sessions ---
 
     def put_session(self, user_id: str, session_id: str, refresh_jti: str, ip: str, user_agent: str,
