@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .options import HOST
-from .servers import AccessLogMixin, bind_errors
+from .servers import AccessLogMixin, InFlight, bind_errors
 
 PLACEHOLDER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>KeyLedger portal not built</title></head>
@@ -112,6 +112,7 @@ class PortalServer:
         with bind_errors("portal", port, "PORTAL_PORT"):
             self._server = ThreadingHTTPServer((HOST, port), partial(PortalHandler, site=self.site))
         self._server.daemon_threads = True
+        self._server.in_flight = InFlight()  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, name="portal", daemon=True)
 
     @property
@@ -125,5 +126,6 @@ class PortalServer:
 
     def stop(self) -> None:
         self._server.shutdown()
+        self._server.in_flight.close_and_wait(timeout=5)  # type: ignore[attr-defined]
         self._server.server_close()
         self._thread.join(timeout=10)

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import bootstrap
 from .devsecrets import export_secrets, load_or_create_secrets
-from .files import write_private_json
+from .files import set_aside, write_private_json
 from .options import REPO_ROOT, Options, read_options
 from .persistence import Snapshotter
 from .portal import PortalServer
@@ -61,6 +61,20 @@ def _dynamodb_client(endpoint: str) -> Any:
 
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - moto only
+
+
+def _restore(client: Any, path: Path, tables: dict[str, Any]) -> None:
+    """Load a parsed snapshot; if DynamoDB refuses it, keep the file aside and go on."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        count = load_tables(client, tables)
+    except (BotoCoreError, ClientError, RuntimeError) as exc:
+        kept = set_aside(path, "unloadable")
+        log.warning("WARNING: snapshot %s could not be loaded (%s); kept it as %s. The tables may hold "
+                    "PART of it; the next snapshot will replace it.", path, exc, kept.name)
+        return
+    log.info("snapshot loaded: %d tables, %d items", len(tables), count)
 
 
 def _portal_server(opts: Options) -> PortalServer:
@@ -107,8 +121,7 @@ class Stack:
         tables = read_snapshot(opts.data_dir / "snapshot.json")
         create_tables(wait=True)
         if tables is not None:
-            count = load_tables(client, tables)
-            log.info("snapshot loaded: %d tables, %d items", len(tables), count)
+            _restore(client, opts.data_dir / "snapshot.json", tables)
         assert self.moto.counter is not None
         self.snapshotter = Snapshotter(client, opts.data_dir / "snapshot.json", self.moto.counter,
                                        opts.snapshot_interval)

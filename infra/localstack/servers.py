@@ -39,10 +39,41 @@ def bind_errors(what: str, port: int, variable: str) -> Iterator[None]:
         raise
 
 
+class InFlight:
+    """Counts requests being handled so a stop can wait for them (their writes must reach the
+    final snapshot) without waiting for idle keep-alive connections."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+        self.closing = False
+
+    def enter(self) -> bool:
+        with self._cond:
+            if self.closing:
+                return False
+            self._count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._cond:
+            self._count -= 1
+            self._cond.notify_all()
+
+    def close_and_wait(self, timeout: float = 30.0) -> bool:
+        """Refuse new requests, then wait (bounded) until none is being handled."""
+        with self._cond:
+            self.closing = True
+            return self._cond.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
 class AccessLogMixin:
-    """One line per request (method, path without query, status, ms); never bodies or headers."""
+    """For BaseHTTPRequestHandler subclasses on a server with an `in_flight: InFlight`:
+    one log line per request (method, path without query, status, ms), never bodies or
+    headers; requests arriving while the server stops get 503 and the connection closes."""
 
     _status: int = 0
+    _started: float | None = None
     label = "api"
 
     def send_response(self, code: int, message: str | None = None) -> None:
@@ -55,16 +86,28 @@ class AccessLogMixin:
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # stdlib error lines would repeat the raw request line (with its query string)
 
+    def parse_request(self) -> bool:
+        if not super().parse_request():  # type: ignore[misc]
+            return False
+        if not self.server.in_flight.enter():  # type: ignore[attr-defined]
+            self.close_connection = True
+            self.send_error(503, "Shutting down")
+            return False
+        self._started = time.perf_counter()
+        return True
+
     def handle_one_request(self) -> None:
         self._status = 0
+        self._started = None
         self.command = None  # type: ignore[assignment]  # a closed keep-alive connection parses nothing
-        start = time.perf_counter()
-        super().handle_one_request()  # type: ignore[misc]
-        command = getattr(self, "command", None)
-        if command:
-            path = (getattr(self, "path", "") or "").split("?", 1)[0]
-            ms = (time.perf_counter() - start) * 1000
-            access_log.info("%s %s %s %d %.1fms", self.label, command, path, self._status, ms)
+        try:
+            super().handle_one_request()  # type: ignore[misc]
+        finally:
+            if self._started is not None:
+                self.server.in_flight.leave()  # type: ignore[attr-defined]
+                path = (getattr(self, "path", "") or "").split("?", 1)[0]
+                ms = (time.perf_counter() - self._started) * 1000
+                access_log.info("%s %s %s %d %.1fms", self.label, self.command, path, self._status, ms)
 
 
 # --- DynamoDB on moto ---------------------------------------------------------------------
@@ -140,8 +183,9 @@ class ApiServer:
             label = "api"
 
         class Server(ThreadedHTTPServer):
-            daemon_threads = True
+            daemon_threads = True  # idle keep-alive threads must not block exit; InFlight guards writes
             request_queue_size = 64  # browsers and tests open several connections at once
+            in_flight = InFlight()
 
         # As chalice's create_local_server does: `app.current_request` becomes thread-local, so
         # concurrent requests on the threaded server do not see each other's request.
@@ -161,6 +205,9 @@ class ApiServer:
         self._thread.start()
 
     def stop(self) -> None:
+        """No new connections, then no new requests, then wait for the ones being handled."""
         self._dev.server.shutdown()
+        if not self._dev.server.in_flight.close_and_wait():
+            log.warning("API: requests still running after 30 s; stopping anyway")
         self._dev.server.server_close()
         self._thread.join(timeout=10)

@@ -28,7 +28,8 @@ _PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
 
 
 class LocalStack:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, **extra_env: str) -> None:
+        self.extra_env = extra_env
         self.data_dir = root / "data"
         self.log_path = root / "stack.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -54,6 +55,7 @@ class LocalStack:
             "LOCAL_DATA_DIR": str(self.data_dir), "PORT": "0", "MOTO_PORT": "0", "PORTAL_PORT": "0",
             "DEMO_UPSTREAM_PORT": "0", "SNAPSHOT_INTERVAL_SECONDS": "0.5", "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:
@@ -122,3 +124,20 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     yield stack
     code = stack.stop()
     assert code == 0, f"stack exited with {code} on SIGINT:\n{stack.log()}"
+
+
+@pytest.fixture
+def make_local_stack(tmp_path: Path) -> Iterator[Any]:
+    """A factory for extra, short-lived stacks (own data folder, extra env); stopped at the end."""
+    made: list[LocalStack] = []
+
+    def make(**extra_env: str) -> LocalStack:
+        stack = LocalStack(tmp_path / f"stack{len(made)}", **extra_env)
+        stack.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        if stack.proc is not None:
+            stack.stop()

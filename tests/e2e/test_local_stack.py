@@ -7,6 +7,8 @@ import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import socket
+
 import boto3
 import pytest
 import requests
@@ -149,3 +151,29 @@ def test_each_request_is_logged_once_without_its_query_string(local_stack):
     assert len(lines()) == before + 1
     assert lines()[-1].endswith("ms")
     assert "should-not-be-logged" not in local_stack.log(tail=None)
+
+
+def test_a_corrupt_snapshot_is_kept_aside_and_the_stack_starts_empty(make_local_stack):
+    stack = make_local_stack()
+    stack.data_dir.mkdir()
+    (stack.data_dir / "snapshot.json").write_text('{"format": "keyledger-local-snapshot", "tab')
+    stack.start()
+    try:
+        assert "could not be read" in stack.log(tail=None)
+        (kept,) = stack.data_dir.glob("snapshot.json.corrupt-*")
+        assert kept.read_text().endswith('"tab')
+        assert PROBE_TABLE not in _dynamodb(stack).list_tables()["TableNames"]
+    finally:
+        assert stack.stop() == 0
+
+
+def test_a_busy_api_port_is_reported_clearly(make_local_stack):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        stack = make_local_stack(PORT=str(port))
+        with pytest.raises(AssertionError, match="exited with 1"):
+            stack.start()
+    assert f"API: port {port} on 127.0.0.1 is already in use" in stack.log(tail=None)
+    assert f"PORT={port + 10} make run" in stack.log(tail=None)

@@ -13,6 +13,7 @@ from infra.localstack import bootstrap
 from infra.localstack.devsecrets import export_secrets, load_or_create_secrets
 from infra.localstack.options import OptionError, read_options
 from infra.localstack.persistence import WriteCounter
+from infra.localstack.servers import InFlight
 
 
 def test_options_default_to_port_8000_and_the_local_folder():
@@ -102,3 +103,19 @@ def test_the_demo_upstream_is_registered_only_when_the_catalog_can_take_it():
     assert bootstrap.register_demo_upstream(_container(catalog=catalog), "http://127.0.0.1:1") is True
     assert seen["base_url"] == "http://127.0.0.1:1" and seen["group"] == "default"
     assert len(seen["models"]) == 2
+
+
+def test_a_stopping_server_waits_for_requests_in_flight_and_refuses_new_ones():
+    import threading
+
+    in_flight = InFlight()
+    assert in_flight.enter()
+    done = []
+    waiter = threading.Thread(target=lambda: done.append(in_flight.close_and_wait(timeout=5)))
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive()  # still waiting for the request in flight
+    assert not in_flight.enter()  # no new request once closing
+    in_flight.leave()
+    waiter.join(timeout=5)
+    assert done == [True]
