@@ -63,6 +63,18 @@ def _dynamodb_client(endpoint: str) -> Any:
                         aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - moto only
 
 
+def _import_table_modules() -> None:
+    """Every model registers itself on import; create_tables must see them all, including
+    tables no route has imported yet."""
+    import importlib
+    import pkgutil
+
+    import chalicelib.tables as tables
+
+    for module in pkgutil.iter_modules(tables.__path__):
+        importlib.import_module(f"chalicelib.tables.{module.name}")
+
+
 def _restore(client: Any, path: Path, tables: dict[str, Any]) -> None:
     """Load a parsed snapshot; if DynamoDB refuses it, keep the file aside and go on."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -111,10 +123,12 @@ class Stack:
         for path in (REPO_ROOT / "functions", REPO_ROOT):
             if str(path) not in sys.path:
                 sys.path.insert(0, str(path))
+        from app import app  # imports every route, service and table model
         from chalicelib.container import Container, set_container
         from chalicelib.core.settings import get_settings
         from chalicelib.tables.base import bind_tables, create_tables
 
+        _import_table_modules()
         settings = get_settings()
         bind_tables(settings)
         client = _dynamodb_client(moto_url)
@@ -133,8 +147,6 @@ class Stack:
         self.demo = bootstrap.start_demo_upstream(opts.demo_upstream_port)
         if self.demo is not None:
             bootstrap.register_demo_upstream(container, self.demo[1])
-
-        from app import app
 
         self.api = ApiServer(app, opts.port)
         self.api.start()
