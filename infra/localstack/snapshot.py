@@ -80,6 +80,12 @@ def _schema(client: Any, table: str) -> dict[str, Any]:
     ]
     if gsis:
         schema["GlobalSecondaryIndexes"] = gsis
+    lsis = [
+        {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+        for i in desc.get("LocalSecondaryIndexes", [])
+    ]
+    if lsis:
+        schema["LocalSecondaryIndexes"] = lsis
     ttl = client.describe_time_to_live(TableName=table).get("TimeToLiveDescription", {})
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):
         schema["TtlAttribute"] = ttl["AttributeName"]
@@ -133,8 +139,9 @@ def _create_table(client: Any, name: str, schema: dict[str, Any]) -> None:
         "AttributeDefinitions": schema["AttributeDefinitions"],
         "BillingMode": "PAY_PER_REQUEST",
     }
-    if schema.get("GlobalSecondaryIndexes"):
-        params["GlobalSecondaryIndexes"] = schema["GlobalSecondaryIndexes"]
+    for index in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if schema.get(index):
+            params[index] = schema[index]
     client.create_table(**params)
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
     if schema.get("TtlAttribute"):
