@@ -113,7 +113,8 @@ class PortalServer:
             self._server = ThreadingHTTPServer((HOST, port), partial(PortalHandler, site=self.site))
         self._server.daemon_threads = True
         self._server.in_flight = InFlight()  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="portal", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="portal", daemon=True)
 
     @property
     def url(self) -> str:

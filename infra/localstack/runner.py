@@ -231,7 +231,7 @@ def run() -> int:
         return 1
     print(stack.banner(), flush=True)
     log.info("started in %.1fs", time.monotonic() - began)
-    while not stop.wait(0.5):
+    while not stop.wait(0.2):
         pass
     log.info("stopping...")
     stack.stop()

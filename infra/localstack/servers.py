@@ -194,7 +194,8 @@ class ApiServer:
         config = chalice_config(app)
         with bind_errors("API", port, "PORT"):
             self._dev = LocalDevServer(app, config, HOST, port, handler_cls=Handler, server_cls=Server)
-        self._thread = threading.Thread(target=self._dev.server.serve_forever, name="api", daemon=True)
+        self._thread = threading.Thread(target=self._dev.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="api", daemon=True)
 
     @property
     def url(self) -> str:

@@ -89,11 +89,11 @@ class LocalStack:
         except requests.RequestException:
             return False
 
-    def stop(self) -> int:
-        """SIGINT, wait, and return the exit code (killed after STOP_TIMEOUT: -9)."""
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        """Send `sig`, wait, and return the exit code (killed after STOP_TIMEOUT: -9)."""
         assert self.proc is not None
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:

@@ -7,6 +7,7 @@ import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import signal
 import socket
 
 import boto3
@@ -112,6 +113,16 @@ def test_writes_reach_the_snapshot_while_running_and_survive_a_restart(local_sta
 def test_sigint_stops_the_stack_with_exit_code_0(local_stack):
     local_stack.restart()  # asserts the SIGINT exit code itself
     assert local_stack.exit_codes and set(local_stack.exit_codes) == {0}
+
+
+def test_sigterm_also_stops_the_stack_cleanly_and_saves_the_data(make_local_stack):
+    stack = make_local_stack()
+    stack.start()
+    _write_probe(stack, {"pk": {"S": "before-sigterm"}})
+    assert stack.stop(signal.SIGTERM) == 0
+    assert "stopped cleanly" in stack.log(tail=None)
+    items = json.loads((stack.data_dir / "snapshot.json").read_text())["tables"][PROBE_TABLE]["items"]
+    assert {"pk": {"S": "before-sigterm"}} in items
 
 
 def test_the_data_folder_holds_valid_files_and_no_temp_files(local_stack):
