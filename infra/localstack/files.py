@@ -38,6 +38,26 @@ def write_private_json(path: Path, value: Any) -> None:
     write_atomic(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode(), mode=0o600)
 
 
+class FolderBusy(RuntimeError):
+    """Another local stack holds this data folder."""
+
+
+def lock_folder(folder: Path) -> Any:
+    """An exclusive lock on `<folder>/stack.lock`, held while the returned file stays open (the
+    OS drops it when the process ends, however it ends). Two stacks on one folder would
+    overwrite each other's snapshots."""
+    import fcntl
+
+    fh = (folder / "stack.lock").open("a+")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        fh.close()
+        raise FolderBusy(f"another local stack is running on the data folder {folder}; stop it first, "
+                         "or give this one its own folder with LOCAL_DATA_DIR=...") from exc
+    return fh
+
+
 def set_aside(path: Path, reason: str) -> Path:
     """Rename a file we cannot use so it is kept for inspection and not overwritten."""
     from datetime import UTC, datetime

@@ -19,11 +19,11 @@ from typing import Any
 
 from . import bootstrap
 from .devsecrets import export_secrets, load_or_create_secrets
-from .files import set_aside, write_private_json
+from .files import FolderBusy, lock_folder, set_aside, write_private_json
 from .options import REPO_ROOT, Options, read_options
 from .persistence import Snapshotter
 from .portal import PortalServer
-from .servers import ApiServer, MotoEndpoint, PortBusy, local_stage_environment
+from .servers import ApiServer, MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
 from .snapshot import load_tables, read_snapshot
 
 log = logging.getLogger("local")
@@ -110,11 +110,16 @@ class Stack:
         self.demo: tuple[Any, str] | None = None
         self.snapshotter: Snapshotter | None = None
         self.credentials: Path | None = None
+        self._lock: Any = None
+        self._wrote_info = False
 
     def start(self) -> None:
         opts = self.opts
         opts.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(opts.data_dir, 0o700)
+        self._lock = lock_folder(opts.data_dir)
+        with bind_errors("API", opts.port, "PORT"):  # fail before any work, not after the snapshot
+            check_port_free(opts.port)
         self.portal = _portal_server(opts)
         self.moto = MotoEndpoint(opts.moto_port)
         moto_url = self.moto.start()
@@ -152,6 +157,7 @@ class Stack:
         self.api.start()
         self.portal.start(self.api.url)
         write_private_json(opts.data_dir / "stack.json", self.urls())
+        self._wrote_info = True
 
     def urls(self) -> dict[str, str | None]:
         assert self.api and self.portal and self.moto
@@ -199,7 +205,10 @@ class Stack:
                 step()
             except Exception:
                 log.exception("stopping %s failed", name)
-        (self.opts.data_dir / "stack.json").unlink(missing_ok=True)
+        if self._wrote_info:
+            (self.opts.data_dir / "stack.json").unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.close()
 
 
 def run() -> int:
@@ -221,7 +230,7 @@ def run() -> int:
     stack = Stack(opts)
     try:
         stack.start()
-    except PortBusy as exc:
+    except (PortBusy, FolderBusy) as exc:
         log.error("%s", exc)
         stack.stop()
         return 1

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -110,6 +111,14 @@ class AccessLogMixin:
                 access_log.info("%s %s %s %d %.1fms", self.label, self.command, path, self._status, ms)
 
 
+def check_port_free(port: int) -> None:
+    """Bind and release `port` (0: nothing to check); raises OSError(EADDRINUSE) when taken."""
+    if port:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((HOST, port))
+
+
 # --- DynamoDB on moto ---------------------------------------------------------------------
 
 
@@ -137,12 +146,7 @@ class MotoEndpoint:
 
     def _start_checked(self) -> None:
         # ThreadedMotoServer binds inside its thread and would hang on a busy port; bind-test first.
-        if self._port:
-            import socket
-
-            with socket.socket() as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                probe.bind((HOST, self._port))
+        check_port_free(self._port)
         self._server.start()
 
     def stop(self) -> None:

@@ -130,7 +130,7 @@ def test_the_data_folder_holds_valid_files_and_no_temp_files(local_stack):
     _wait_for_snapshot_of(local_stack, "folder-check")
     names = sorted(p.name for p in local_stack.data_dir.iterdir())
     assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")], names
-    assert {"secrets.json", "snapshot.json", "stack.json"} <= set(names)
+    assert {"secrets.json", "snapshot.json", "stack.json", "stack.lock"} <= set(names)
     doc = json.loads((local_stack.data_dir / "snapshot.json").read_text())
     assert doc["format"] == "keyledger-local-snapshot"
     for name in ("secrets.json", "snapshot.json", "admin-credentials.json"):
@@ -188,3 +188,13 @@ def test_a_busy_api_port_is_reported_clearly(make_local_stack):
             stack.start()
     assert f"API: port {port} on 127.0.0.1 is already in use" in stack.log(tail=None)
     assert f"PORT={port + 10} make run" in stack.log(tail=None)
+
+
+def test_a_second_stack_on_the_same_data_folder_is_refused_and_leaves_the_first_alone(local_stack, make_local_stack):
+    info_before = (local_stack.data_dir / "stack.json").read_text()
+    second = make_local_stack(LOCAL_DATA_DIR=str(local_stack.data_dir))
+    with pytest.raises(AssertionError, match="exited with 1"):
+        second.start()
+    assert "another local stack is running on the data folder" in second.log(tail=None)
+    assert (local_stack.data_dir / "stack.json").read_text() == info_before
+    assert requests.get(f"{local_stack.api_url}/api/health", timeout=5).status_code == 200
