@@ -149,15 +149,26 @@ class Stack:
         container = Container(settings)
         set_container(container)
         self.credentials = bootstrap.bootstrap_superadmin(container, opts.data_dir)
-        self.demo = bootstrap.start_demo_upstream(opts.demo_upstream_port)
-        if self.demo is not None:
-            bootstrap.register_demo_upstream(container, self.demo[1])
+        self._start_demo(container)
 
         self.api = ApiServer(app, opts.port)
         self.api.start()
         self.portal.start(self.api.url)
         write_private_json(opts.data_dir / "stack.json", self.urls())
         self._wrote_info = True
+
+    def _start_demo(self, container: Any) -> None:
+        """The demo upstream is a convenience: if it breaks, say so and run without it."""
+        try:
+            self.demo = bootstrap.start_demo_upstream(self.opts.demo_upstream_port)
+        except Exception:
+            log.exception("the demo upstream failed to start; running without it")
+            return
+        if self.demo is not None:
+            try:
+                bootstrap.register_demo_upstream(container, self.demo[1])
+            except Exception:
+                log.exception("registering the demo upstream in the catalog failed")
 
     def urls(self) -> dict[str, str | None]:
         assert self.api and self.portal and self.moto
