@@ -124,6 +124,12 @@ class Container:
         """Verify a portal access token and that its session and user are live; raises Unauthorized."""
         return self.tokens.authenticate(access_token)
 
+    def admin_refused(self, caller: Caller, meta: RequestMeta, route: str) -> None:
+        """A signed-in non-admin called an admin route: leave a security item (`route` is the
+        declared path template, never the raw request path)."""
+        self.audit.record(user_id=caller.user_id, type="security", action="admin_denied", meta=meta,
+                          detail={"route": route})
+
     def on_user_activated(self, user_id: str, meta: RequestMeta | None) -> dict[str, Any]:
         """A new account became active: give it its default quota and key, and its sign-up
         credit. Returns extra fields for the verify response (the new key, shown once)."""

@@ -111,7 +111,8 @@ def api_route(
         )
 
         def view(**path_params: str) -> Response:
-            return _serve(bp, handler, path_params, body, query, status, auth, envelope, max_body, exact_floats)
+            return _serve(bp, handler, path_params, body, query, status, auth, envelope, max_body, exact_floats,
+                          f"{method} {path}")
 
         view.__name__ = handler.__name__
         bp.route(path, methods=[method], content_types=_CONTENT_TYPES)(view)
@@ -131,7 +132,7 @@ def api_route(
 def _serve(bp: Blueprint, handler: Callable[..., Any], path_params: dict[str, str],
            body_model: type[BaseModel] | None, query_model: type[BaseModel] | None, status: int,
            auth: Auth, envelope: Envelope, max_body: Callable[[], int] | None,
-           exact_floats: bool) -> Response:
+           exact_floats: bool, route: str) -> Response:
     from ..container import container
 
     cr = bp.current_request
@@ -152,6 +153,7 @@ def _serve(bp: Blueprint, handler: Callable[..., Any], path_params: dict[str, st
         if auth != "none":
             caller = c.authenticate(_bearer(headers))
             if auth == "admin" and not caller.is_admin:
+                c.admin_refused(caller, meta, route)
                 raise Forbidden("This needs the superadmin role.", code="admin_required")
         req = Request(meta=meta, caller=caller, body=parsed_body, query=parsed_query, headers=headers)
         result = handler(req, **path_params)

@@ -183,6 +183,10 @@ class AccountService:
         minute = int(now.timestamp()) // 60
         ip = meta.ip if meta else "0.0.0.0"
         count = self._users.hit_ip_minute(ip, minute, ttl=(minute + 2) * 60)
-        if count > self._settings.login_rate_limit_per_minute:
+        limit = self._settings.login_rate_limit_per_minute
+        if count > limit:
+            if count == limit + 1:  # once per address and minute: a spray must not flood the log
+                self._audit.record(user_id=None, type="security", action="login_throttled", meta=meta,
+                                   detail={"attempts_per_minute": limit})
             raise RateLimited("Too many sign-in attempts from this address; wait a minute.",
                               retry_after=(minute + 1) * 60 - int(now.timestamp()))
