@@ -20,7 +20,7 @@ def register(req: Request) -> RegisterOut:
 
 
 @api_route(bp, "/api/register/verify", "POST", body=VerifyIn, response=VerifyOut, auth="none", tags=("auth",),
-           responses={409: "Already verified", 423: "Locked"})
+           responses={401: "Wrong username, password or code", 409: "Already verified", 423: "Locked"})
 def verify(req: Request) -> VerifyOut:
     """Activate the account with a first TOTP code; returns 10 recovery codes (shown once)."""
     b = req.body
@@ -29,7 +29,8 @@ def verify(req: Request) -> VerifyOut:
 
 
 @api_route(bp, "/api/login", "POST", body=LoginIn, response=TokenOut, auth="none", tags=("auth",),
-           responses={403: "TOTP enrollment required or account disabled", 423: "Locked", 429: "Throttled"})
+           responses={401: "Wrong username, password or code", 403: "TOTP enrollment required or account disabled",
+                      423: "Locked", 429: "Throttled"})
 def login(req: Request) -> TokenOut:
     """Sign in with password and a TOTP code (or a recovery code)."""
     b = req.body

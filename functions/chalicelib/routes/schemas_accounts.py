@@ -8,8 +8,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..services.accounts import check_password_policy, normalize_email, normalize_username
 
-Username = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(normalize_username)]
-Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(normalize_email)]
+# The patterns repeat the services' rules in the schema so clients (and fuzzers) can see them;
+# ASCII only, so no Unicode letter can lower-case into an ASCII name (U+212A KELVIN SIGN -> "k").
+Username = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$"),
+                     AfterValidator(normalize_username)]
+Email = Annotated[str, Field(min_length=3, max_length=254,
+                             pattern=r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"),
+                  AfterValidator(normalize_email)]
 NewPassword = Annotated[str, Field(min_length=10, max_length=256), AfterValidator(check_password_policy)]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 TotpCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]

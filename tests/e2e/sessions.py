@@ -1,0 +1,80 @@
+"""Signed-in sessions against a running local stack over real HTTP (fuzzing, load, bench).
+
+Each TOTP step is accepted once per account and a code is valid within +-1 step. So a login
+tries the current step, then the next one, and only then waits for a fresh step (bounded):
+several logins of one account within a minute still work.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+import requests
+
+STEP = 30
+
+
+@dataclass
+class Session:
+    user_id: str
+    username: str
+    password: str
+    totp_secret: str
+    access_token: str
+    refresh_token: str
+    extras: dict[str, Any]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def login(api_url: str, username: str, password: str, totp_secret: str, *, max_wait: float = 65.0) -> dict[str, Any]:
+    """Sign in with a TOTP code no earlier login used; returns the token pair."""
+    totp = pyotp.TOTP(totp_secret)
+    deadline = time.monotonic() + max_wait
+    tried: set[str] = set()
+    while True:
+        now = time.time()
+        for at in (now, now + STEP):
+            code = totp.at(int(at))
+            if code in tried:
+                continue
+            tried.add(code)
+            r = requests.post(f"{api_url}/api/login", json={"username": username, "password": password,
+                                                             "totp_code": code}, timeout=30)
+            if r.status_code == 200:
+                return r.json()
+            if r.status_code not in (401,):
+                raise AssertionError(f"login of {username} answered {r.status_code}: {r.text}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no fresh TOTP step for {username} within {max_wait} s")
+        time.sleep(STEP - (time.time() % STEP) + 0.2)  # the next step starts
+
+
+def admin_session(api_url: str, credentials: dict[str, Any]) -> Session:
+    pair = login(api_url, credentials["username"], credentials["password"], credentials["totp_secret"])
+    return Session(credentials["user_id"], credentials["username"], credentials["password"],
+                   credentials["totp_secret"], pair["access_token"], pair["refresh_token"], {})
+
+
+def new_user_session(api_url: str, prefix: str = "e2e") -> Session:
+    """Register, verify and sign in a fresh user; `extras` holds what verify returned besides
+    the recovery codes (the first API key once the keys area provides it)."""
+    username = f"{prefix}{secrets.token_hex(4)}"
+    password = "e2e password " + secrets.token_hex(4)
+    r = requests.post(f"{api_url}/api/register", json={"username": username, "email": f"{username}@example.test",
+                                                        "password": password}, timeout=30)
+    assert r.status_code == 201, r.text
+    reg = r.json()
+    secret = reg["totp"]["secret"]
+    r = requests.post(f"{api_url}/api/register/verify", json={
+        "username": username, "password": password, "code": pyotp.TOTP(secret).now()}, timeout=30)
+    assert r.status_code == 200, r.text
+    extras = {k: v for k, v in r.json().items() if k not in ("recovery_codes", "status", "user_id")}
+    pair = login(api_url, username, password, secret)
+    return Session(reg["user_id"], username, password, secret, pair["access_token"], pair["refresh_token"], extras)
