@@ -27,3 +27,9 @@ def test_login_and_verify_document_401(client, container):
     doc = json.loads(client.http.get("/api/openapi.json").body)
     assert "401" in doc["paths"]["/api/login"]["post"]["responses"]
     assert "401" in doc["paths"]["/api/register/verify"]["post"]["responses"]
+
+
+def test_routes_that_check_the_password_document_423(client, container):
+    doc = json.loads(client.http.get("/api/openapi.json").body)
+    for path in ("/api/recovery-codes", "/api/totp/disable", "/api/login", "/api/register/verify"):
+        assert "423" in doc["paths"][path]["post"]["responses"], path

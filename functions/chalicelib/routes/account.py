@@ -31,7 +31,7 @@ def totp_enable(req: Request) -> StatusOut:
 
 
 @api_route(bp, "/api/totp/disable", "POST", body=PasswordCodeIn, response=StatusOut, tags=("account",),
-           responses={409: "TOTP is required by this deployment"})
+           responses={409: "TOTP is required by this deployment", 423: "Locked after repeated failures"})
 def totp_disable(req: Request) -> StatusOut:
     """Turn TOTP off (refused while the deployment requires TOTP)."""
     b = req.body
@@ -39,7 +39,8 @@ def totp_disable(req: Request) -> StatusOut:
                                                                               req.meta))
 
 
-@api_route(bp, "/api/recovery-codes", "POST", body=PasswordCodeIn, response=RecoveryCodesOut, tags=("account",))
+@api_route(bp, "/api/recovery-codes", "POST", body=PasswordCodeIn, response=RecoveryCodesOut, tags=("account",),
+           responses={423: "Locked after repeated failures"})
 def recovery_codes(req: Request) -> RecoveryCodesOut:
     """Replace every recovery code with 10 fresh ones (shown once)."""
     b = req.body
