@@ -6,11 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-fast lint clean
+.PHONY: help venv run test test-fast fuzz load bench lint clean
 
 help:
 	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
 	@echo "make test   run the whole test suite"
+	@echo "make fuzz   schemathesis against the local stack, longer than in make test (FUZZ_SECONDS per role)"
+	@echo "make load   the full load test against the local stack (2,000 proxied requests)"
+	@echo "make bench  print the figures table (import time, sizes, DynamoDB calls, latency, CPU, cost)"
 	@echo "make lint   ruff over the code"
 
 $(STAMP): requirements.txt layers/requirements.txt
@@ -32,6 +35,16 @@ test: venv
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+FUZZ_SECONDS ?= 240
+fuzz: venv
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
+
+load: venv
+	LOAD_REQUESTS=2000 $(BIN)/python -m pytest tests/e2e/test_load.py $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python bench/run.py
 
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench

@@ -78,3 +78,20 @@ def new_user_session(api_url: str, prefix: str = "e2e") -> Session:
     extras = {k: v for k, v in r.json().items() if k not in ("recovery_codes", "status", "user_id")}
     pair = login(api_url, username, password, secret)
     return Session(reg["user_id"], username, password, secret, pair["access_token"], pair["refresh_token"], extras)
+
+
+def promoted_admin_session(api_url: str, admin: Session, prefix: str = "fuzzadmin") -> Session:
+    """A second superadmin made by `admin` (create, then promote): for runs that may lock or
+    log out the account they use, so the stack's own admin stays usable."""
+    username = f"{prefix}{secrets.token_hex(4)}"
+    password = "e2e admin password " + secrets.token_hex(4)
+    r = requests.post(f"{api_url}/api/admin/users", headers=admin.headers, timeout=30,
+                      json={"username": username, "email": f"{username}@example.test", "password": password})
+    assert r.status_code == 201, r.text
+    created = r.json()
+    r = requests.put(f"{api_url}/api/admin/users/{created['user_id']}", headers=admin.headers, timeout=30,
+                     json={"role": "superadmin"})
+    assert r.status_code == 200, r.text
+    secret = created["totp"]["secret"]
+    pair = login(api_url, username, password, secret)
+    return Session(created["user_id"], username, password, secret, pair["access_token"], pair["refresh_token"], {})
