@@ -42,13 +42,16 @@ def test_json_nested_just_under_the_parser_limit_is_a_validation_error(client, c
     assert status == 400 and body["error"]["code"] == "validation_error"
 
 
-@pytest.mark.parametrize("path", ["/api/login", "/api/register", "/api/admin/users", "/api/totp/enable"])
-def test_a_body_one_byte_over_the_limit_is_413_on_every_kind_of_route(client, container, settings, path):
+@pytest.mark.parametrize("path,who", [("/api/login", None), ("/api/register", None),
+                                      ("/api/admin/users", "admin"), ("/api/totp/enable", "user")])
+def test_a_body_one_byte_over_the_limit_is_413_on_every_kind_of_route(client, container, settings, accounts,
+                                                                        path, who):
+    caller = {"admin": accounts.admin, "user": accounts.user, None: lambda: None}[who]()
     raw = json.dumps({"username": "x" * (settings.max_body_bytes - 15)})
     raw += " " * (settings.max_body_bytes + 1 - len(raw))
     assert len(raw) == settings.max_body_bytes + 1
     before = item_count(container)
-    status, body, _ = post(client, path, raw)
+    status, body, _ = post(client, path, raw, caller.headers if caller else None)
     assert status == 413 and body["error"]["code"] == "payload_too_large"
     assert item_count(container) == before
 
