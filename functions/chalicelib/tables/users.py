@@ -135,8 +135,15 @@ def _session(item: SessionItem) -> Session:
 
 
 def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) in (
-        "ConditionalCheckFailedException", "TransactionCanceledException")
+    """True only when one of our conditions failed. A transaction cancelled for another reason
+    (TransactionConflict, throttling) is not "already exists": it propagates as a server fault."""
+    code = getattr(exc, "cause_response_code", None)
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    return False
 
 
 class UsersTable:
