@@ -1,0 +1,126 @@
+"""`make bench`: KeyLedger's figures in one table.
+
+    .venv/bin/python bench/run.py [--requests 200] [--write docs/figures.md]
+
+Starts a local stack on free loopback ports (its own temporary data folder), measures, stops
+it, and prints one Markdown table (and writes it with the date and machine with --write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "functions")]
+
+from bench import cost, importtime, sizes  # noqa: E402
+
+
+def machine() -> str:
+    cpus = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()  # noqa: S603, S607
+    model = ""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout  # noqa: S603, S607
+        model = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
+                      if line.startswith("Model name")), "")
+    except OSError:
+        pass
+    try:
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "?"
+    return f"{cpus} cores ({model or platform.processor()}), Python {platform.python_version()}, load avg {load}"
+
+
+def memory_mb() -> int:
+    config = json.loads((REPO / ".chalice" / "config.json").read_text())
+    return int(config.get("lambda_memory_size", 128))
+
+
+def proxy_figures(n: int) -> dict:
+    from tests.e2e.conftest import LocalStack
+
+    from bench import proxy
+
+    with tempfile.TemporaryDirectory(prefix="kl-bench-") as tmp:
+        stack = LocalStack(Path(tmp))
+        stack.start()
+        try:
+            return proxy.measure(stack, n)
+        finally:
+            stack.stop()
+
+
+def table(imp: dict, size: dict, px: dict, mem: int) -> list[tuple[str, str]]:
+    rows = [
+        ("cold import of functions/app.py (wall, fresh process)",
+         f"{imp['wall_ms']:.0f} ms (interpreter alone {imp['interpreter_ms']:.0f} ms)"),
+        ("cold import, -X importtime total", f"{imp['importtime_total_ms']:.0f} ms"),
+        ("app package (deployment.zip)", size["app"]),
+        ("dependency layer", size["layer"]),
+    ]
+    if "note" in px:
+        rows.append(("proxied request figures", px["note"]))
+        return rows
+    by_op = ", ".join(f"{op} {n:g}" for op, n in px["ddb_calls_by_op"].items())
+    rows += [
+        ("DynamoDB calls per proxied chat", f"{px['ddb_calls']:.2f} ({by_op})"),
+        ("DynamoDB units per proxied chat (estimated from item sizes)",
+         f"{px['wru']:.1f} WRU + {px['rru']:.1f} RRU"),
+        ("gateway added latency p50 / p95 (proxied - direct, in-process)",
+         f"{px['added_p50']:.1f} / {px['added_p95']:.1f} ms"),
+        ("  proxied p50 / p95; direct to demo upstream p50 / p95",
+         f"{px['proxied_p50']:.1f} / {px['proxied_p95']:.1f} ms; {px['direct_p50']:.1f} / {px['direct_p95']:.1f} ms"),
+        ("gateway CPU per proxied chat (process CPU / requests)", f"{px['cpu_ms']:.1f} ms"),
+        ("requests measured (status: count)", f"{px['requests']} ({px['statuses']})"),
+    ]
+    # Lambda bills the whole duration; with a real upstream that is mostly waiting for it, so the
+    # estimate uses the gateway's own share (proxied p50 minus the demo upstream's answer time).
+    billed = max(1.0, px["added_p50"])
+    c = cost.per_million(memory_mb=mem, billed_ms_per_request=billed, wru_per_request=px["wru"],
+                         rru_per_request=px["rru"])
+    rows += [
+        (f"est. AWS cost per 1M proxied chats (Lambda {mem} MB x {billed:.0f} ms, REST API, DynamoDB on-demand)",
+         f"${c['total']:.2f} = Lambda ${c['lambda']:.2f} + API Gateway ${c['api_gateway']:.2f} "
+         f"+ DynamoDB ${c['dynamodb']:.2f}"),
+    ]
+    return rows
+
+
+def render(rows: list[tuple[str, str]]) -> str:
+    lines = ["| figure | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--write", type=Path, help="also write the table to this Markdown file")
+    args = parser.parse_args()
+    imp = importtime.measure()
+    size = sizes.measure()
+    px = proxy_figures(args.requests)
+    text = render(table(imp, size, px, memory_mb()))
+    print(text)
+    if args.write:
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        args.write.write_text(
+            "# KeyLedger figures\n\n"
+            f"Measured {when} with `make bench` on {machine()}.\n"
+            "Other jobs shared the machine, so latency and import times are upper bounds.\n\n"
+            f"{text}\n\n"
+            "How each figure is made: `bench/run.py` and its modules (`bench/importtime.py`, "
+            "`bench/sizes.py`, `bench/dynamo.py`, `bench/proxy.py`, `bench/cost.py`, where the prices are).\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
