@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core.clock import Clock, iso
 from ..core.context import RequestMeta
-from ..core.errors import BadRequest, Conflict, Forbidden, InvalidCredentials, NotFound, RateLimited
+from ..core.errors import BadRequest, Conflict, Forbidden, InvalidCredentials, NotFound
 from ..core.ids import new_id
 from ..core.settings import Settings
 from ..tables.users import User, UsersTable
@@ -116,7 +116,7 @@ class AccountService:
     def login(self, username: str, password: str, totp_code: str | None, recovery_code: str | None,
               meta: RequestMeta | None) -> TokenPair:
         """Password plus a TOTP code (accepted once) or a recovery code (works once) -> tokens."""
-        self._throttle(meta)
+        self._credentials.throttle(meta.ip if meta else "")
         if self._settings.require_totp and not totp_code and not recovery_code:
             raise BadRequest("Enter the 6-digit code from your authenticator app (or a recovery code).",
                              code="totp_code_required", param="totp_code")
@@ -177,12 +177,3 @@ class AccountService:
             return "recovery_code"
         self._credentials.fail(username, user, meta, "login", "missing_code")
         raise InvalidCredentials()  # unreachable: fail() raises
-
-    def _throttle(self, meta: RequestMeta | None) -> None:
-        now = self._clock.now()
-        minute = int(now.timestamp()) // 60
-        ip = meta.ip if meta else "0.0.0.0"
-        count = self._users.hit_ip_minute(ip, minute, ttl=(minute + 2) * 60)
-        if count > self._settings.login_rate_limit_per_minute:
-            raise RateLimited("Too many sign-in attempts from this address; wait a minute.",
-                              retry_after=(minute + 1) * 60 - int(now.timestamp()))
