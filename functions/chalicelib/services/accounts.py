@@ -32,14 +32,15 @@ Hook = Callable[[str, RequestMeta | None], Any]
 
 def normalize_username(value: str) -> str:
     """Lower-case; 3-32 of a-z 0-9 _ . - (anything else is refused, never rewritten)."""
-    lowered = value.lower()
+    # Check ASCII before lower-casing: some non-ASCII letters lower-case to ASCII (KELVIN SIGN -> k).
+    lowered = value.lower() if value.isascii() else ""
     if not USERNAME_RE.fullmatch(lowered):
         raise ValueError("username must be 3-32 characters of a-z, 0-9, '_', '.', '-'")
     return lowered
 
 
 def normalize_email(value: str) -> str:
-    lowered = value.strip().lower()
+    lowered = value.strip().lower() if value.isascii() else ""
     if len(lowered) > 254 or not EMAIL_RE.fullmatch(lowered):
         raise ValueError("email is not a valid address")
     return lowered
