@@ -164,15 +164,23 @@ class UsersTable:
         table = UserItem.Meta.table_name
         keys = [{"pk": {"S": f"USER#{user_id}"}, "sk": {"S": "PROFILE"}},
                 {"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"SESSION#{session_id}"}}]
-        answer = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+        request = {table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        # Unprocessed keys are rare (throttling): ask again a bounded number of times; whatever is
+        # still missing counts as "not found", which refuses the token, never lets it pass.
+        for _ in range(3):
+            answer = client.batch_get_item(RequestItems=request)
+            found += answer.get("Responses", {}).get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
         user: User | None = None
         session: Session | None = None
-        for raw in answer.get("Responses", {}).get(table, []):
+        for raw in found:
             if raw["sk"]["S"] == "PROFILE":
                 user = _user(UserItem.from_raw_data(raw))
             else:
                 session = _session(SessionItem.from_raw_data(raw))
-        # Unprocessed keys are rare (throttling); treat them as "not found" -> 401, never a pass.
         return user, session
 
     def _update(self, user_id: str, actions: list[Action], condition: Any = None) -> User | None:
