@@ -8,7 +8,7 @@ import pyotp
 import pytest
 from chalicelib.core.crypto import Cipher, new_fernet_key
 from chalicelib.core.errors import BadRequest
-from chalicelib.services.accounts import normalize_email, normalize_username
+from chalicelib.services.account_rules import normalize_email, normalize_username
 from chalicelib.services.cursors import Cursors
 from chalicelib.services.passwords import Passwords
 from chalicelib.services.totp import Totp
