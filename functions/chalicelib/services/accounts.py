@@ -67,6 +67,7 @@ class AccountService:
 
     def register(self, username: str, email: str, password: str, meta: RequestMeta | None) -> dict[str, Any]:
         """Sign up: a `pending_totp` account and the TOTP enrollment data (secret shown here only)."""
+        self._credentials.throttle(meta.ip if meta else "")  # each sign-up costs an argon2 hash
         user, secret = self.new_user(username, email, password)
         self._audit.record(user_id=user.user_id, type="account", action="register", meta=meta,
                            detail={"username": user.username})
@@ -77,6 +78,7 @@ class AccountService:
                             meta: RequestMeta | None) -> dict[str, Any]:
         """Activate a pending account with its first TOTP code; returns 10 recovery codes (once)
         plus whatever the activation hook adds (the first API key)."""
+        self._credentials.throttle(meta.ip if meta else "")
         user = self._credentials.check_password(username, password, meta, "verify")
         if user.status != "pending_totp":
             raise Conflict("This account is already verified.", code="already_verified")
