@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..services.accounts import check_password_policy, normalize_email, normalize_username
+from ..services.account_rules import check_password_policy, normalize_email, normalize_username
 
 # The patterns repeat the services' rules in the schema so clients (and fuzzers) can see them;
 # ASCII only, so no Unicode letter can lower-case into an ASCII name (U+212A KELVIN SIGN -> "k").
