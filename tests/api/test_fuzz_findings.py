@@ -33,3 +33,21 @@ def test_routes_that_check_the_password_document_423(client, container):
     doc = json.loads(client.http.get("/api/openapi.json").body)
     for path in ("/api/recovery-codes", "/api/totp/disable", "/api/login", "/api/register/verify"):
         assert "423" in doc["paths"][path]["post"]["responses"], path
+
+
+def test_every_throttled_public_route_documents_429(client, container, settings, clock):
+    import dataclasses
+
+    from chalicelib.container import Container, set_container
+
+    set_container(Container(dataclasses.replace(settings, login_rate_limit_per_minute=1), clock=clock))
+    clock.set(clock.now().replace(second=0))
+    doc = json.loads(client.http.get("/api/openapi.json").body)
+    bodies = {"/api/register": {"username": "zed", "email": "zed@example.test", "password": "correct horse battery"},
+              "/api/register/verify": {"username": "zed", "password": "correct horse battery", "code": "123456"},
+              "/api/login": {"username": "zed", "password": "correct horse battery", "totp_code": "123456"}}
+    statuses = [client.http.post(path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+                .status_code for path, body in bodies.items()]
+    assert statuses[1:] == [429, 429]
+    for path in bodies:
+        assert "429" in doc["paths"][path]["post"]["responses"], path

@@ -16,6 +16,17 @@ import pyotp
 import requests
 
 STEP = 30
+THROTTLE_WAIT = 65.0  # the per-address sign-in throttle counts per minute
+
+
+def post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
+    """POST that waits out the per-address throttle (429 + Retry-After), bounded."""
+    deadline = time.monotonic() + THROTTLE_WAIT
+    while True:
+        r = requests.post(url, json=body, headers=headers, timeout=30)
+        if r.status_code != 429 or time.monotonic() > deadline:
+            return r
+        time.sleep(min(float(r.headers.get("Retry-After", "5")) + 0.2, 61.0))
 
 
 @dataclass
@@ -45,8 +56,7 @@ def login(api_url: str, username: str, password: str, totp_secret: str, *, max_w
             if code in tried:
                 continue
             tried.add(code)
-            r = requests.post(f"{api_url}/api/login", json={"username": username, "password": password,
-                                                             "totp_code": code}, timeout=30)
+            r = post(f"{api_url}/api/login", {"username": username, "password": password, "totp_code": code})
             if r.status_code == 200:
                 return r.json()
             if r.status_code not in (401,):
@@ -67,13 +77,13 @@ def new_user_session(api_url: str, prefix: str = "e2e") -> Session:
     the recovery codes (the first API key once the keys area provides it)."""
     username = f"{prefix}{secrets.token_hex(4)}"
     password = "e2e password " + secrets.token_hex(4)
-    r = requests.post(f"{api_url}/api/register", json={"username": username, "email": f"{username}@example.test",
-                                                        "password": password}, timeout=30)
+    r = post(f"{api_url}/api/register", {"username": username, "email": f"{username}@example.test",
+                                         "password": password})
     assert r.status_code == 201, r.text
     reg = r.json()
     secret = reg["totp"]["secret"]
-    r = requests.post(f"{api_url}/api/register/verify", json={
-        "username": username, "password": password, "code": pyotp.TOTP(secret).now()}, timeout=30)
+    r = post(f"{api_url}/api/register/verify", {"username": username, "password": password,
+                                                "code": pyotp.TOTP(secret).now()})
     assert r.status_code == 200, r.text
     extras = {k: v for k, v in r.json().items() if k not in ("recovery_codes", "status", "user_id")}
     pair = login(api_url, username, password, secret)

@@ -12,7 +12,7 @@ bp = Blueprint(__name__)
 
 
 @api_route(bp, "/api/register", "POST", body=RegisterIn, response=RegisterOut, status=201, auth="none",
-           tags=("auth",), responses={409: "Username or email taken"})
+           tags=("auth",), responses={409: "Username or email taken", 429: "Too many attempts from this address"})
 def register(req: Request) -> RegisterOut:
     """Create a pending account and return its TOTP enrollment (secret shown once)."""
     b = req.body
@@ -20,7 +20,8 @@ def register(req: Request) -> RegisterOut:
 
 
 @api_route(bp, "/api/register/verify", "POST", body=VerifyIn, response=VerifyOut, auth="none", tags=("auth",),
-           responses={401: "Wrong username, password or code", 409: "Already verified", 423: "Locked"})
+           responses={401: "Wrong username, password or code", 409: "Already verified", 423: "Locked",
+                      429: "Too many attempts from this address"})
 def verify(req: Request) -> VerifyOut:
     """Activate the account with a first TOTP code; returns 10 recovery codes (shown once)."""
     b = req.body
