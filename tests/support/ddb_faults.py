@@ -12,6 +12,11 @@ answers in DynamoDB's place (the request is never sent, so nothing is written), 
     faults.detach()
 
 `calls` counts the operation's calls since attach (1-based); `calls=None` means every call.
+
+Answering at `before-call` also skips botocore's own retries (PynamoDB: 3, standard mode): an
+injected throttle reaches the code as if every retry had been throttled too, the worst case.
+(`before-send` cannot stand in for DynamoDB under moto: botocore emits it to every handler, so
+moto would still apply the write.)
 """
 
 from __future__ import annotations
