@@ -9,13 +9,17 @@ it with `set_container`; nothing is patched.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from .core.clock import Clock, SystemClock
 from .core.context import Caller, RequestMeta
 from .core.crypto import Cipher
 from .core.errors import Unauthorized
 from .core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .services.metering import MeteringService
 
 
 class Container:
@@ -40,7 +44,10 @@ class Container:
         """A new account became active: give it its default quota and key, and its sign-up
         credit. Returns extra fields for the verify response (the new key, shown once)."""
         extras: dict[str, Any] = {}
-        # keys area: extras["api_key"] = ...   ledger area: sign-up credit
+        # keys area: extras["api_key"] = ...
+        if self.settings.signup_credit > 0:
+            # Called once per account, when it turns active (the accounts area's status change).
+            self.metering.credit(user_id, self.settings.signup_credit, "signup_credit", "signup")
         return extras
 
     def on_user_disabled(self, user_id: str, meta: RequestMeta | None) -> None:
@@ -53,6 +60,17 @@ class Container:
     # --- catalog, keys, quotas (issue 3) ---
 
     # --- proxy, upstreams (issue 4) ---
+
+    @cached_property
+    def metering(self) -> MeteringService:
+        from .services.metering import MeteringService
+
+        return MeteringService(self.settings, self.clock)
+
+    def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
+        """A quota's settled usage in one period: (cost in USD, tokens)."""
+        usage = self.metering.quota_usage(quota_id, period_key)
+        return usage.used_cost, usage.used_tokens
 
     # --- ledger, usage, jobs (issue 5) ---
 
