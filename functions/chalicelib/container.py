@@ -20,6 +20,7 @@ from .core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from .services.metering import MeteringService
+    from .services.proxy import ProxyService
 
 
 class Container:
@@ -66,6 +67,13 @@ class Container:
         from .services.metering import MeteringService
 
         return MeteringService(self.settings, self.clock)
+
+    @cached_property
+    def proxy(self) -> ProxyService:
+        """The /v1 proxy; `keys`, `catalog` and `upstream_client` come from their areas."""
+        from .services.proxy import ProxyService
+
+        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock)  # type: ignore[attr-defined]
 
     def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
         """A quota's settled usage in one period: (cost in USD, tokens)."""

@@ -50,7 +50,8 @@ def revoke(key: KeyInfo) -> None:
 
 
 def make_route(name: str = "gpt-test", *, input_price: str = "1", output_price: str = "2",
-               max_output_tokens: int = 1000, providers: tuple[str, ...] = ("p1",)) -> ModelRoute:
+               max_output_tokens: int = 1000, providers: tuple[str, ...] = ("p1",),
+               capabilities: tuple[str, ...] = ("chat",)) -> ModelRoute:
     targets = tuple(
         (ProviderTargetInfo(provider_id=p, name=p, type="openai", base_url=f"http://127.0.0.1:9/{p}",
                             api_key="sk-upstream"), f"up-{name}")
@@ -58,7 +59,7 @@ def make_route(name: str = "gpt-test", *, input_price: str = "1", output_price: 
     )
     return ModelRoute(model_id=f"m-{name}", name=name, input_price=Decimal(input_price),
                       output_price=Decimal(output_price), max_output_tokens=max_output_tokens,
-                      capabilities=("chat",), targets=targets)
+                      capabilities=capabilities, targets=targets)
 
 
 def with_status(key: KeyInfo, status: str) -> KeyInfo:

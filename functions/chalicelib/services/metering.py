@@ -171,6 +171,10 @@ class MeteringService:
         return QuotaUsage(period_key, from_micros(u.used_cost), from_micros(u.held_cost), u.used_tokens,
                           u.held_tokens, u.requests)
 
+    def rpm_used(self, quota_id: str, minute: int) -> int:
+        """Requests counted so far in one RPM window (an eventually consistent read)."""
+        return quota_table.get_rpm_count(quota_id, minute, consistent=False)
+
     # --- internals ---------------------------------------------------------------------
 
     def _change(self, user_id: str, amount: Decimal, type_: str, ref: str, meta: dict[str, Any] | None,
