@@ -31,6 +31,8 @@ from chalicelib.core.settings import Settings, load_settings  # noqa: E402
 from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E402, F401
+
 make_moto_dynamodb_atomic()
 
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ it with `set_container`; nothing is patched.
 
 from __future__ import annotations
 
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .core.clock import Clock, SystemClock
@@ -21,6 +21,7 @@ from .core.settings import Settings, get_settings
 if TYPE_CHECKING:
     from .services.metering import MeteringService
     from .services.proxy import ProxyService
+    from .upstreams.client import UpstreamClient
 
 
 class Container:
@@ -61,6 +62,13 @@ class Container:
     # --- catalog, keys, quotas (issue 3) ---
 
     # --- proxy, upstreams (issue 4) ---
+
+    @cached_property
+    def upstream_client(self) -> UpstreamClient:
+        """One pooled HTTP client per warm container: provider connections are reused."""
+        from .upstreams.client import UpstreamClient
+
+        return UpstreamClient.from_settings(self.settings)
 
     @cached_property
     def metering(self) -> MeteringService:
