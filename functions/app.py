@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from chalice import Chalice
 
+from chalicelib.jobs import register_jobs
 from chalicelib.routes import (
     account,
+    admin_ledger,
     admin_users,
     auth,
+    balance,
     health,
     proxy,
     security,
+    usage,
 )
 
 app = Chalice(app_name="keyledger")
@@ -23,5 +27,10 @@ for blueprint in (
     security.bp,
     admin_users.bp,
     proxy.bp,
+    balance.bp,
+    usage.bp,
+    admin_ledger.bp,
 ):
     app.register_blueprint(blueprint)
+
+register_jobs(app)
