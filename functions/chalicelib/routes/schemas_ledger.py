@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from ..core.clock import parse_iso
 from ..core.money import Money, PositiveMoney
@@ -103,7 +103,7 @@ class RenewOut(BaseModel):
 
 
 class AutoRenewIn(In):
-    enabled: bool
+    enabled: StrictBool
 
 
 # --- usage ----------------------------------------------------------------------------
