@@ -5,7 +5,7 @@ Statistics never scan request records: the settle step adds each request to roll
 (`DAY#<from>` .. `DAY#<to>#~`). Every dimension of a day sits under the same day prefix,
 so the Query reads all of them and a filter keeps the asked one; DynamoDB returns up to
 1 MB per call. A user with 10 rollup items a day (3 models, 2 providers, 2 keys, 3
-quota x model) has 900 items in 90 days, ~110 KB: ONE Query call, ~14 read units
+quota x model) has 900 items in 90 days, ~105 KB: ONE Query call, ~13 read units
 eventually consistent (see tests/integration/test_usage_views.py, which counts the calls).
 """
 
