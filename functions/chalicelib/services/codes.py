@@ -54,12 +54,14 @@ def canonical(code: str) -> str:
 
 class CodeService:
     def __init__(self, clock: Clock, secret_key: str, audit: AuditService, cursors: Cursors,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 read_code: Callable[[str], plans_codes.CodeRow | None] = plans_codes.get_code) -> None:
         self._clock = clock
         self._secret_key = secret_key
         self._audit = audit
         self._cursors = cursors
         self._sleep = sleep
+        self._read_code = read_code  # the fast-path read before the transaction
 
     def _hash(self, code: str) -> str:
         return keyed_hash(self._secret_key, "redeem:" + canonical(code))
@@ -105,7 +107,7 @@ class CodeService:
     def redeem(self, user_id: str, code: str, meta: RequestMeta | None = None) -> dict[str, Any]:
         """Credit a code's amount once; InvalidCode for unknown, used or expired codes."""
         now = self._clock.now()
-        row = plans_codes.get_code(self._hash(code))
+        row = self._read_code(self._hash(code))
         if row is None or row.status != "unused" or (row.expires_at and parse_iso(row.expires_at) <= now):
             raise InvalidCode()
         now_iso, entry_id = iso(now), new_id(now)
