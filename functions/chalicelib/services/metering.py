@@ -184,14 +184,14 @@ class MeteringService:
         """Requests counted so far in one RPM window (an eventually consistent read)."""
         return quota_table.get_rpm_count(quota_id, minute, consistent=False)
 
-    # --- internals ---
+    # --- internals ---------------------------------------------------------------------
 
     def _audit(self, entry: LedgerEntry, actor_id: str | None, request: RequestMeta | None) -> None:
         if self.audit is None:
             return
         detail = {"entry_id": entry.entry_id, "amount": str(entry.amount), "ref": entry.ref}
         self.audit.record(user_id=entry.user_id, type="billing", action=f"ledger.{entry.type}", meta=request,
-                          detail=detail, actor_id=actor_id)------------------------------------------------------------------
+                          detail=detail, actor_id=actor_id)
 
     def _change(self, user_id: str, amount: Decimal, type_: str, ref: str, meta: dict[str, Any] | None,
                 entry_id: str | None, membership: dict[str, Any] | None) -> LedgerEntry:
