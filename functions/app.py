@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from chalice import Chalice
 
+from chalicelib.jobs import holds
 from chalicelib.routes import account, admin_users, auth, health, proxy, security
 
 app = Chalice(app_name="keyledger")
 app.api.binary_types = []  # every answer is text (JSON, CSV, event streams)
 
-for blueprint in (health.bp, auth.bp, account.bp, security.bp, admin_users.bp, proxy.bp):
+for blueprint in (health.bp, auth.bp, account.bp, security.bp, admin_users.bp, proxy.bp, holds.bp):
     app.register_blueprint(blueprint)
