@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.jobs import register_jobs
+from chalicelib.jobs import holds, register_jobs
 from chalicelib.routes import (
     account,
     admin_ledger,
@@ -30,6 +30,7 @@ for blueprint in (
     balance.bp,
     usage.bp,
     admin_ledger.bp,
+    holds.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -20,27 +20,26 @@ from .core.settings import Settings, get_settings
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .services.codes import CodeService
-    from .services.ledger import LedgerService
-    from .services.membership import MembershipService
-    from .services.quota_warnings import QuotaWarningService, QuotaWatch
-    from .services.usage_views import UsageViews
-    from .services.webhooks import WebhookSender
-    from .services.metering import MeteringService
-    from .services.proxy import ProxyService
-    from .upstreams.client import UpstreamClient
     from .services.account_security import AccountSecurityService
     from .services.accounts import AccountService
     from .services.admin_users import AdminUserService
     from .services.audit import AuditService
+    from .services.codes import CodeService
     from .services.credentials import Credentials
     from .services.cursors import Cursors
+    from .services.ledger import LedgerService
+    from .services.membership import MembershipService
+    from .services.metering import MeteringService
     from .services.passwords import Passwords
+    from .services.proxy import ProxyService
+    from .services.quota_warnings import QuotaWarningService, QuotaWatch
     from .services.tokens import TokenService
     from .services.totp import Totp
+    from .services.usage_views import UsageViews
+    from .services.webhooks import WebhookSender
     from .tables.audit import AuditTable
     from .tables.users import UsersTable
-
+    from .upstreams.client import UpstreamClient
 
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -142,7 +141,7 @@ class Container:
         # keys area: extras["api_key"] = ...
         if self.settings.signup_credit > 0:
             # Called once per account, when it turns active (the accounts area's status change).
-            self.metering.credit(user_id, self.settings.signup_credit, "signup_credit", "signup")
+            self.metering.credit(user_id, self.settings.signup_credit, "signup_credit", "signup", request=meta)
         return extras
 
     def on_user_disabled(self, user_id: str, meta: RequestMeta | None) -> None:
@@ -167,7 +166,7 @@ class Container:
     def metering(self) -> MeteringService:
         from .services.metering import MeteringService
 
-        return MeteringService(self.settings, self.clock)
+        return MeteringService(self.settings, self.clock, self.audit)
 
     @cached_property
     def proxy(self) -> ProxyService:

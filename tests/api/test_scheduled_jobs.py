@@ -117,14 +117,14 @@ def test_quota_warnings_fire_once_per_threshold_with_a_signed_webhook(client, co
     assert run(client, "warn_quotas") == {"warned": 1}
 
 
-def test_expired_holds_are_released_once(client, container, clock):
+def test_expired_holds_are_released_once_by_meterings_job(client, container, clock):
     container.metering.credit("u1", Decimal("1"), "topup", "t")
     hold = container.metering.reserve(make_key("u1"), make_route(), 100, 100, new_id(clock.now()), clock.now())
     assert ledger.get_balance("u1").held == hold.amount_micros
-    assert run(client, "release_expired_holds") == {"released": 0}
+    assert run(client, "release-expired-holds") == {"released": 0}
     clock.advance(seconds=container.settings.hold_ttl_seconds + 1)
-    assert run(client, "release_expired_holds") == {"released": 1}
-    assert run(client, "release_expired_holds") == {"released": 0}
+    assert run(client, "release-expired-holds") == {"released": 1}
+    assert run(client, "release-expired-holds") == {"released": 0}
     assert ledger.get_balance("u1").held == 0 and ledger.get_balance("u1").available == 1_000_000
     assert_ledger_consistent("u1")
 

@@ -204,8 +204,22 @@ def test_sign_up_credit_is_granted_on_activation_when_configured(container, sett
     container.on_user_activated("u9", None)
     assert container.metering.balance("u9").available == Decimal("1")
     assert [e.type for e in ledger.list_entries("u9")] == ["signup_credit"]
+    assert [(log.user_id, log.action) for log in container.audit_table.logs_of_type("billing")] == \
+        [("u9", "ledger.signup_credit")]
 
 
 def test_no_sign_up_credit_by_default(container):
     container.on_user_activated("u8", None)
     assert ledger.list_entries("u8") == []
+
+
+def test_the_scheduled_job_releases_expired_holds(client, container, clock):
+    container.metering.credit("u1", Decimal("1"), "topup", "t1")
+    hold = _reserve(container.metering, make_key(), make_route(), clock)
+    clock.advance(seconds=container.settings.hold_ttl_seconds + 1)
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                            resources=[])
+    result = client.lambda_.invoke("release-expired-holds", event)
+    assert result.payload == {"released": 1}
+    assert ledger.get_hold("u1", hold.request_id) is None
+    assert container.metering.balance("u1").held == 0

@@ -13,7 +13,7 @@ from chalicelib.services.domain import KeyInfo
 from chalicelib.services.proxy import ProxyService
 
 from tests.support.metering import make_key, make_route
-from tests.support.proxy_fakes import FakeCatalog, FakeKeys, FakeUpstream, ns_target
+from tests.support.proxy_fakes import FakeCatalog, FakeKeys, FakeUpstream
 
 ALICE = "sk-kl-alice"
 
@@ -46,8 +46,7 @@ def build_proxy_env(container: Container, credit: str = "1", **key_kw: Any) -> P
     upstream = FakeUpstream()
     container.metering  # noqa: B018 - built before the proxy that uses it
     # Handed in through the container, as the composition root would build them.
-    container.proxy = ProxyService(keys, catalog, upstream, container.metering, container.clock,  # type: ignore[misc]
-                                   make_target=ns_target)
+    container.proxy = ProxyService(keys, catalog, upstream, container.metering, container.clock)  # type: ignore[misc]
     env = ProxyEnv(container, keys, catalog, upstream, make_key())
     env.key = env.add_key(ALICE, **key_kw)
     if Decimal(credit) > 0:

@@ -59,12 +59,6 @@ class ProviderSlow(UpstreamTimeout):
     retryable = True
 
 
-def ns_target(provider: Any, upstream_model: str, max_output_tokens: int) -> Any:
-    return SimpleNamespace(provider_id=provider.provider_id, provider_type=provider.type, base_url=provider.base_url,
-                           api_key=provider.api_key, upstream_model=upstream_model,
-                           max_output_tokens=max_output_tokens)
-
-
 def worst_case_usage(body: dict[str, Any]) -> SimpleNamespace:
     """The usage that costs exactly the reservation (prompt bound + max_tokens)."""
     return SimpleNamespace(input_tokens=chat_prompt_tokens(body), output_tokens=int(body["max_tokens"]))

@@ -2,19 +2,19 @@
 from the container's clock. Each is idempotent: a second run changes nothing more.
 
 `register_jobs(app)` is called once from app.py; each handler becomes its own Lambda
-function (Chalice names it after the handler), invoked by its schedule.
+function (Chalice names it after the handler), invoked by its schedule. The release of
+expired holds is metering's job (`jobs/holds.py`, function `release-expired-holds`).
 """
 
 from __future__ import annotations
 
 from chalice import Chalice, Rate
 
-from .handlers import cleanup_expired, release_expired_holds, renew_memberships, warn_quotas
+from .handlers import cleanup_expired, renew_memberships, warn_quotas
 
 SCHEDULES = (
     (renew_memberships, Rate(15, unit=Rate.MINUTES), "Auto-renew memberships due within the hour; lapse the rest"),
     (warn_quotas, Rate(10, unit=Rate.MINUTES), "Quota warnings at each warn_at threshold, once per period"),
-    (release_expired_holds, Rate(5, unit=Rate.MINUTES), "Release holds left by crashed requests"),
     (cleanup_expired, Rate(1, unit=Rate.DAYS), "Clean-up beyond TTL: expire unused codes of expired batches"),
 )
 

@@ -24,13 +24,6 @@ def warn_quotas(event: Any) -> dict[str, int]:
     return result
 
 
-def release_expired_holds(event: Any) -> dict[str, int]:
-    c = container()
-    result = {"released": c.metering.release_expired_holds(c.clock.now())}
-    log.info("release_expired_holds: %s", result)
-    return result
-
-
 def cleanup_expired(event: Any) -> dict[str, int]:
     c = container()
     result = {"codes_expired": c.codes.sweep_expired(c.clock.now(), c.settings.audit_retention_days)}

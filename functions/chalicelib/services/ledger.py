@@ -96,12 +96,11 @@ class LedgerService:
             raise ValidationFailed(f"A top-up is at most {MAX_TOPUP} USD.", code="amount_too_large")
         if self._users.get_user(user_id) is None:
             raise NotFound("No such user.", code="user_not_found")
+        # metering's credit leaves the user's `billing` log item (`ledger.topup`, actor = admin)
         entry = self._metering.credit(user_id, amount, "topup", ref=admin.user_id,
-                                      meta={"note": note, "by": admin.user_id})
+                                      meta={"note": note, "by": admin.user_id}, actor_id=admin.user_id, request=meta)
         detail = {"target": user_id, "amount": str(amount), "entry_id": entry.entry_id, "note": note}
         self._audit.record(user_id=admin.user_id, type="admin", action="topup", meta=meta, detail=detail)
-        self._audit.record(user_id=user_id, type="billing", action="topup", meta=meta, detail=detail,
-                           actor_id=admin.user_id)
         available = ledger_table.get_balance(user_id).available
         return {"entry_id": entry.entry_id, "user_id": user_id, "type": "topup", "amount": amount,
                 "available": from_micros(available), "note": note, "created_at": entry.created_at}

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.clock import Clock, iso
+from ..core.context import RequestMeta
 from ..core.errors import AlreadyExists, Conflict, InsufficientBalance, QuotaExceeded, RateLimited, \
     ServiceUnavailable, Unauthorized, ValidationFailed
 from ..core.ids import new_id
@@ -45,9 +46,11 @@ class HoldAlreadyEnded(Conflict):
 
 
 class MeteringService:
-    def __init__(self, settings: Settings, clock: Clock, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings, clock: Clock, audit: Any = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.clock = clock
+        self.audit = audit  # AuditService: credits and debits leave an audit item
         self._sleep = sleep
 
     # --- reserve -----------------------------------------------------------------------
@@ -149,17 +152,23 @@ class MeteringService:
 
     def credit(self, user_id: str, amount: Decimal, type: str, ref: str = "",
                meta: dict[str, Any] | None = None, *, entry_id: str | None = None,
-               membership: dict[str, Any] | None = None) -> LedgerEntry:
+               membership: dict[str, Any] | None = None, actor_id: str | None = None,
+               request: RequestMeta | None = None) -> LedgerEntry:
         """Add money (sign-up credit, top-up, redeem, refund) with its entry, in one
         transaction. Pass `entry_id` to make a retry harmless (AlreadyExists)."""
-        return self._change(user_id, amount, type, ref, meta, entry_id, membership)
+        entry = self._change(user_id, amount, type, ref, meta, entry_id, membership)
+        self._audit(entry, actor_id, request)
+        return entry
 
     def debit(self, user_id: str, amount: Decimal, type: str, ref: str = "",
               meta: dict[str, Any] | None = None, *, entry_id: str | None = None,
-              membership: dict[str, Any] | None = None) -> LedgerEntry:
+              membership: dict[str, Any] | None = None, actor_id: str | None = None,
+              request: RequestMeta | None = None) -> LedgerEntry:
         """Take money (renewal, adjustment) with its entry; InsufficientBalance if
         available does not cover it. `membership` may set plan/expires_at/auto_renew."""
-        return self._change(user_id, -amount, type, ref, meta, entry_id, membership)
+        entry = self._change(user_id, -amount, type, ref, meta, entry_id, membership)
+        self._audit(entry, actor_id, request)
+        return entry
 
     def balance(self, user_id: str) -> Balance:
         row = ledger_table.get_balance(user_id)
@@ -176,6 +185,13 @@ class MeteringService:
         return quota_table.get_rpm_count(quota_id, minute, consistent=False)
 
     # --- internals ---------------------------------------------------------------------
+
+    def _audit(self, entry: LedgerEntry, actor_id: str | None, request: RequestMeta | None) -> None:
+        if self.audit is None:
+            return
+        detail = {"entry_id": entry.entry_id, "amount": str(entry.amount), "ref": entry.ref}
+        self.audit.record(user_id=entry.user_id, type="billing", action=f"ledger.{entry.type}", meta=request,
+                          detail=detail, actor_id=actor_id)
 
     def _change(self, user_id: str, amount: Decimal, type_: str, ref: str, meta: dict[str, Any] | None,
                 entry_id: str | None, membership: dict[str, Any] | None) -> LedgerEntry:

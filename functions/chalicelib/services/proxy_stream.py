@@ -9,14 +9,10 @@ with an OpenAI-style error event (the SDK raises on it) instead of `[DONE]`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..upstreams.sse import DONE, render_chunk, render_error
 from .metering_types import TokenUsage
-
-
-def _event(data: dict[str, Any]) -> str:
-    return "data: " + json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n\n"
 
 
 def usage_dict(usage: TokenUsage) -> dict[str, int]:
@@ -37,12 +33,8 @@ def render(chunks: list[dict[str, Any]], usage: TokenUsage | None, *, model: str
     chunks = [dict(c) for c in chunks]
     for chunk in chunks:  # usage is said once, at the end, with the figures we charged
         chunk.pop("usage", None)
-    parts = [_event(c) for c in chunks]
+    parts = [render_chunk(c) for c in chunks]
     if usage is not None:
-        parts.append(_event(_usage_chunk(chunks[0] if chunks else None, model, usage, created)))
-    if error is not None:
-        parts.append(_event({"error": {"message": error, "type": "api_error", "code": "stream_broken",
-                                       "param": None}}))
-    else:
-        parts.append("data: [DONE]\n\n")
+        parts.append(render_chunk(_usage_chunk(chunks[0] if chunks else None, model, usage, created)))
+    parts.append(render_error(error, code="stream_broken") if error is not None else f"data: {DONE}\n\n")
     return "".join(parts)
