@@ -3,7 +3,6 @@ model, absent until that branch is merged), paid requests, quick accounts."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from chalicelib.core.ids import new_id
@@ -50,7 +49,3 @@ def paid_request(container: Any, user_id: str, *, model: str = "gpt-test", provi
     container.metering.settle(hold, usage_of(input_tokens, output_tokens), RecordFields(provider=provider,
                                                                                         latency_ms=321))
     return rid
-
-
-def money(text: str) -> Decimal:
-    return Decimal(text)

@@ -27,11 +27,11 @@ def _day(value: Any) -> Any:
 Day = Annotated[date, BeforeValidator(_day)]
 
 
-def _future_naive_ok(value: datetime) -> datetime:
+def _as_utc(value: datetime) -> datetime:
     return parse_iso(value.isoformat())
 
 
-When = Annotated[datetime, AfterValidator(_future_naive_ok)]
+When = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class In(BaseModel):
