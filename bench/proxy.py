@@ -15,6 +15,7 @@ proxied - direct. DynamoDB calls are counted with a botocore `before-call` hook.
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -41,13 +42,14 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def main(n: int = 200) -> None:
+def main(n: int = 200, profile: bool = False) -> None:
     from moto.server import ThreadedMotoServer
 
     from infra.demo_upstream import start_demo_upstream
     from infra.moto_atomic import make_moto_dynamodb_atomic
 
     make_moto_dynamodb_atomic()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines are noise
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -69,9 +71,11 @@ def main(n: int = 200) -> None:
     c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
                                   "upstream_model": "demo-chat", "input_price": Decimal("1"),
                                   "output_price": Decimal("2")}, actor_id="bench", meta=None)
-    c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(rpm=100000),
+    c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
                                  actor_id="bench", meta=None)
     _, issued = c.keys.create_quota(user_id="bench-user", group="bench", limits={}, actor_id="bench", meta=None)
+    _, limited = c.keys.create_quota(user_id="bench-user", group="bench", limits={"rpm": 100000}, actor_id="bench",
+                                     meta=None)
     c.metering.credit("bench-user", Decimal("1000"), "topup", "bench")
 
     body = {"model": "bench-chat", "messages": [{"role": "user", "content": "say something short"}],
@@ -90,8 +94,24 @@ def main(n: int = 200) -> None:
     for _ in range(5):  # warm: connections, catalog snapshot
         c.upstream_client.chat(target, body, "bench-chat")
         c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+        c.proxy.chat(limited.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+    calls.clear()
+    for _ in range(10):
+        c.proxy.chat(limited.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+    with_rpm = dict(calls)
     calls.clear()
 
+    if profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(n):
+            c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        return
     added, cpu = [], []
     for _ in range(n):
         w0, t0 = time.perf_counter(), time.thread_time()
@@ -104,7 +124,8 @@ def main(n: int = 200) -> None:
 
     print(f"proxied chat requests: {n} (non-streamed, local demo upstream, DynamoDB = moto server on loopback)")
     print(f"gateway added latency: p50 {_pct(added, 50):.2f} ms, p95 {_pct(added, 95):.2f} ms")
-    print(f"DynamoDB calls per request: {sum(calls.values()) / n:.2f} ({dict(calls)})")
+    print(f"DynamoDB calls per request: {sum(calls.values()) / n:.2f} ({dict(calls)}); with an RPM limit "
+          f"(+1 read for x-ratelimit-remaining-requests): {sum(with_rpm.values()) / 10:.2f} ({with_rpm} for 10)")
     print(f"gateway CPU per request: p50 {_pct(cpu, 50):.2f} ms, mean {statistics.mean(cpu):.2f} ms "
           "(this process's request thread, excluding moto and the upstream)")
     c.upstream_client.close()
@@ -113,4 +134,4 @@ def main(n: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200, profile="--profile" in sys.argv)
