@@ -34,9 +34,9 @@ DEMO_PROVIDER: dict[str, Any] = {
     "label": "local-demo: offline OpenAI-compatible server on 127.0.0.1 (not a real model)",
 }
 DEMO_MODELS: tuple[dict[str, Any], ...] = (
-    {"name": "local-demo-chat", "upstream_model": "local-demo-chat", "input_price": "0.50",
+    {"name": "local-demo-chat", "upstream_model": "demo-chat", "input_price": "0.50",
      "output_price": "1.50", "capabilities": ["chat", "tools"], "max_output_tokens": 4096, "enabled": True},
-    {"name": "local-demo-embed", "upstream_model": "local-demo-embed", "input_price": "0.10",
+    {"name": "local-demo-embed", "upstream_model": "demo-embed", "input_price": "0.10",
      "output_price": "0", "capabilities": ["embeddings"], "max_output_tokens": 0, "enabled": True},
 )
 
