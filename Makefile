@@ -43,8 +43,10 @@ fuzz: venv
 load: venv
 	LOAD_REQUESTS=2000 $(BIN)/python -m pytest tests/e2e/test_load.py $(PYTEST_ARGS)
 
+# bench/run.py prints one table; bench/proxy.py alone prints the proxy's figures (BENCH_N requests).
+BENCH_N ?= 200
 bench: venv
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --requests $(BENCH_N)
 
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
