@@ -76,8 +76,11 @@ class Txn:
                     getattr(tx, method)(*args, **kwargs)
         except TransactWriteError as exc:
             reasons = list(exc.cancellation_reasons or [])
-            if exc.cause_response_code != "TransactionCanceledException" or not reasons:
-                raise StorageError(f"transaction failed: {exc.cause_response_code}") from exc
+            # getattr: PynamoDB's property raises AttributeError when the cause carries no
+            # response (a read timeout): the outcome is unknown, which is a storage error too.
+            code = getattr(exc, "cause_response_code", None)
+            if code != "TransactionCanceledException" or not reasons:
+                raise StorageError(f"transaction failed: {code or type(exc.cause).__name__}") from exc
             codes = {label: r.code for label, r in zip(order, reasons, strict=False) if r is not None}
             failed = [label for label, code in codes.items() if code == "ConditionalCheckFailed"]
             if "TransactionConflict" in codes.values() and not failed:
