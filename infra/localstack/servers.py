@@ -128,6 +128,11 @@ class MotoEndpoint:
     def __init__(self, port: int) -> None:
         from moto.server import ThreadedMotoServer
 
+        from infra.moto_atomic import make_moto_dynamodb_atomic
+
+        # The API is threaded: without this, two requests can both pass one condition in moto
+        # (a hold left on the balance, an overspend) where DynamoDB never would.
+        make_moto_dynamodb_atomic()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its per-request lines are noise
         self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
         self._port = port
