@@ -27,7 +27,7 @@ export function sdkSnippet(key, model) {
 
 function snippetBlock(key, model) {
   const code = sdkSnippet(key, model);
-  return h("div", { class: "snippet" },
+  return h("div", { class: "snippet", dataset: key ? { withKey: "1" } : {} },
     h("div", { class: "snippet-head" }, h("span", { text: t("keys.snippet") }), copyButton(code, t("keys.copy_snippet"))),
     h("pre", { tabIndex: 0 }, h("code", { text: code })));
 }
