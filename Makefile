@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-fast lint clean
+.PHONY: help venv portal browser run test test-fast lint clean
 
 help:
 	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
@@ -23,11 +23,27 @@ $(STAMP): requirements.txt layers/requirements.txt
 
 venv: $(STAMP)
 
-run: venv
+# The portal: npm ci when node_modules is missing or the lockfile changed, then the build
+# (portal/dist, not committed).
+PORTAL_STAMP := portal/node_modules/.lock-$(shell sha1sum portal/package-lock.json 2>/dev/null | cut -c1-12)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(PORTAL_STAMP): portal/package-lock.json
+	cd portal && npm ci --no-audit --no-fund
+	@touch $@
+
+portal: $(PORTAL_STAMP)
+	cd portal && node build.mjs
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads browsers).
+browser:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+run: venv portal
 	$(BIN)/python infra/local.py
 
 # pytest exits 5 when it collected nothing; that is not a failure of the build itself.
-test: venv
+test: venv portal browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: venv
@@ -37,4 +53,4 @@ lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache portal/dist

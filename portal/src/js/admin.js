@@ -32,7 +32,7 @@ export function crudPage(main, cfg) {
   }
   let search = null;
   if (cfg.search) {
-    search = h("form", { class: "filters", attrs: { role: "search" } }, field({ name: "q", label: t("admin.search"), type: "search", placeholder: t("admin.search_placeholder") }),
+    search = h("form", { class: "filters", attrs: { role: "search" } }, field({ name: "q", label: t("admin.search"), type: "search", plain: true, placeholder: t("admin.search_placeholder") }),
       h("div", { class: "filter-actions" }, button(t("action.search"), null, { kind: "primary", type: "submit" })));
     search.addEventListener("submit", (ev) => { ev.preventDefault(); q = search.elements.namedItem("q").value.trim(); reload(); });
   }

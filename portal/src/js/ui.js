@@ -111,7 +111,7 @@ export function table(columns, rows, { empty = t("state.empty"), caption } = {})
   const thead = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : "", text: c.label }))));
   const tbody = h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => {
     const v = c.value(row);
-    return h("td", { class: c.num ? "num" : "", dataset: { label: c.label } }, v === null || v === undefined || v === "" ? "—" : v);
+    return h("td", { class: [c.num && "num", c.wrap && "wrap"], dataset: { label: c.label } }, v === null || v === undefined || v === "" ? "—" : v);
   }))));
   return h("div", { class: "table-wrap", attrs: { tabindex: "0", role: "region", "aria-label": caption || t("a11y.table") } },
     h("table", {}, caption ? h("caption", { class: "visually-hidden", text: caption }) : null, thead, tbody));
@@ -147,6 +147,7 @@ export function pagedList(load, render) {
       prev.disabled = page === 0;
       next.disabled = cursors[page + 1] === undefined;
       status.textContent = t("pager.page", { n: page + 1 });
+      nav.hidden = page === 0 && next.disabled;
     } catch (err) {
       if (err && err.code === "session_expired") return;
       mount(body, errorBox(err, () => go(target)));
@@ -189,7 +190,7 @@ export function field(spec) {
   } else {
     control = h("input", { ...common, type: spec.type || "text", value: spec.value ?? "" });
   }
-  return h("div", { class: "field" }, h("label", { attrs: { for: id }, text: spec.label + (spec.required ? "" : ` (${t("form.optional")})`) }),
+  return h("div", { class: "field" }, h("label", { attrs: { for: id }, text: spec.label + (spec.required || spec.plain ? "" : ` (${t("form.optional")})`) }),
     control, spec.hint ? h("p", { id: hintId, class: "hint", text: spec.hint }) : null);
 }
 

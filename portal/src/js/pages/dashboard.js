@@ -55,7 +55,7 @@ export default function render(main) {
         total(t("usage.requests"), num(totals.requests ?? 0)),
         total(t("usage.tokens"), num((Number(totals.input_tokens) || 0) + (Number(totals.output_tokens) || 0))),
         total(t("usage.cost"), money(totals.cost ?? "0"))),
-        dailyChart(t("dashboard.cost_per_day"), days, [{ label: t("usage.cost"), values: pick((i) => moneyNumber(i.cost)), color: c.a, bars: true }], { format: (v) => `$${Number(v).toFixed(v < 1 ? 4 : 2)}` })),
+        dailyChart(t("dashboard.cost_per_day"), days, [{ label: t("usage.cost"), values: pick((i) => moneyNumber(i.cost)), color: c.a, bars: true }], { format: (v) => `$${v >= 1 || v === 0 ? Number(v).toFixed(2) : Number(v.toPrecision(2))}` })),
       card(null, dailyChart(t("dashboard.tokens_per_day"), days, [
         { label: t("usage.input_tokens"), values: pick((i) => Number(i.input_tokens) || 0), color: c.c },
         { label: t("usage.output_tokens"), values: pick((i) => Number(i.output_tokens) || 0), color: c.b },

@@ -9,9 +9,9 @@ export const LOG_TYPES = ["auth", "security", "account", "keys", "billing", "adm
 
 export default function render(main) {
   const specs = [
-    { name: "type", label: t("logs.type"), type: "select", options: [{ value: "", label: t("logs.all_types") }, ...LOG_TYPES.map((v) => ({ value: v, label: t(`logtype.${v}`) }))] },
-    { name: "from", label: t("field.from"), type: "date" },
-    { name: "to", label: t("field.to"), type: "date" },
+    { name: "type", label: t("logs.type"), type: "select", plain: true, options: [{ value: "", label: t("logs.all_types") }, ...LOG_TYPES.map((v) => ({ value: v, label: t(`logtype.${v}`) }))] },
+    { name: "from", label: t("field.from"), type: "date", plain: true },
+    { name: "to", label: t("field.to"), type: "date", plain: true },
   ];
   const filters = h("form", { class: "filters" }, specs.map(field), h("div", { class: "filter-actions" }, button(t("action.apply"), null, { kind: "primary", type: "submit" })));
   const holder = h("div");
@@ -20,7 +20,7 @@ export default function render(main) {
     { label: t("logs.type"), value: (r) => badge(has(`logtype.${r.type}`) ? t(`logtype.${r.type}`) : r.type) },
     { label: t("logs.action"), value: (r) => r.action },
     { label: t("usage.ip"), value: (r) => r.ip },
-    { label: t("logs.detail"), value: (r) => detail(r.detail) },
+    { label: t("logs.detail"), value: (r) => detail(r.detail), wrap: true },
   ];
   const draw = () => {
     const el = filters.elements;

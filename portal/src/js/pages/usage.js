@@ -7,7 +7,7 @@ import { busy, button, card, download, field, pageHeader, pagedList, statusBadge
 
 export default function render(main) {
   const filter = h("form", { class: "filters" },
-    field({ name: "model", label: t("usage.model"), placeholder: t("usage.model_placeholder") }),
+    field({ name: "model", label: t("usage.model"), plain: true, placeholder: t("usage.model_placeholder") }),
     h("div", { class: "filter-actions" }, button(t("action.apply"), null, { kind: "primary", type: "submit" })));
   const holder = h("div");
   let model = "";
