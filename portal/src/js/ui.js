@@ -308,7 +308,7 @@ export function secretOnce(label, value, { warning = t("secret.once") } = {}) {
 }
 
 /** A usage bar: used of limit (null limit -> "no limit"). */
-export function usageBar(label, used, limit, fmt) {
+export function usageBar(label, used, limit, fmt, { compact = false } = {}) {
   const l = Number.parseFloat(limit);
   const unlimited = limit === null || limit === undefined || limit === "" || !Number.isFinite(l) || l <= 0;
   const u = Number.parseFloat(used) || 0;
@@ -317,7 +317,7 @@ export function usageBar(label, used, limit, fmt) {
   const bar = unlimited ? null : h("progress", { id, max: l, value: Math.min(u, l), attrs: { "aria-label": `${label}: ${text}` } });
   const share = unlimited ? 0 : u / l;
   return h("div", { class: ["usage", share >= 0.9 ? "usage-high" : share >= 0.7 ? "usage-mid" : ""] },
-    h("div", { class: "usage-head" }, h("span", { text: label }), h("span", { class: "muted", text })), bar);
+    h("div", { class: "usage-head" }, h("span", { class: compact ? "visually-hidden" : "", text: label }), h("span", { class: "muted", text })), bar);
 }
 
 export function pageHeader(title, subtitle, ...actions) {

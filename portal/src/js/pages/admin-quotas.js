@@ -42,8 +42,8 @@ export default function render(main) {
       { label: t("admin.user"), value: (q) => (q.username ? h("strong", { text: q.username }) : mono(q.user_id)) },
       { label: t("admin.group"), value: (q) => q.group },
       { label: t("admin.period"), value: (q) => t(`period.${q.period || "none"}`) },
-      { label: t("quota.cost"), value: (q) => usageBar(t("quota.cost"), q.used_cost, q.limit_cost, money) },
-      { label: t("quota.tokens"), value: (q) => usageBar(t("quota.tokens"), q.used_tokens, q.limit_tokens, num) },
+      { label: t("quota.cost"), value: (q) => usageBar(t("quota.cost"), q.used_cost, q.limit_cost, money, { compact: true }) },
+      { label: t("quota.tokens"), value: (q) => usageBar(t("quota.tokens"), q.used_tokens, q.limit_tokens, num, { compact: true }) },
       { label: t("admin.rpm"), value: (q) => (q.rpm ? num(q.rpm) : t("quota.unlimited")), num: true },
     ],
     actions: (q, reload) => {
