@@ -102,18 +102,23 @@ def answer(method: str, url: str) -> tuple[int, Any]:
     if path == "/api/admin/users":
         return 200, {"items": [{**ME, "user_id": "u1"}, {**ME, "user_id": "u2", "username": HOSTILE, "role": "user", "status": "disabled", "email": "b@example.test"}], "next_cursor": None}
     if path == "/api/admin/providers":
-        return 200, {"items": [{"provider_id": "p1", "name": "openai", "type": "openai", "base_url": "https://api.openai.com/v1", "status": "healthy"},
-                               {"provider_id": "p2", "name": "local-demo", "type": "openai", "base_url": "http://127.0.0.1:8100/v1", "status": "unknown"}]}
+        health = {"healthy": True, "last_test_ok": True, "last_test_at": "2026-11-21T09:30:00Z", "last_test_detail": "3 models",
+                  "last_latency_ms": 212, "last_error": None, "last_error_at": None, "consecutive_failures": 0, "unhealthy_until": None}
+        return 200, {"items": [{"provider_id": "p1", "name": "openai", "type": "openai", "base_url": "https://api.openai.com/v1",
+                                "api_key_hint": "sk-…x9Qa", "health": health},
+                               {"provider_id": "p2", "name": "local-demo", "type": "openai", "base_url": "http://127.0.0.1:8100/v1",
+                                "api_key_hint": "", "health": {**health, "healthy": False, "last_test_ok": False,
+                                                               "last_error": HOSTILE}}]}
     if path == "/api/admin/models":
-        return 200, {"items": [{"model_id": "m1", "name": "gpt-4o-mini", "provider": "openai", "upstream_model": "gpt-4o-mini",
+        return 200, {"items": [{"model_id": "m1", "name": "gpt-4o-mini", "provider": "p1", "upstream_model": "gpt-4o-mini",
                                 "input_price": "0.150000", "output_price": "0.600000", "capabilities": ["chat"], "enabled": True},
-                               {"model_id": "m2", "name": "text-embedding-3-small", "provider": "openai", "upstream_model": "text-embedding-3-small",
+                               {"model_id": "m2", "name": "text-embedding-3-small", "provider": "p1", "upstream_model": "text-embedding-3-small",
                                 "input_price": "0.020000", "output_price": "0.000000", "capabilities": ["embeddings"], "enabled": False}]}
     if path == "/api/admin/groups":
         return 200, {"items": [{"group_id": "g1", "name": "default", "models": ["gpt-4o-mini"],
                                 "default_quota": {"period": "month", "limit_cost": "20.000000", "rpm": 60}}]}
     if path == "/api/admin/quotas":
-        return 200, {"items": [{**QUOTA, "user_id": "u1", "username": "alice"}]}
+        return 200, {"items": [{**QUOTA, "user_id": "u1", "group_id": "g1", "warn_at": ["0.8"], "auto_renew": True}], "next_cursor": None}
     if path == "/api/admin/plans":
         return 200, {"items": [{"plan_id": "pro", "name": "Pro", "price": "9.900000", "duration_days": 30, "description": HOSTILE}]}
     if path == "/api/admin/codes":

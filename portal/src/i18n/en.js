@@ -364,4 +364,11 @@ export default {
   "admin.codes_once": "These codes are shown only now. Download them before you leave this page.",
   "admin.download_txt": "Download .txt",
   "admin.download_csv": "Download .csv",
+  "admin.user_id_placeholder": "All users",
+  "admin.upstream_model_hint": "The model name at the provider; empty means the same name.",
+  "admin.last_test": "Tested {when}, {latency} ms",
+  "capability.chat": "Chat",
+  "capability.embeddings": "Embeddings",
+  "capability.vision": "Vision",
+  "capability.tools": "Tools",
 };

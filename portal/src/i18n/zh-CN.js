@@ -364,4 +364,11 @@ export default {
   "admin.codes_once": "这些兑换码只显示这一次，离开本页前请先下载。",
   "admin.download_txt": "下载 .txt",
   "admin.download_csv": "下载 .csv",
+  "admin.user_id_placeholder": "全部用户",
+  "admin.upstream_model_hint": "服务商处的模型名称；留空表示与上面相同。",
+  "admin.last_test": "{when} 测试，{latency} 毫秒",
+  "capability.chat": "对话",
+  "capability.embeddings": "向量嵌入",
+  "capability.vision": "视觉",
+  "capability.tools": "工具调用",
 };

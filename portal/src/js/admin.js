@@ -7,13 +7,14 @@ import { button, card, field, formDialog, pageHeader, pagedList, table, toast } 
 
 /**
  * crudPage(main, {title, subtitle, path, columns, actions(row, reload) -> Node[],
- *   create: {label, fields: () => specs, submit?(values)}, search: bool, intro: Node})
+ *   create: {label, fields: () => specs, submit?(values)}, search: {param, label, placeholder}?, intro: Node})
+ * Only the query parameters a list route knows are sent (`cursor`, and the search's own).
  */
 export function crudPage(main, cfg) {
   const holder = h("div");
   let q = "";
   const reload = () => mount(holder, pagedList(
-    (cursor) => api(cfg.path, { query: { cursor, q, limit: 50 } }).then((res) => (Array.isArray(res) ? { items: res } : res || { items: [] })),
+    (cursor) => api(cfg.path, { query: cfg.search ? { cursor, [cfg.search.param]: q } : { cursor } }).then((res) => (Array.isArray(res) ? { items: res } : res || { items: [] })),
     (items) => table(cfg.actions ? [...cfg.columns, { label: t("admin.actions"), value: (row) => h("div", { class: "row-actions" }, cfg.actions(row, reload)) }] : cfg.columns,
       items, { empty: t("admin.none"), caption: cfg.title })));
   const head = [];
@@ -32,7 +33,7 @@ export function crudPage(main, cfg) {
   }
   let search = null;
   if (cfg.search) {
-    search = h("form", { class: "filters", attrs: { role: "search" } }, field({ name: "q", label: t("admin.search"), type: "search", plain: true, placeholder: t("admin.search_placeholder") }),
+    search = h("form", { class: "filters", attrs: { role: "search" } }, field({ name: "q", label: cfg.search.label, type: "search", plain: true, placeholder: cfg.search.placeholder }),
       h("div", { class: "filter-actions" }, button(t("action.search"), null, { kind: "primary", type: "submit" })));
     search.addEventListener("submit", (ev) => { ev.preventDefault(); q = search.elements.namedItem("q").value.trim(); reload(); });
   }
@@ -59,7 +60,7 @@ export function periodOptions() { return PERIODS.map((p) => ({ value: p, label: 
 /** Loads a list for a select (groups, models, providers); [] when it fails (the form still works). */
 export async function optionsFrom(path, valueKey, labelKey = "name") {
   try {
-    const res = await api(path, { query: { limit: 200 } });
+    const res = await api(path);
     return ((res && res.items) || []).map((i) => ({ value: String(i[valueKey] ?? i[labelKey]), label: String(i[labelKey] ?? i[valueKey]) }));
   } catch {
     return [];

@@ -28,7 +28,7 @@ export default function render(main) {
       { label: t("admin.name"), value: (p) => h("strong", { text: p.name }) },
       { label: t("admin.type"), value: (p) => p.type },
       { label: t("admin.base_url"), value: (p) => mono(p.base_url) },
-      { label: t("admin.api_key"), value: (p) => (p.has_api_key === false ? badge(t("admin.key_missing"), "warn") : badge(t("admin.key_set"), "neutral")) },
+      { label: t("admin.api_key"), value: (p) => (p.api_key_hint ? h("code", { class: "small", text: p.api_key_hint }) : badge(t("admin.key_missing"), "warn")) },
       { label: t("admin.health"), value: (p) => health(p) },
     ],
     actions: (p, reload) => {
@@ -39,6 +39,7 @@ export default function render(main) {
           const res = await api(`/api/admin/providers/${id}/test`, { method: "POST" });
           result.textContent = t("admin.test_result", { ok: res.ok ? t("admin.ok") : t("admin.failed"), latency: num(res.latency_ms), detail: res.detail || "" });
           result.className = `result small ${res.ok ? "pos" : "neg"}`;
+          toast(result.textContent, res.ok ? "success" : "error");
         })),
         button(t("admin.sync"), (btn) => busy(btn, async () => {
           const res = await api(`/api/admin/providers/${id}/sync-models`, { method: "POST" });
@@ -62,8 +63,14 @@ export default function render(main) {
   });
 }
 
+/** Health is {healthy, last_test_ok, last_test_at, last_latency_ms, last_error, ...} (or a plain status). */
 function health(p) {
-  const status = p.health || p.status;
-  const last = p.last_checked_at || p.checked_at;
-  return h("span", { class: "stack-tight" }, statusBadge(status || "unknown"), last ? h("span", { class: "muted small", text: dateTime(last) }) : null);
+  const hl = p.health;
+  if (!hl || typeof hl !== "object") return statusBadge(hl || p.status || "unknown");
+  const status = !hl.healthy ? "down" : hl.last_test_ok === false ? "degraded" : hl.last_test_at ? "healthy" : "unknown";
+  const detail = hl.last_test_at
+    ? t("admin.last_test", { when: dateTime(hl.last_test_at), latency: hl.last_latency_ms === null || hl.last_latency_ms === undefined ? "—" : num(hl.last_latency_ms) })
+    : null;
+  return h("span", { class: "health" }, statusBadge(status), detail ? h("span", { class: "muted small", text: detail }) : null,
+    hl.last_error ? h("span", { class: "neg small", title: hl.last_error, text: hl.last_error.slice(0, 80) }) : null);
 }

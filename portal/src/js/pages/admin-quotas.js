@@ -27,7 +27,7 @@ export default function render(main) {
     title: t("nav.admin_quotas"),
     subtitle: t("admin.quotas_subtitle"),
     path: "/api/admin/quotas",
-    search: true,
+    search: { param: "user_id", label: t("admin.user_id"), placeholder: t("admin.user_id_placeholder") },
     intro: revealed,
     create: {
       label: t("admin.add_quota"),

@@ -12,7 +12,7 @@ export default function render(main) {
     title: t("nav.admin_users"),
     subtitle: t("admin.users_subtitle"),
     path: "/api/admin/users",
-    search: true,
+    search: { param: "q", label: t("admin.search"), placeholder: t("admin.search_placeholder") },
     intro: revealed,
     columns: [
       { label: t("field.username"), value: (u) => h("strong", { text: u.username }) },
