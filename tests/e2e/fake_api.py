@@ -134,6 +134,9 @@ RECOVERY = [f"rc{i:02d}-abcd-efgh" for i in range(10)]
 NEW_KEY = "sk-kl-" + "N" * 43
 
 
+SENT: list[tuple[str, str, Any]] = []  # (method, path, JSON body) of every write, for assertions
+
+
 def _post(path: str) -> tuple[int, Any]:
     if path == "/api/register":
         return 201, {"user_id": "u9", "status": "pending_totp", "totp": {
@@ -149,6 +152,8 @@ def _post(path: str) -> tuple[int, Any]:
         return 200, {"key_id": "k2", "key": NEW_KEY, "prefix": "sk-kl-NNNN"}
     if path == "/api/logout":
         return 204, None
+    if path == "/api/admin/providers":
+        return 201, {"provider_id": "p3"}
     return 404, {"error": {"code": "not_found", "message": f"No route POST {path}"}}
 
 
@@ -157,6 +162,8 @@ def install(page: Any, api_base: str) -> None:
 
     def handle(route: Any) -> None:
         request = route.request
+        if request.method in ("POST", "PUT", "DELETE"):
+            SENT.append((request.method, urlsplit(request.url).path, request.post_data_json if request.post_data else None))
         status, body = answer(request.method, request.url)
         route.fulfill(status=status, content_type="application/json", body="" if body is None else json.dumps(body),
                       headers={"Access-Control-Allow-Origin": "*"})

@@ -225,3 +225,24 @@ def test_a_reset_key_is_shown_once_with_a_ready_sdk_snippet(browser: Any, portal
         assert watch.errors == []
     finally:
         context.close()
+
+
+def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any, portal_url: str, api_base: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/admin/providers", session=True, api_base=api_base, fake=True)
+    try:
+        fake_api.SENT.clear()
+        page.get_by_role("button", name="Add provider").click()
+        dialog = page.locator("dialog[open]")
+        dialog.get_by_label("Name").fill("deepseek")
+        dialog.get_by_label("Base URL").fill("https://api.deepseek.com/v1")
+        dialog.get_by_label("API key").fill("sk-upstream-secret")
+        assert dialog.get_by_label("API key").get_attribute("type") == "password"
+        screenshot(page, "flow-admin-add-provider")
+        dialog.get_by_role("button", name="Save").click()
+        dialog.wait_for(state="detached")
+        assert fake_api.SENT == [("POST", "/api/admin/providers", {
+            "name": "deepseek", "type": "openai", "base_url": "https://api.deepseek.com/v1", "api_key": "sk-upstream-secret"})]
+        assert "sk-upstream-secret" not in page.content()
+        assert watch.errors == []
+    finally:
+        context.close()
