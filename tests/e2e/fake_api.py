@@ -132,6 +132,7 @@ QR_SVG = (
 )
 RECOVERY = [f"rc{i:02d}-abcd-efgh" for i in range(10)]
 NEW_KEY = "sk-kl-" + "N" * 43
+CSV = "request_id,model,cost\r\nreq_1,gpt-4o-mini,0.000420\r\n"
 
 
 SENT: list[tuple[str, str, Any]] = []  # (method, path, JSON body) of every write, for assertions
@@ -164,6 +165,11 @@ def install(page: Any, api_base: str) -> None:
         request = route.request
         if request.method in ("POST", "PUT", "DELETE"):
             SENT.append((request.method, urlsplit(request.url).path, request.post_data_json if request.post_data else None))
+        if urlsplit(request.url).path == "/api/usage/export.csv":
+            authorized = request.headers.get("authorization") == "Bearer acc"
+            route.fulfill(status=200 if authorized else 401, content_type="text/csv", body=CSV if authorized else "",
+                          headers={"Access-Control-Allow-Origin": "*"})
+            return
         status, body = answer(request.method, request.url)
         route.fulfill(status=status, content_type="application/json", body="" if body is None else json.dumps(body),
                       headers={"Access-Control-Allow-Origin": "*"})

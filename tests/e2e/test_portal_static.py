@@ -7,6 +7,7 @@ Screenshots go to test-artifacts/screenshots/ (printed at the end of each test).
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,8 +56,10 @@ def browser(portal_url: str) -> Iterator[Any]:
 
 
 def open_page(browser: Any, url: str, *, session: bool, width: int = 1280, locale: str = "en-US",
-              api_base: str | None = None, fake: bool = False, unreachable: str | None = None) -> tuple[Any, Any, ConsoleWatch]:
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True)
+              api_base: str | None = None, fake: bool = False, unreachable: str | None = None,
+              scheme: str = "light") -> tuple[Any, Any, ConsoleWatch]:
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True,
+                                  color_scheme=scheme)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     if session:
         # A refresh token as a previous login in this tab would have left it.
@@ -244,5 +247,29 @@ def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any
             "name": "deepseek", "type": "openai", "base_url": "https://api.deepseek.com/v1", "api_key": "sk-upstream-secret"})]
         assert "sk-upstream-secret" not in page.content()
         assert watch.errors == []
+    finally:
+        context.close()
+
+
+def test_the_csv_export_is_fetched_with_the_bearer_token_and_saved(browser: Any, portal_url: str, api_base: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/usage", session=True, api_base=api_base, fake=True)
+    try:
+        with page.expect_download() as download:
+            page.locator("#csv-download").click()
+        assert download.value.suggested_filename.startswith("keyledger-usage-")
+        assert Path(download.value.path()).read_bytes().decode() == fake_api.CSV
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+def test_dark_mode_follows_the_system(browser: Any, portal_url: str, api_base: str) -> None:
+    context, page, _ = open_page(browser, f"{portal_url}#/dashboard", session=True, api_base=api_base, fake=True, scheme="dark")
+    try:
+        page.wait_for_timeout(150)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
+        assert sum(channels) < 150, background
+        screenshot(page, "dark-dashboard")
     finally:
         context.close()

@@ -38,7 +38,8 @@ export function dailyChart(title, days, series, { format = (v) => String(v) } = 
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
+    // Half a day of room on each side so the first and last bars are not cut in half.
+    scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] } },
     axes: [{ ...axis }, { ...axis, size: 64, values: (u, vals) => vals.map(format) }],
     series: [{}, ...series.map((s) => ({
       label: s.label,
