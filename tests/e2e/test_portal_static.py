@@ -162,14 +162,14 @@ def test_language_switch_is_applied_and_remembered(browser: Any, portal_url: str
         assert page.evaluate("document.documentElement.lang") == "en"
         assert page.locator("h1").inner_text() == "Log in"
         page.select_option("#lang-select", "zh-CN")
-        page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
         assert page.locator("h1").inner_text() == "登录"
         page.reload()
         page.wait_for_function(SETTLED)
         assert page.evaluate("document.documentElement.lang") == "zh-CN"
         assert page.locator("h1").inner_text() == "登录"
         page.goto(f"{portal_url}#/register")
-        page.wait_for_function("document.querySelector('h1') && document.querySelector('h1').textContent === '注册账户'")
+        page.wait_for_function("() => document.querySelector('h1') && document.querySelector('h1').textContent === '注册账户'")
         screenshot(page, "zh-register")
         assert watch.errors == []
     finally:
