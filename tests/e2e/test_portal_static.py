@@ -133,7 +133,7 @@ def test_admin_links_show_only_for_a_superadmin(browser: Any, portal_url: str, a
     try:
         context, page, _ = open_page(browser, f"{portal_url}#/admin/users", session=True, api_base=api_base, fake=True)
         assert page.locator("nav a[href='#/admin/users']").count() == 0
-        assert "forbidden" in page.locator("[data-state=error]").inner_text()
+        assert "admin_only" in page.locator("[data-state=error]").inner_text()
         context.close()
     finally:
         fake_api.ME.clear()

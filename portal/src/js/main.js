@@ -125,7 +125,7 @@ async function render() {
   main = appShell(path); // again, now that the role is known (admin links)
   if (route.access === "admin" && !session.isAdmin) {
     return mount(main, h("h1", { class: "page-title", text: t(route.title) }),
-      errorBox({ code: "forbidden", message: t("err.forbidden"), status: 403 }));
+      errorBox({ code: "admin_only", message: t("err.admin_only"), status: 403 }));
   }
   return show(route, main, params, ticket);
 }
