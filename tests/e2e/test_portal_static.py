@@ -273,3 +273,35 @@ def test_dark_mode_follows_the_system(browser: Any, portal_url: str, api_base: s
         screenshot(page, "dark-dashboard")
     finally:
         context.close()
+
+
+def test_the_phone_menu_and_the_login_form_work_from_the_keyboard(browser: Any, portal_url: str, api_base: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/dashboard", session=True, width=375, api_base=api_base, fake=True)
+    try:
+        nav = page.locator("#nav")
+        assert not nav.is_visible()
+        page.locator(".menu-toggle").focus()
+        page.keyboard.press("Enter")
+        assert nav.is_visible() and page.locator(".menu-toggle").get_attribute("aria-expanded") == "true"
+        page.locator("#nav a[href='#/keys']").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**#/keys")
+        page.wait_for_function(SETTLED)
+        assert page.evaluate("() => document.activeElement.classList.contains('page-title')")  # focus moved to the new page
+        assert not nav.is_visible()
+    finally:
+        context.close()
+    context, page, watch = open_page(browser, f"{portal_url}#/login", session=False, api_base=api_base, fake=True)
+    try:
+        page.get_by_label("Username").focus()
+        page.keyboard.type("alice")
+        page.keyboard.press("Tab")
+        page.keyboard.type("correct horse battery")
+        page.keyboard.press("Tab")  # the second-factor choice
+        page.keyboard.press("Tab")
+        page.keyboard.type("123456")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**#/dashboard")
+        assert watch.errors == []
+    finally:
+        context.close()

@@ -77,3 +77,22 @@ def test_the_page_has_no_inline_script_or_style_and_a_content_security_policy() 
         text = path.read_text(encoding="utf-8")
         assert "setAttribute(\"style\"" not in text and "setAttribute('style'" not in text, path
         assert "eval(" not in text and "new Function(" not in text, path
+
+
+def run_module(source: str) -> str:
+    """Runs an ES module snippet with node from portal/src/js and returns its stdout."""
+    if shutil.which("node") is None:
+        pytest.skip("node is needed")
+    out = subprocess.run(["node", "--input-type=module", "-e", source], cwd=SRC / "js",  # noqa: S607
+                         check=True, capture_output=True, text=True, timeout=30)
+    return out.stdout
+
+
+def test_money_is_formatted_from_the_decimal_string_never_through_a_float() -> None:
+    cases = ["12.500000", "0.000123", "-0.000420", "1234567.100000", "0.000000", "-0", "5", "9007199254740993.000001", "+3.1"]
+    script = ("import { money } from './format.js';\n"
+              f"for (const v of {json.dumps(cases)}) console.log(money(v, {{ sign: true }}));")
+    assert run_module(script).splitlines() == [
+        "+$12.50", "+$0.000123", "−$0.00042", "+$1,234,567.10", "$0.00", "$0.00", "+$5.00",
+        "+$9,007,199,254,740,993.000001", "+$3.10",
+    ]

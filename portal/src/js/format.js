@@ -11,8 +11,9 @@ export function money(value, { sign = false } = {}) {
   frac = frac.replace(/0+$/, "");
   if (frac.length < 2) frac = frac.padEnd(2, "0");
   whole = (whole || "0").replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  if (/^0*$/.test(whole.replace(/,/g, "")) && /^0*$/.test(frac)) neg = false;
-  const prefix = neg ? "−" : sign ? "+" : "";
+  const zero = /^0*$/.test(whole.replace(/,/g, "")) && /^0*$/.test(frac);
+  if (zero) neg = false;
+  const prefix = neg ? "−" : sign && !zero ? "+" : "";
   return `${prefix}$${whole}.${frac}`;
 }
 

@@ -13,9 +13,10 @@ const listeners = new Set();
 
 function initialLanguage() {
   let saved = null;
-  try { saved = localStorage.getItem(LANG_KEY); } catch { /* storage disabled */ }
+  try { saved = globalThis.localStorage ? localStorage.getItem(LANG_KEY) : null; } catch { /* storage disabled */ }
   if (saved && tables[saved]) return saved;
-  const browser = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+  const nav = typeof navigator === "undefined" ? {} : navigator;
+  const browser = (nav.languages && nav.languages[0]) || nav.language || "en";
   return browser.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
 }
 
