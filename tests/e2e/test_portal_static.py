@@ -24,7 +24,7 @@ GUEST_PAGES = ["login", "register"]
 USER_PAGES = ["dashboard", "keys", "usage", "balance", "security", "logs"]
 ADMIN_PAGES = [f"admin/{name}" for name in ("users", "providers", "models", "groups", "quotas", "plans", "codes")]
 SESSION_PAGES = USER_PAGES + ADMIN_PAGES
-SETTLED = "() => !document.querySelector('[data-state=loading], .boot') && document.querySelector('#main')"
+SETTLED = "() => document.getElementById('app').dataset.ready === 'true' && !document.querySelector('[data-state=loading]')"
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +287,8 @@ def test_the_phone_menu_and_the_login_form_work_from_the_keyboard(browser: Any, 
         page.keyboard.press("Enter")
         page.wait_for_url("**#/keys")
         page.wait_for_function(SETTLED)
-        assert page.evaluate("() => document.activeElement.classList.contains('page-title')")  # focus moved to the new page
+        # focus moved to the new page's heading
+        page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('page-title')")
         assert not nav.is_visible()
     finally:
         context.close()

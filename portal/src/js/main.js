@@ -31,9 +31,13 @@ const app = document.getElementById("app");
 let afterLogin = "/dashboard";
 let renderCount = 0;
 
+let pendingNavigation = false;
 export function navigate(path) {
   if (window.location.hash === `#${path}`) render();
-  else window.location.hash = `#${path}`;
+  else {
+    pendingNavigation = true; // the hashchange renders; until then the page is not ready
+    window.location.hash = `#${path}`;
+  }
 }
 
 function currentPath() {
@@ -96,8 +100,19 @@ async function ensureMe() {
   return session.me;
 }
 
+// #app[data-ready] tells tests (and anything else watching) that a page finished rendering.
 async function render() {
   const ticket = ++renderCount;
+  pendingNavigation = false;
+  app.dataset.ready = "false";
+  try {
+    await renderRoute(ticket);
+  } finally {
+    if (ticket === renderCount && !pendingNavigation) app.dataset.ready = "true";
+  }
+}
+
+async function renderRoute(ticket) {
   const { path, params } = currentPath();
   const route = ROUTES[path];
   if (!route) return navigate(session.hasSession ? "/dashboard" : "/login");
