@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.routes import health
+from chalicelib.routes import account, admin_users, auth, health, security
 
 app = Chalice(app_name="keyledger")
 app.api.binary_types = []  # every answer is text (JSON, CSV, event streams)
 
-for blueprint in (health.bp,):
+for blueprint in (health.bp, auth.bp, account.bp, security.bp, admin_users.bp):
     app.register_blueprint(blueprint)

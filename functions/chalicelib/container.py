@@ -9,13 +9,26 @@ it with `set_container`; nothing is patched.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.clock import Clock, SystemClock
 from .core.context import Caller, RequestMeta
 from .core.crypto import Cipher
-from .core.errors import Unauthorized
 from .core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .upstreams.client import UpstreamClient
+    from .services.account_security import AccountSecurityService
+    from .services.accounts import AccountService
+    from .services.admin_users import AdminUserService
+    from .services.audit import AuditService
+    from .services.credentials import Credentials
+    from .services.cursors import Cursors
+    from .services.passwords import Passwords
+    from .services.tokens import TokenService
+    from .services.totp import Totp
+    from .tables.audit import AuditTable
+    from .tables.users import UsersTable
 
 
 class Container:
@@ -32,9 +45,84 @@ class Container:
 
     # --- accounts, tokens, audit (issue 2) ---
 
+    @cached_property
+    def users_table(self) -> UsersTable:
+        from .tables.users import UsersTable
+
+        return UsersTable()
+
+    @cached_property
+    def audit_table(self) -> AuditTable:
+        from .tables.audit import AuditTable
+
+        return AuditTable()
+
+    @cached_property
+    def cursors(self) -> Cursors:
+        from .services.cursors import Cursors
+
+        return Cursors(self.settings.secret_key)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        from .services.audit import AuditService
+
+        return AuditService(self.audit_table, self.clock, self.settings, self.cursors)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        from .services.passwords import Passwords
+
+        s = self.settings
+        return Passwords(s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism)
+
+    @cached_property
+    def totp(self) -> Totp:
+        from .services.totp import Totp
+
+        return Totp(self.cipher)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        from .services.credentials import Credentials
+
+        return Credentials(self.settings, self.clock, self.users_table, self.passwords, self.totp, self.audit)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from .services.tokens import TokenService
+
+        return TokenService(self.settings, self.clock, self.users_table, self.audit)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from .services.accounts import AccountService
+
+        # The hooks are looked up on each call, so other areas (and tests) can override them.
+        return AccountService(self.settings, self.clock, self.users_table, self.passwords, self.totp,
+                              self.credentials, self.tokens, self.audit,
+                              on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
+                              membership_of=lambda uid: self.membership_of(uid))
+
+    @cached_property
+    def account_security(self) -> AccountSecurityService:
+        from .services.account_security import AccountSecurityService
+
+        return AccountSecurityService(self.settings, self.clock, self.users_table, self.totp, self.credentials,
+                                      self.audit)
+
+    @cached_property
+    def admin_users(self) -> AdminUserService:
+        from .services.admin_users import AdminUserService
+
+        return AdminUserService(self.clock, self.users_table, self.accounts, self.credentials, self.totp,
+                                self.audit, self.cursors,
+                                on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
+                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
+
     def authenticate(self, access_token: str) -> Caller:
-        """Verify a portal access token; raises Unauthorized."""
-        raise Unauthorized("Token authentication is not wired yet.", code="invalid_token")
+        """Verify a portal access token and that its session and user are live; raises Unauthorized."""
+        return self.tokens.authenticate(access_token)
 
     def on_user_activated(self, user_id: str, meta: RequestMeta | None) -> dict[str, Any]:
         """A new account became active: give it its default quota and key, and its sign-up
@@ -53,6 +141,13 @@ class Container:
     # --- catalog, keys, quotas (issue 3) ---
 
     # --- proxy, upstreams (issue 4) ---
+
+    @cached_property
+    def upstream_client(self) -> UpstreamClient:
+        """One pooled HTTP client per warm container: provider connections are reused."""
+        from .upstreams.client import UpstreamClient
+
+        return UpstreamClient.from_settings(self.settings)
 
     # --- ledger, usage, jobs (issue 5) ---
 
