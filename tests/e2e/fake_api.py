@@ -48,7 +48,7 @@ def _days() -> list[dict[str, Any]]:
 
 REQUESTS = [
     {"request_id": f"req_{i}", "model": "gpt-4o-mini" if i % 3 else HOSTILE, "provider": "openai",
-     "input_tokens": 1200 + i, "output_tokens": 300 + i, "cost": "0.000420", "status": "ok" if i % 5 else "error",
+     "input_tokens": 1200 + i, "output_tokens": 300 + i, "cost": "0.000420", "status": 200 if i % 5 else 502, "outcome": "ok" if i % 5 else "upstream_error",
      "latency_ms": 640 + i * 3, "ip": "203.0.113.7", "created_at": f"2026-11-21T09:{i:02d}:00Z"}
     for i in range(25)
 ]
@@ -87,8 +87,6 @@ def answer(method: str, url: str) -> tuple[int, Any]:
             {"entry_id": "e2", "type": "topup", "amount": "50.000000", "balance_after": "85.750420", "ref": HOSTILE, "created_at": "2026-11-20T12:00:00Z"},
             {"entry_id": "e3", "type": "signup_credit", "amount": "1.000000", "balance_after": "35.750420", "ref": None, "created_at": "2026-11-01T08:01:00Z"},
         ], "next_cursor": None}
-    if path == "/api/plans":
-        return 200, {"items": [{"plan_id": "pro", "name": "Pro", "price": "9.900000", "duration_days": 30}]}
     if path == "/api/security/login-history":
         return 200, {"items": [{"at": "2026-11-21T09:00:00Z", "ip": "203.0.113.7", "user_agent": HOSTILE, "success": True, "reason": None},
                                {"at": "2026-11-20T22:10:00Z", "ip": "198.51.100.4", "user_agent": "curl/8.5", "success": False, "reason": "bad_totp"}]}
@@ -120,9 +118,13 @@ def answer(method: str, url: str) -> tuple[int, Any]:
     if path == "/api/admin/quotas":
         return 200, {"items": [{**QUOTA, "user_id": "u1", "group_id": "g1", "warn_at": ["0.8"], "auto_renew": True}], "next_cursor": None}
     if path == "/api/admin/plans":
-        return 200, {"items": [{"plan_id": "pro", "name": "Pro", "price": "9.900000", "duration_days": 30, "description": HOSTILE}]}
+        return 200, {"items": [{"plan_id": "pro", "name": "Pro", "price": "9.900000", "period": "month", "days": None, "enabled": True,
+                                "created_at": "2026-11-01T00:00:00Z"},
+                               {"plan_id": "p2", "name": HOSTILE, "price": "1.000000", "period": "days", "days": 7, "enabled": True,
+                                "created_at": "2026-11-01T00:00:00Z"}]}
     if path == "/api/admin/codes":
-        return 200, {"items": [{"code_id": "c1", "batch_id": "b1", "amount": "5.000000", "status": "unused", "created_at": "2026-11-20T10:00:00Z"}]}
+        return 200, {"items": [{"batch_id": "b1", "count": 10, "amount": "5.000000", "expires_at": None, "note": HOSTILE,
+                                "created_by": "u1", "created_at": "2026-11-20T10:00:00Z"}], "next_cursor": None}
     return 404, {"error": {"code": "not_found", "message": f"No route {method} {path}"}}
 
 

@@ -45,7 +45,7 @@ export default function render(main) {
     const m = (session.me && session.me.membership) || {};
     const spec = plans.length
       ? { name: "plan", label: t("balance.plan"), type: "select", required: true, value: m.plan,
-          options: plans.map((p) => ({ value: p.plan_id || p.name, label: planLabel(p) })) }
+          options: plans.map((p) => ({ value: p.name, label: planLabel(p) })) }
       : { name: "plan", label: t("balance.plan"), required: true, value: m.plan || "", hint: t("balance.plan_hint") };
     const renew = form([spec], t("balance.renew"), async ({ plan }) => {
       const res = await api("/api/balance/renew", { method: "POST", body: { plan } });
@@ -68,17 +68,18 @@ export default function render(main) {
 
 function planLabel(p) {
   const price = p.price !== undefined ? ` · ${money(p.price)}` : "";
-  const days = p.duration_days ? ` · ${t("plans.days", { n: p.duration_days })}` : "";
-  return `${p.name || p.plan_id}${price}${days}`;
+  return `${p.name || p.plan_id}${price} · ${planPeriod(p)}`;
 }
 
-/** The plans a user can choose: GET /api/plans when the deployment has it, else none (free text). */
+/** "30 days", "Monthly"... */
+export function planPeriod(p) {
+  if (p.period === "days" || (!p.period && p.days)) return t("plans.days", { n: p.days });
+  return has(`period.${p.period}`) ? t(`period.${p.period}`) : String(p.period || "—");
+}
+
+/** Plans to choose from: an admin can list them; a user types the plan's name (or id). */
 async function loadPlans() {
-  try {
-    const res = await api("/api/plans");
-    return (res && res.items) || [];
-  } catch (err) {
-    if (err.status === 404 || err.status === 405 || err.status === 403) return [];
-    throw err;
-  }
+  if (!session.isAdmin) return [];
+  const res = await api("/api/admin/plans");
+  return ((res && res.items) || []).filter((p) => p.enabled !== false);
 }

@@ -3,7 +3,7 @@ import { h, mount } from "../dom.js";
 import { api } from "../api.js";
 import { session } from "../session.js";
 import { t } from "../i18n.js";
-import { money, moneyNumber, num, date, isoDay, dayStart, dayAfter } from "../format.js";
+import { money, moneyNumber, num, date, isoDay } from "../format.js";
 import { asyncBlock, badge, card, pageHeader, usageBar, toast, toastError, emptyState } from "../ui.js";
 import { dailyChart, daysBetween, shareBars, chartColors } from "../charts.js";
 
@@ -39,7 +39,7 @@ export default function render(main) {
   const fromDate = new Date();
   fromDate.setUTCDate(fromDate.getUTCDate() - 29);
   const from = isoDay(fromDate);
-  const range = { from: dayStart(from), to: dayAfter(to) };
+  const range = { from, to }; // usage ranges are whole UTC days, both ends included
   asyncBlock(charts, () => Promise.all([
     api("/api/usage/statistics", { query: { ...range, group_by: "day" } }),
     api("/api/usage/statistics", { query: { ...range, group_by: "model" } }),

@@ -2,8 +2,8 @@
 import { h, mount } from "../dom.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { money, num, dateTime, isoDay, dayStart, dayAfter } from "../format.js";
-import { busy, button, card, download, field, pageHeader, pagedList, statusBadge, table } from "../ui.js";
+import { money, num, dateTime, isoDay } from "../format.js";
+import { badge, busy, button, card, download, field, pageHeader, pagedList, table } from "../ui.js";
 
 export default function render(main) {
   const filter = h("form", { class: "filters" },
@@ -18,7 +18,7 @@ export default function render(main) {
     { label: t("usage.input_tokens"), value: (r) => num(r.input_tokens), num: true },
     { label: t("usage.output_tokens"), value: (r) => num(r.output_tokens), num: true },
     { label: t("usage.cost"), value: (r) => money(r.cost), num: true },
-    { label: t("usage.status"), value: (r) => statusBadge(String(r.status)) },
+    { label: t("usage.status"), value: (r) => outcome(r) },
     { label: t("usage.latency"), value: (r) => (r.latency_ms === null || r.latency_ms === undefined ? "—" : `${num(r.latency_ms)} ms`), num: true },
     { label: t("usage.ip"), value: (r) => r.ip },
   ];
@@ -47,7 +47,8 @@ export default function render(main) {
     const from = exportForm.elements.namedItem("from").value;
     const to = exportForm.elements.namedItem("to").value;
     busy(exportBtn, async () => {
-      const res = await api("/api/usage/export.csv", { query: { from: dayStart(from), to: dayAfter(to) }, raw: true, accept: "text/csv" });
+      // Whole UTC days, both ends included.
+      const res = await api("/api/usage/export.csv", { query: { from, to }, raw: true, accept: "text/csv" });
       download(`keyledger-usage-${from}-${to}.csv`, await res.blob());
     });
   });
@@ -56,4 +57,12 @@ export default function render(main) {
     card(t("usage.history"), filter, holder),
     card(t("usage.export"), h("p", { class: "muted", text: t("usage.export_hint") }), exportForm));
   draw();
+}
+
+/** The HTTP status and, when the request did not simply succeed, why (outcome). */
+function outcome(r) {
+  const code = Number(r.status);
+  const good = Number.isFinite(code) ? code < 400 : ["ok", "success"].includes(String(r.status));
+  const why = r.outcome && !["ok", "settled", "success"].includes(r.outcome) ? ` · ${r.outcome}` : "";
+  return badge(`${r.status ?? "—"}${why}`, good ? "ok" : "bad");
 }
