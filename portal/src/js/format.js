@@ -40,14 +40,15 @@ export function dateTime(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeStyle: "short" }).format(d);
+  // No-break spaces: a date never wraps inside a table cell.
+  return new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeStyle: "short" }).format(d).replace(/ /g, "\u00a0");
 }
 
 export function date(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(lang(), { dateStyle: "medium" }).format(d);
+  return new Intl.DateTimeFormat(lang(), { dateStyle: "medium" }).format(d).replace(/ /g, "\u00a0");
 }
 
 /** "YYYY-MM-DD" of a Date in UTC. */

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { money } from "../format.js";
 import { busy, button, confirmDialog, statusBadge, toast } from "../ui.js";
-import { crudPage, editDialog, mono, optionsFrom } from "../admin.js";
+import { crudPage, editDialog, optionsFrom } from "../admin.js";
 
 const PRICE = { inputmode: "decimal", pattern: "[0-9]+(\\.[0-9]{1,6})?", placeholder: "0.150000" };
 const CAPABILITIES = ["chat", "embeddings", "vision", "tools"];
@@ -32,9 +32,9 @@ export default async function render(main) {
       ],
     },
     columns: [
-      { label: t("admin.model_name"), value: (m) => h("strong", { text: m.name }) },
+      { label: t("admin.model_name"), value: (m) => h("div", { class: "cell-stack" }, h("strong", { text: m.name }),
+        m.upstream_model && m.upstream_model !== m.name ? h("span", { class: "muted small", text: `→ ${m.upstream_model}` }) : null) },
       { label: t("admin.provider"), value: (m) => providers.get(m.provider) || m.provider },
-      { label: t("admin.upstream_model"), value: (m) => mono(m.upstream_model) },
       { label: t("admin.input_price"), value: (m) => money(m.input_price), num: true },
       { label: t("admin.output_price"), value: (m) => money(m.output_price), num: true },
       { label: t("admin.capabilities"), value: (m) => capabilityList(m.capabilities).map((c) => t(`capability.${c}`)).join(", ") },
