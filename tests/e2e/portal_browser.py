@@ -125,3 +125,37 @@ def screenshot(page: Any, name: str) -> Path:
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists() and shutil.which("node") is not None
+
+
+class TotpCodes:
+    """Fresh TOTP codes for one user: each code is accepted once and the server remembers the
+    last accepted time step, so every code here comes from a later step than the one before.
+    The server accepts one step either side of now; when the next step is further ahead than
+    that, this waits (at most one step, 30 s) until it is in reach."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.last_step = -1
+
+    def next(self) -> str:
+        import time
+
+        import pyotp
+
+        step = max(self.last_step + 1, int(time.time() // 30))
+        while step > int(time.time() // 30) + 1:  # bounded: at most one step of waiting
+            time.sleep(0.5)
+        self.last_step = step
+        return pyotp.TOTP(self.secret).at(step * 30)
+
+    def rotate(self, secret: str) -> None:
+        """A new secret for the same user: the step order carries over."""
+        self.secret = secret
+
+
+_CODES: dict[str, TotpCodes] = {}
+
+
+def totp_codes(secret: str) -> TotpCodes:
+    """One TotpCodes per secret for the whole run (the admin logs in from several tests)."""
+    return _CODES.setdefault(secret, TotpCodes(secret))
