@@ -20,7 +20,7 @@ export function totpSetup(totp) {
 }
 
 /** The recovery codes, shown once, with a .txt download and an optional first API key. */
-export function recoveryCodes(codes, { apiKey, username, onDone, doneLabel } = {}) {
+export function recoveryCodes(codes, { apiKey, username, onDone, doneLabel, heading = true } = {}) {
   const list = h("ol", { class: "codes" }, (codes || []).map((c) => h("li", {}, h("code", { text: c }))));
   const text = () => [t("recovery.file_header", { user: username || "" }), "", ...(codes || []), ""].join("\n");
   const saved = h("input", { type: "checkbox", id: "codes-saved" });
@@ -30,7 +30,7 @@ export function recoveryCodes(codes, { apiKey, username, onDone, doneLabel } = {
     saved.addEventListener("change", () => { done.disabled = !saved.checked; });
   }
   return h("div", { class: "recovery", dataset: { recovery: "codes" } },
-    h("h2", { class: "card-title", text: t("recovery.title") }),
+    heading ? h("h2", { class: "card-title", text: t("recovery.title") }) : null,
     h("p", { class: "hint warn", text: t("recovery.once") }),
     list,
     h("div", { class: "row" },

@@ -50,7 +50,7 @@ export default function render(main) {
       { name: "code", label: t("field.totp_code"), required: true, autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6 },
     ], t("security.codes_generate"), async (values) => {
       const res = await api("/api/recovery-codes", { method: "POST", body: values });
-      mount(codes, recoveryCodes(res.recovery_codes || res.codes || [], { onDone: newCodes, doneLabel: t("action.done") }));
+      mount(codes, recoveryCodes(res.recovery_codes || res.codes || [], { onDone: newCodes, doneLabel: t("action.done"), heading: false }));
     });
     mount(codes, h("p", { class: "muted", text: t("security.codes_intro") }), f);
   };
