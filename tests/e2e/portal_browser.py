@@ -159,3 +159,44 @@ _CODES: dict[str, TotpCodes] = {}
 def totp_codes(secret: str) -> TotpCodes:
     """One TotpCodes per secret for the whole run (the admin logs in from several tests)."""
     return _CODES.setdefault(secret, TotpCodes(secret))
+
+
+READY = "() => document.getElementById('app').dataset.ready === 'true' && !document.querySelector('[data-state=loading]')"
+
+
+def settle(page: Any) -> None:
+    """Waits until the portal finished rendering the current page."""
+    page.wait_for_function(READY, timeout=15_000)
+
+
+def log_in_to(page: Any, base: str, route: str, username: str, password: str, code: str) -> None:
+    """Opens a page that needs a session: the portal asks to log in, then comes back to it."""
+    import re
+
+    page.goto(f"{base}#{route}")
+    page.wait_for_url(re.compile(r"#/login"))
+    settle(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Authenticator code").fill(code)
+    page.locator("#login-submit").click()
+    page.wait_for_url(re.compile(f"#{re.escape(route)}$"), timeout=15_000)
+    settle(page)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Builds the portal and starts Debian's Chromium (skips when it is not installed)."""
+    import pytest
+
+    if not chromium_available():
+        pytest.skip("needs /usr/bin/chromium and node (make browser)")
+    build_portal()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        try:
+            yield b
+        finally:
+            b.close()

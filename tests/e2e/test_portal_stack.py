@@ -9,44 +9,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.portal_browser import ConsoleWatch, TotpCodes, build_portal, chromium_available, launch, screenshot, totp_codes
+from tests.e2e.portal_browser import ConsoleWatch, TotpCodes, chromium, log_in_to, screenshot, settle, totp_codes
 
 pytestmark = pytest.mark.e2e
-SETTLED = "() => document.getElementById('app').dataset.ready === 'true' && !document.querySelector('[data-state=loading]')"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Any:
-    if not chromium_available():
-        pytest.skip("needs /usr/bin/chromium and node (make browser)")
-    build_portal()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
+def browser() -> Iterator[Any]:
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def settle(page: Any) -> None:
-    page.wait_for_function(SETTLED, timeout=15_000)
-
-
-def log_in_to(page: Any, base: str, route: str, username: str, password: str, code: str) -> None:
-    """Opens a page that needs a session: the portal asks to log in, then comes back to it."""
-    page.goto(f"{base}#{route}")
-    page.wait_for_url(re.compile(r"#/login"))
-    settle(page)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Authenticator code").fill(code)
-    page.locator("#login-submit").click()
-    page.wait_for_url(re.compile(f"#{re.escape(route)}$"), timeout=15_000)
-    settle(page)
 
 
 def test_a_user_registers_secures_the_account_and_an_admin_disables_it(local_stack: Any, browser: Any) -> None:
