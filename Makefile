@@ -35,9 +35,10 @@ $(PORTAL_STAMP): portal/package-lock.json
 portal: $(PORTAL_STAMP)
 	cd portal && node build.mjs
 
-# Debian's Chromium for the browser tests (Playwright drives it; it never downloads browsers).
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads browsers),
+# with a small CJK font so the Chinese screenshots show characters.
 browser:
-	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei)
 
 run: venv portal
 	$(BIN)/python infra/local.py

@@ -146,7 +146,9 @@ def _post(path: str) -> tuple[int, Any]:
             "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "provisioning_uri": "otpauth://totp/KeyLedger:bob?secret=JBSWY3DPEHPK3PXP",
             "qr_svg": QR_SVG}}
     if path == "/api/register/verify":
-        return 200, {"status": "active", "recovery_codes": RECOVERY, "api_key": "sk-kl-" + "F" * 43}
+        # The keys area answers the first key as an object (the on_user_activated hook).
+        return 200, {"status": "active", "recovery_codes": RECOVERY,
+                     "api_key": {"key_id": "k1", "key": "sk-kl-" + "F" * 43, "prefix": "sk-kl-FFFF", "quota_id": "q1"}}
     if path == "/api/token/refresh":
         return 200, {"access_token": "acc", "refresh_token": "ref2", "token_type": "bearer", "expires_in": 900}
     if path == "/api/login":

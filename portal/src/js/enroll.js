@@ -36,7 +36,8 @@ export function recoveryCodes(codes, { apiKey, username, onDone, doneLabel, head
     h("div", { class: "row" },
       button(t("recovery.download"), () => download(`keyledger-recovery-codes${username ? "-" + username : ""}.txt`, text())),
       copyButton(() => (codes || []).join("\n"))),
-    apiKey ? secretOnce(t("recovery.api_key"), apiKey) : null,
+    // The verify answer's api_key is the issued key ({key_id, key, prefix, quota_id}) or the key itself.
+    apiKey ? secretOnce(t("recovery.api_key"), typeof apiKey === "object" ? String(apiKey.key || "") : String(apiKey)) : null,
     done ? h("div", { class: "field-check" }, saved, h("label", { attrs: { for: "codes-saved" }, text: t("recovery.saved") })) : null,
     done ? h("div", { class: "form-actions" }, done) : null);
 }
