@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help venv portal browser run test test-fast lint clean
+.PHONY: help venv portal browser run test test-fast bench lint clean
 
 help:
 	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
@@ -49,6 +49,11 @@ test: venv portal browser
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Prints the proxy's added latency, DynamoDB calls and CPU per request (BENCH_N requests).
+BENCH_N ?= 200
+bench: venv
+	$(BIN)/python bench/proxy.py $(BENCH_N)
 
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench

@@ -34,6 +34,10 @@ class BaseModel(Model):
     sk = UnicodeAttribute(range_key=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Python hands every subclass the same inherited `Meta` object; without a copy of
+        # its own, binding one model's table name would rename every other table too.
+        if "Meta" not in cls.__dict__:
+            cls.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[misc, assignment]
         super().__init_subclass__(**kwargs)
         if cls.table:
             _MODELS.append(cls)

@@ -1,0 +1,137 @@
+"""What the gateway adds to a proxied chat: latency, DynamoDB calls, CPU (prints figures).
+
+Run: `make bench` (or `.venv/bin/python bench/proxy.py [N]`). Everything is on 127.0.0.1:
+DynamoDB is moto's server in a thread of this process (so its work is NOT counted in the
+gateway's CPU: that runs in other threads), the upstream is the local demo upstream. The
+real services are used: catalog (cached snapshot), keys (one GetItem), metering
+(reservation and settle transactions), upstream client.
+
+For each of N rounds, interleaved so both see the same machine load:
+- direct: the upstream client calls the demo upstream;
+- proxied: `ProxyService.chat` (auth, route, reserve, the same upstream call, settle).
+Added latency = proxied - direct (p50/p95 over rounds); gateway CPU = thread CPU time of
+proxied - direct. DynamoDB calls are counted with a botocore `before-call` hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
+
+
+def _env(moto_url: str) -> dict[str, str]:
+    return {
+        "STAGE": "local", "TABLE_PREFIX": "bench", "DYNAMODB_ENDPOINT": moto_url,
+        "SECRET_KEY": "bench-secret-key-" + "x" * 32, "ENCRYPTION_KEY": "q1f0s8m8gHh3m1zQ0Qv6g1bq2b7m3Yx8c4Vb9n2k5s0=",
+        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+        "CATALOG_CACHE_SECONDS": "3600",
+    }
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main(n: int = 200, profile: bool = False) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from infra.demo_upstream import start_demo_upstream
+    from infra.moto_atomic import make_moto_dynamodb_atomic
+
+    make_moto_dynamodb_atomic()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines are noise
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    os.environ.update(_env(f"http://{host}:{port}"))
+    demo, demo_url = start_demo_upstream()
+
+    from chalicelib.container import Container
+    from chalicelib.core.context import RequestMeta
+    from chalicelib.core.ids import new_id
+    from chalicelib.core.settings import load_settings
+    from chalicelib.services.catalog_types import QuotaLimits
+    from chalicelib.services.proxy import default_target
+    from chalicelib.tables.base import all_models, create_tables
+
+    c = Container(load_settings())
+    create_tables(wait=True)
+    provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
+                                               actor_id="bench", meta=None)
+    c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
+                                  "upstream_model": "demo-chat", "input_price": Decimal("1"),
+                                  "output_price": Decimal("2")}, actor_id="bench", meta=None)
+    c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
+                                 actor_id="bench", meta=None)
+    _, issued = c.keys.create_quota(user_id="bench-user", group="bench", limits={}, actor_id="bench", meta=None)
+    _, limited = c.keys.create_quota(user_id="bench-user", group="bench", limits={"rpm": 100000}, actor_id="bench",
+                                     meta=None)
+    c.metering.credit("bench-user", Decimal("1000"), "topup", "bench")
+
+    body = {"model": "bench-chat", "messages": [{"role": "user", "content": "say something short"}],
+            "max_tokens": 64}
+    route = c.catalog.route("bench-chat", c.keys.lookup(issued.key).group)
+    target = default_target(route.targets[0][0], route.targets[0][1], route.max_output_tokens)
+
+    calls: Counter[str] = Counter()
+    seen: set[int] = set()
+    for model in all_models():
+        client = model._get_connection().connection.client
+        if id(client) not in seen:
+            seen.add(id(client))
+            client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+
+    for _ in range(5):  # warm: connections, catalog snapshot
+        c.upstream_client.chat(target, body, "bench-chat")
+        c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+        c.proxy.chat(limited.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+    calls.clear()
+    for _ in range(10):
+        c.proxy.chat(limited.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+    with_rpm = dict(calls)
+    calls.clear()
+
+    if profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(n):
+            c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        return
+    added, cpu = [], []
+    for _ in range(n):
+        w0, t0 = time.perf_counter(), time.thread_time()
+        c.upstream_client.chat(target, body, "bench-chat")
+        w1, t1 = time.perf_counter(), time.thread_time()
+        c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
+        w2, t2 = time.perf_counter(), time.thread_time()
+        added.append(((w2 - w1) - (w1 - w0)) * 1000)
+        cpu.append(((t2 - t1) - (t1 - t0)) * 1000)
+
+    print(f"proxied chat requests: {n} (non-streamed, local demo upstream, DynamoDB = moto server on loopback)")
+    print(f"gateway added latency: p50 {_pct(added, 50):.2f} ms, p95 {_pct(added, 95):.2f} ms")
+    print(f"DynamoDB calls per request: {sum(calls.values()) / n:.2f} ({dict(calls)}); with an RPM limit "
+          f"(+1 read for x-ratelimit-remaining-requests): {sum(with_rpm.values()) / 10:.2f} ({with_rpm} for 10)")
+    print(f"gateway CPU per request: p50 {_pct(cpu, 50):.2f} ms, mean {statistics.mean(cpu):.2f} ms "
+          "(this process's request thread, excluding moto and the upstream)")
+    c.upstream_client.close()
+    demo.stop()
+    moto.stop()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200, profile="--profile" in sys.argv)

@@ -1,0 +1,152 @@
+"""The proxy service with the real metering on moto and hand-made keys, catalog, upstream."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.tables import ledger, usage
+
+from tests.support.metering import assert_ledger_consistent
+from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta
+from tests.support.proxy_fakes import ProviderDown, ProviderSlow, chunk, stream_result
+
+# chat_body(): prompt bound 18 tokens x $1/M + 100 x $2/M = $0.000218 held
+HOLD = Decimal("0.000218")
+
+
+def sse_events(text: str) -> list[str]:
+    assert text.endswith("\n\n")
+    return [block.removeprefix("data: ") for block in text.strip("\n").split("\n\n")]
+
+
+@pytest.fixture
+def env(container):
+    return build_proxy_env(container)
+
+
+def test_a_chat_is_answered_and_charged_from_the_upstream_usage(env):
+    m = meta()
+    answer = env.proxy.chat(ALICE, chat_body(), m)
+    assert answer.body["choices"][0]["message"]["content"] == "hello from p1"
+    assert answer.headers["x-keyledger-cost"] == "0.000050"  # 10 x $1/M + 20 x $2/M
+    assert env.container.metering.balance("u1").available == Decimal("0.99995")
+    record = usage.get_record("u1", m.request_id)
+    assert (record.provider, record.input_tokens, record.output_tokens, record.status) == ("p1", 10, 20, 200)
+    assert_ledger_consistent("u1")
+
+
+def test_rate_limited_keys_report_the_remaining_requests(container):
+    env = build_proxy_env(container, rpm=5)
+    env.proxy.chat(ALICE, chat_body(), meta())
+    answer = env.proxy.chat(ALICE, chat_body(), meta())
+    assert answer.headers["x-ratelimit-remaining-requests"] == "3"
+
+
+def test_unknown_keys_models_and_models_outside_the_group_are_refused(env):
+    with pytest.raises(Unauthorized):
+        env.proxy.chat("sk-kl-nobody", chat_body(), meta())
+    with pytest.raises(NotFound):
+        env.proxy.chat(ALICE, chat_body(model="nope"), meta())
+    with pytest.raises(Forbidden) as err:
+        env.proxy.chat(ALICE, chat_body(model="secret-model"), meta())
+    assert err.value.code == "model_not_allowed"
+    assert env.upstream.calls == []
+
+
+def test_a_failing_provider_falls_back_to_the_next_and_is_reported(env):
+    env.upstream.behaviour["p1"] = ProviderDown("p1 is down")
+    answer = env.proxy.chat(ALICE, chat_body(), meta())
+    assert answer.body["choices"][0]["message"]["content"] == "hello from p2"
+    assert env.upstream.calls == ["p1", "p2"]
+    assert env.catalog.results == [("p1", False), ("p2", True)]
+
+
+@pytest.mark.parametrize("failure", [ProviderDown("down"), ProviderSlow("slow")], ids=["error", "timeout"])
+def test_an_upstream_failure_charges_nothing_and_releases_the_hold(env, failure):
+    env.upstream.behaviour["p1"] = failure
+    m = meta()
+    with pytest.raises(type(failure)):
+        env.proxy.chat(ALICE, chat_body(model="solo"), m)
+    bal = env.container.metering.balance("u1")
+    assert (bal.available, bal.held) == (Decimal("1"), Decimal(0))
+    assert ledger.get_hold("u1", m.request_id) is None
+    record = usage.get_record("u1", m.request_id)
+    assert (record.status, record.cost, record.outcome) == (failure.status, 0, "upstream_error")
+    assert_ledger_consistent("u1")
+
+
+def test_a_request_the_provider_rejects_is_not_tried_elsewhere(env):
+    rejected = BadRequest("bad request")
+    env.upstream.behaviour["p1"] = rejected
+    with pytest.raises(BadRequest):
+        env.proxy.chat(ALICE, chat_body(), meta())
+    assert env.upstream.calls == ["p1"]
+    assert env.container.metering.balance("u1").held == 0
+
+
+def test_a_stream_ends_with_a_usage_chunk_then_done_and_is_charged(env):
+    env.upstream.stream_behaviour["p1"] = stream_result(
+        [chunk("Hel"), chunk("lo"), chunk(finish="stop")], usage=(10, 2), complete=True)
+    m = meta()
+    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
+    events = sse_events(answer.body)
+    assert events[-1] == "[DONE]"
+    last = json.loads(events[-2])
+    assert last["usage"] == {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
+    assert "".join(json.loads(e)["choices"][0]["delta"].get("content", "") for e in events[:3]) == "Hello"
+    assert answer.headers["x-keyledger-cost"] == "0.000014"
+    assert usage.get_record("u1", m.request_id).stream
+
+
+def test_a_stream_cut_after_usage_is_charged_what_was_reported_and_flagged(env):
+    env.upstream.stream_behaviour["p1"] = stream_result([chunk("Hel")], usage=(10, 1), complete=False,
+                                                        error="connection reset")
+    m = meta()
+    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
+    events = sse_events(answer.body)
+    assert json.loads(events[-1])["error"]["code"] == "stream_broken"
+    assert json.loads(events[-2])["usage"]["total_tokens"] == 11
+    record = usage.get_record("u1", m.request_id)
+    assert (record.stream_broken, record.cost, record.outcome) == (True, 12, "stream_broken")
+    assert_ledger_consistent("u1")
+
+
+def test_a_stream_cut_without_usage_charges_nothing_and_says_so(env):
+    env.upstream.stream_behaviour["p1"] = stream_result([chunk("Hel")], usage=None, complete=False,
+                                                        error="connection reset")
+    m = meta()
+    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
+    events = sse_events(answer.body)
+    assert json.loads(events[0])["choices"][0]["delta"]["content"] == "Hel"
+    assert json.loads(events[-1])["error"]["message"] == "connection reset"
+    bal = env.container.metering.balance("u1")
+    assert (bal.available, bal.held) == (Decimal("1"), Decimal(0))
+    record = usage.get_record("u1", m.request_id)
+    assert (record.stream_broken, record.cost, record.outcome, record.error) == \
+        (True, 0, "stream_broken", "connection reset")
+    assert_ledger_consistent("u1")
+
+
+def test_embeddings_are_charged_at_the_input_price(env):
+    env.upstream.behaviour["p1"] = lambda t, b: type("U", (), {"input_tokens": 1000, "output_tokens": 0})()
+    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world"}, meta())
+    assert answer.body["data"][0]["embedding"] == [0.1, 0.2]
+    assert answer.headers["x-keyledger-cost"] == "0.000100"
+
+
+def test_models_lists_only_the_keys_group(env):
+    listed = env.proxy.models(ALICE, meta())
+    assert [m["id"] for m in listed["data"]] == ["gpt-test", "solo", "emb-test"]
+    assert listed["object"] == "list" and all(m["object"] == "model" for m in listed["data"])
+
+
+def test_usage_reports_the_keys_period_use_and_limits(container):
+    env = build_proxy_env(container, limit_cost="0.5", limit_tokens=10000, rpm=7)
+    env.proxy.chat(ALICE, chat_body(), meta())
+    out = env.proxy.usage(ALICE, meta())
+    assert (out["period"], out["period_key"], out["used_cost"], out["limit_cost"], out["used_tokens"],
+            out["limit_tokens"], out["rpm"]) == ("month", "2026-11", Decimal("0.00005"), Decimal("0.5"), 30, 10000, 7)
+    assert out["remaining"] == {"cost": Decimal("0.49995"), "tokens": 9970}
