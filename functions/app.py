@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.routes import health
+from chalicelib.routes import admin_catalog, admin_quotas, health, quotas
 
 app = Chalice(app_name="keyledger")
 app.api.binary_types = []  # every answer is text (JSON, CSV, event streams)
 
-for blueprint in (health.bp,):
+for blueprint in (health.bp, quotas.bp, admin_catalog.bp, admin_quotas.bp):
     app.register_blueprint(blueprint)
