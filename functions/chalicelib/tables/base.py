@@ -45,6 +45,7 @@ def all_models() -> list[type[BaseModel]]:
 
 def bind_tables(settings: Any) -> None:
     """Point every model at this deployment's tables (and the local endpoint, if any)."""
+    _import_table_modules()
     for model in _MODELS:
         model.Meta.table_name = settings.table_name(model.table)
         model.Meta.region = settings.aws_region
@@ -66,3 +67,14 @@ def create_tables(wait: bool = False) -> list[str]:
                 )
             created.append(model.Meta.table_name)
     return created
+
+
+def _import_table_modules() -> None:
+    """Import every module of this package, so models that services import lazily are
+    registered (and bound) before the first call rather than left on `unbound`."""
+    import importlib
+    import pkgutil
+
+    package = __name__.rsplit(".", 1)[0]
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        importlib.import_module(f"{package}.{info.name}")

@@ -195,7 +195,11 @@ def _connection() -> Connection:
 
 
 def _cancelled(exc: TransactWriteError) -> list[str]:
-    return [getattr(r, "code", None) or "" for r in (exc.cancellation_reasons or []) if r is not None]
+    """Per-item cancellation codes ("" for items that did not fail); re-raises anything
+    that is not a cancelled transaction (throttling, a missing table...)."""
+    if exc.cause_response_code != "TransactionCanceledException":
+        raise exc
+    return [(getattr(r, "code", None) or "") if r is not None else "" for r in (exc.cancellation_reasons or [])]
 
 
 class CatalogRepository:
@@ -229,6 +233,8 @@ class CatalogRepository:
         try:
             item.save(condition=ProviderItem.pk.does_not_exist())
         except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
             raise AlreadyExists("That provider id is taken.") from exc
 
     def update_provider_settings(self, provider_id: str, fields: dict[str, Any], at: datetime) -> Provider:
@@ -239,6 +245,8 @@ class CatalogRepository:
         try:
             item.update(actions=actions, condition=ProviderItem.pk.exists())
         except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
             raise NotFound("No such provider.", code="provider_not_found") from exc
         return item.to_domain()
 
@@ -255,6 +263,8 @@ class CatalogRepository:
         try:
             item.update(actions=actions, condition=ProviderItem.pk.exists())
         except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
             raise NotFound("No such provider.", code="provider_not_found") from exc
         return item.to_domain()
 
@@ -262,6 +272,8 @@ class CatalogRepository:
         try:
             ProviderItem("PROVIDER", provider_id).delete(condition=ProviderItem.pk.exists())
         except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
             raise NotFound("No such provider.", code="provider_not_found") from exc
 
     # --- models and groups (named items with a guard) ---
@@ -295,6 +307,7 @@ class CatalogRepository:
                 tx.save(guard, condition=NameGuardItem.pk.does_not_exist())
                 tx.save(item, condition=CatalogItem.pk.does_not_exist())
         except TransactWriteError as exc:
+            _cancelled(exc)
             raise AlreadyExists(f"A {kind.lower()} named {name!r} already exists.", code=f"{kind.lower()}_exists") from exc
 
     def _replace_named(self, kind: str, old_name: str, new_name: str, item_id: str, item: CatalogItem) -> None:
@@ -320,4 +333,5 @@ class CatalogRepository:
                 tx.delete(cls(kind, item_id), condition=CatalogItem.pk.exists())
                 tx.delete(NameGuardItem(_guard_pk(kind, name), "GUARD"))
         except TransactWriteError as exc:
+            _cancelled(exc)
             raise Conflict(f"The {kind.lower()} changed meanwhile; reload and retry.") from exc

@@ -235,6 +235,8 @@ class KeysRepository:
                 tx.update(ApiKeyItem(f"KEY#{old.key_hash}", "KEY"), actions=actions,
                           condition=ApiKeyItem.pk.exists())
         except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
             raise Conflict("The quota changed meanwhile; reload and retry.", code="quota_changed") from exc
 
     def get_keys(self, hashes: list[str]) -> dict[str, ApiKey]:
@@ -256,6 +258,8 @@ class KeysRepository:
                     QuotaItem.updated_at.set(iso(at)),
                 ], condition=QuotaItem.key_hash == quota.key_hash)
         except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
             raise Conflict("The key was reset meanwhile; reload and retry.", code="quota_changed") from exc
 
     def delete_quota(self, quota: Quota) -> None:
@@ -269,6 +273,8 @@ class KeysRepository:
         try:
             ApiKeyItem(f"KEY#{key_hash}", "KEY").update(
                 actions=[ApiKeyItem.status.set("disabled")], condition=ApiKeyItem.status == "active")
-        except UpdateError:
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
             return False
         return True
