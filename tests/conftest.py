@@ -16,19 +16,31 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "CORS_ORIGINS": "http://portal.test",
+        # argon2id turned down so the suite stays quick (production uses the OWASP defaults).
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "64",
+        "ARGON2_PARALLELISM": "1",
     }
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from chalicelib.container import Container, set_container  # noqa: E402
 from chalicelib.core.clock import FixedClock  # noqa: E402
+from chalicelib.core.context import RequestMeta  # noqa: E402
 from chalicelib.core.settings import Settings, load_settings  # noqa: E402
+from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from moto import mock_aws  # noqa: E402
+
+from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E402, F401
+
+make_moto_dynamodb_atomic()
 
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
@@ -68,3 +80,76 @@ def client(container: Container) -> Iterator[object]:
 
     with Client(app) as test_client:
         yield test_client
+
+
+# --- accounts: ready-made users for any test (register -> verify -> login, through the services) ---
+
+
+@dataclass
+class Account:
+    user_id: str
+    username: str
+    password: str
+    totp_secret: str
+    access_token: str
+    refresh_token: str
+    recovery_codes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+class Accounts:
+    """Makes active, signed-in accounts. Each TOTP step is accepted once, so the clock moves
+    on 30 s before every code it computes (`code()`)."""
+
+    def __init__(self, container: Container, clock: FixedClock) -> None:
+        self.container = container
+        self.clock = clock
+        self.meta = META
+        self._n = 0
+
+    def code(self, secret: str) -> str:
+        """A fresh TOTP code: the clock moves to the next time step first."""
+        import pyotp
+
+        self.clock.advance(seconds=30)
+        return pyotp.TOTP(secret).at(self.clock.now())
+
+    def user(self, username: str | None = None, *, password: str = "correct horse battery",
+             email: str | None = None) -> Account:
+        self._n += 1
+        username = username or f"user{self._n}"
+        email = email or f"{username}@example.test"
+        reg = self.container.accounts.register(username, email, password, META)
+        secret = reg["totp"]["secret"]
+        verified = self.container.accounts.verify_registration(username, password, self.code(secret), META)
+        account = self._login(reg["user_id"], username, password, secret)
+        account.recovery_codes = verified["recovery_codes"]
+        account.extras = {k: v for k, v in verified.items() if k not in ("user_id", "status", "recovery_codes")}
+        return account
+
+    def admin(self, username: str | None = None, *, password: str = "admin password 123") -> Account:
+        self._n += 1
+        username = username or f"admin{self._n}"
+        user_id, secret = self.container.accounts.create_superadmin(username, password)
+        return self._login(user_id, username, password, secret)
+
+    def login(self, account: Account) -> Account:
+        """Sign in again (a new session); returns a copy with the new tokens."""
+        return self._login(account.user_id, account.username, account.password, account.totp_secret)
+
+    def _login(self, user_id: str, username: str, password: str, secret: str) -> Account:
+        pair = self.container.accounts.login(username, password, self.code(secret), None, META)
+        return Account(user_id=user_id, username=username, password=password, totp_secret=secret,
+                       access_token=pair.access_token, refresh_token=pair.refresh_token)
+
+
+META = RequestMeta(request_id="test-request", ip="203.0.113.7", user_agent="pytest")
+
+
+@pytest.fixture
+def accounts(container: Container, clock: FixedClock) -> Accounts:
+    return Accounts(container, clock)

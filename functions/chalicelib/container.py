@@ -15,15 +15,25 @@ from typing import TYPE_CHECKING, Any
 from .core.clock import Clock, SystemClock
 from .core.context import Caller, RequestMeta
 from .core.crypto import Cipher
-from .core.errors import Unauthorized
 from .core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from .services.account_security import AccountSecurityService
+    from .services.accounts import AccountService
+    from .services.admin_users import AdminUserService
+    from .services.audit import AuditService
     from .services.catalog import CatalogService
     from .services.catalog_admin import CatalogAdmin
+    from .services.credentials import Credentials
+    from .services.cursors import Cursors
     from .services.keys import KeysService
+    from .services.passwords import Passwords
     from .services.provider_probe import ProviderClient
-
+    from .services.tokens import TokenService
+    from .services.totp import Totp
+    from .tables.audit import AuditTable
+    from .tables.users import UsersTable
+    from .upstreams.client import UpstreamClient
 
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -39,9 +49,84 @@ class Container:
 
     # --- accounts, tokens, audit (issue 2) ---
 
+    @cached_property
+    def users_table(self) -> UsersTable:
+        from .tables.users import UsersTable
+
+        return UsersTable()
+
+    @cached_property
+    def audit_table(self) -> AuditTable:
+        from .tables.audit import AuditTable
+
+        return AuditTable()
+
+    @cached_property
+    def cursors(self) -> Cursors:
+        from .services.cursors import Cursors
+
+        return Cursors(self.settings.secret_key)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        from .services.audit import AuditService
+
+        return AuditService(self.audit_table, self.clock, self.settings, self.cursors)
+
+    @cached_property
+    def passwords(self) -> Passwords:
+        from .services.passwords import Passwords
+
+        s = self.settings
+        return Passwords(s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism)
+
+    @cached_property
+    def totp(self) -> Totp:
+        from .services.totp import Totp
+
+        return Totp(self.cipher)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        from .services.credentials import Credentials
+
+        return Credentials(self.settings, self.clock, self.users_table, self.passwords, self.totp, self.audit)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from .services.tokens import TokenService
+
+        return TokenService(self.settings, self.clock, self.users_table, self.audit)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from .services.accounts import AccountService
+
+        # The hooks are looked up on each call, so other areas (and tests) can override them.
+        return AccountService(self.settings, self.clock, self.users_table, self.passwords, self.totp,
+                              self.credentials, self.tokens, self.audit,
+                              on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
+                              membership_of=lambda uid: self.membership_of(uid))
+
+    @cached_property
+    def account_security(self) -> AccountSecurityService:
+        from .services.account_security import AccountSecurityService
+
+        return AccountSecurityService(self.settings, self.clock, self.users_table, self.totp, self.credentials,
+                                      self.audit)
+
+    @cached_property
+    def admin_users(self) -> AdminUserService:
+        from .services.admin_users import AdminUserService
+
+        return AdminUserService(self.clock, self.users_table, self.accounts, self.credentials, self.totp,
+                                self.audit, self.cursors,
+                                on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
+                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
+
     def authenticate(self, access_token: str) -> Caller:
-        """Verify a portal access token; raises Unauthorized."""
-        raise Unauthorized("Token authentication is not wired yet.", code="invalid_token")
+        """Verify a portal access token and that its session and user are live; raises Unauthorized."""
+        return self.tokens.authenticate(access_token)
 
     def on_user_activated(self, user_id: str, meta: RequestMeta | None) -> dict[str, Any]:
         """A new account became active: give it its default quota and key, and its sign-up
@@ -73,11 +158,10 @@ class Container:
 
     @cached_property
     def provider_client(self) -> ProviderClient:
-        """Connection tests and model lists (the upstreams area's client can replace it)."""
-        from .services.provider_probe import HttpProviderProbe
+        """Connection tests and model lists for the admin, over the proxy's upstream client."""
+        from .services.provider_probe import UpstreamProviderClient
 
-        # An admin waits on this call: keep it short whatever the proxy's read timeout is.
-        return HttpProviderProbe(self.settings.upstream_connect_timeout, min(self.settings.upstream_read_timeout, 10.0))
+        return UpstreamProviderClient(self.upstream_client)
 
     @cached_property
     def catalog_admin(self) -> CatalogAdmin:
@@ -93,7 +177,8 @@ class Container:
         from .tables.keys import KeysRepository
 
         return KeysService(KeysRepository(), self.catalog, self.catalog_admin, self.clock, self.settings,
-                           self.audit, self.quota_usage)
+                           self.audit, self.quota_usage,
+                           user_exists=lambda uid: self.users_table.get_user(uid) is not None)
 
     def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
         """(used_cost, used_tokens) of a quota in one period, for GET /api/quotas.
@@ -104,6 +189,13 @@ class Container:
         return Decimal(0), 0
 
     # --- proxy, upstreams (issue 4) ---
+
+    @cached_property
+    def upstream_client(self) -> UpstreamClient:
+        """One pooled HTTP client per warm container: provider connections are reused."""
+        from .upstreams.client import UpstreamClient
+
+        return UpstreamClient.from_settings(self.settings)
 
     # --- ledger, usage, jobs (issue 5) ---
 

@@ -7,7 +7,6 @@ import re
 import pytest
 from app import app
 
-from tests.catalog_support import USER, kc, kclient  # noqa: F401
 
 ADMIN_ROUTES = sorted(
     (path, method)
@@ -25,12 +24,13 @@ def test_the_admin_route_table_is_not_empty():
 
 
 @pytest.mark.parametrize(("path", "method"), ADMIN_ROUTES)
-def test_an_admin_route_refuses_a_normal_user(kclient, path, method):
-    r = kclient.http.request(method, _concrete(path), headers=USER, body=b"{}")
+def test_an_admin_route_refuses_a_normal_user(client, accounts, path, method):
+    user = accounts.user()
+    r = client.http.request(method, _concrete(path), headers=user.headers, body=b"{}")
     assert r.status_code == 403, r.body
 
 
 @pytest.mark.parametrize(("path", "method"), ADMIN_ROUTES)
-def test_an_admin_route_refuses_a_request_without_a_token(kclient, path, method):
-    r = kclient.http.request(method, _concrete(path), headers={"Content-Type": "application/json"}, body=b"{}")
+def test_an_admin_route_refuses_a_request_without_a_token(client, path, method):
+    r = client.http.request(method, _concrete(path), headers={"Content-Type": "application/json"}, body=b"{}")
     assert r.status_code == 401, r.body

@@ -110,6 +110,10 @@ class Settings:
     hold_ttl_seconds: int
     webhook_url: str
     webhook_secret: str = field(repr=False)
+    # argon2id cost; the defaults follow OWASP (19 MiB, t=2); tests turn them down.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    argon2_parallelism: int = 1
 
     def table_name(self, table: str) -> str:
         """`<app>-<stage>-<table>` unless `<TABLE>_TABLE` names another."""
@@ -159,6 +163,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hold_ttl_seconds=e.int("HOLD_TTL_SECONDS", 15 * 60, minimum=60),
         webhook_url=e.str("WEBHOOK_URL"),
         webhook_secret=e.str("WEBHOOK_SECRET"),
+        argon2_time_cost=e.int("ARGON2_TIME_COST", 2, minimum=1),
+        argon2_memory_kib=e.int("ARGON2_MEMORY_KIB", 19 * 1024, minimum=8),
+        argon2_parallelism=e.int("ARGON2_PARALLELISM", 1, minimum=1),
     )
     _check_secrets(settings)
     return settings

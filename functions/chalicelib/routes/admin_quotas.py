@@ -55,8 +55,8 @@ def reset_quota_key(req: Request, id: str) -> IssuedKeyOut:
     return IssuedKeyOut.model_validate(issued.as_dict())
 
 
-@api_route(bp, "/api/admin/users/{id}/reset-all-keys", "POST", auth="admin", response=IssuedKeyList, tags=TAGS)
-def reset_all_keys(req: Request, id: str) -> IssuedKeyList:
+@api_route(bp, "/api/admin/users/{user_id}/reset-all-keys", "POST", auth="admin", response=IssuedKeyList, tags=TAGS)
+def reset_all_keys(req: Request, user_id: str) -> IssuedKeyList:
     """Replace every key of a user; the new keys are shown once."""
-    issued = container().keys.reset_all_keys(id, actor_id=req.user.user_id, meta=req.meta)
+    issued = container().keys.reset_all_keys(user_id, actor_id=req.user.user_id, meta=req.meta)
     return IssuedKeyList.model_validate({"items": [i.as_dict() for i in issued]})

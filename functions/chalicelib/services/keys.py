@@ -73,7 +73,8 @@ def key_view(k: ApiKey | None) -> dict[str, Any] | None:
 
 class KeysService:
     def __init__(self, repo: KeysRepository, catalog: CatalogService, catalog_admin: CatalogAdmin, clock: Clock,
-                 settings: Settings, audit: AuditRecorder, usage: UsageReader) -> None:
+                 settings: Settings, audit: AuditRecorder, usage: UsageReader,
+                 user_exists: Callable[[str], bool] | None = None) -> None:
         self._repo = repo
         self._catalog = catalog
         self._catalog_admin = catalog_admin
@@ -81,6 +82,11 @@ class KeysService:
         self._settings = settings
         self._audit = audit
         self._usage = usage
+        self._user_exists = user_exists
+
+    def _check_user(self, user_id: str) -> None:
+        if self._user_exists is not None and not self._user_exists(user_id):
+            raise NotFound("No such user.", code="user_not_found")
 
     # --- the proxy's read path ---
 
@@ -147,6 +153,8 @@ class KeysService:
                      ip_allow: Any = ()) -> tuple[dict[str, Any], IssuedKey]:
         """A quota for `user_id` on `group` (id or name) with its first key, shown once.
         `limits` as a dict overrides the group's default_quota field by field."""
+        if actor_id != "system":  # provisioning runs for a user being created right now
+            self._check_user(user_id)
         g = self._catalog.group_by_ref(group, fresh=True)
         if isinstance(limits, dict):
             given = {k: v for k, v in limits.items() if v is not None or k in ("limit_cost", "limit_tokens", "rpm")}
@@ -235,6 +243,7 @@ class KeysService:
 
     def reset_all_keys(self, user_id: str, *, actor_id: str, meta: RequestMeta | None) -> list[IssuedKey]:
         """Replace every key of the user (one per quota); the new keys are shown once."""
+        self._check_user(user_id)
         return [self._reset(q, actor_id, meta) for q in self._repo.quotas_of_user(user_id)]
 
     def disable_user_keys(self, user_id: str, meta: RequestMeta | None = None) -> int:

@@ -39,14 +39,33 @@ class BaseModel(Model):
             _MODELS.append(cls)
 
 
+def load_table_modules() -> None:
+    """Import every module of this package, so each model is registered before binding.
+
+    Services import table modules lazily; without this a model first imported after
+    `bind_tables` would still point at the "unbound" table."""
+    import importlib
+    import pkgutil
+
+    package = __name__.rsplit(".", 1)[0]
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        importlib.import_module(f"{package}.{info.name}")
+
+
 def all_models() -> list[type[BaseModel]]:
+    load_table_modules()
     return list(_MODELS)
 
 
 def bind_tables(settings: Any) -> None:
     """Point every model at this deployment's tables (and the local endpoint, if any)."""
-    _import_table_modules()
+    load_table_modules()
     for model in _MODELS:
+        if model.Meta is BaseModel.Meta:
+            # A model without its own Meta shares BaseModel's; binding it would rename
+            # every such model's table to the last one bound (audit items written to the
+            # users table). Give it its own Meta, inheriting PynamoDB's defaults.
+            model.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[assignment]
         model.Meta.table_name = settings.table_name(model.table)
         model.Meta.region = settings.aws_region
         model.Meta.host = settings.dynamodb_endpoint
@@ -56,6 +75,7 @@ def bind_tables(settings: Any) -> None:
 
 def create_tables(wait: bool = False) -> list[str]:
     """Create every table that does not exist yet (local stack and tests)."""
+    load_table_modules()
     created = []
     for model in _MODELS:
         if model.creates_table and not model.exists():
@@ -67,14 +87,3 @@ def create_tables(wait: bool = False) -> list[str]:
                 )
             created.append(model.Meta.table_name)
     return created
-
-
-def _import_table_modules() -> None:
-    """Import every module of this package, so models that services import lazily are
-    registered (and bound) before the first call rather than left on `unbound`."""
-    import importlib
-    import pkgutil
-
-    package = __name__.rsplit(".", 1)[0]
-    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        importlib.import_module(f"{package}.{info.name}")

@@ -1,0 +1,249 @@
+"""The one client the proxy and the admin API call to reach upstream providers.
+
+Built once per warm Lambda (see `Container.upstream_client`): its pooled
+`requests.Session` keeps TCP/TLS connections to providers across invocations.
+Transport, timeouts, retries and error mapping live here; the wire formats live in
+the adapters (`adapters.py`).
+
+Retries: connection errors, timeouts, 408, 429 and 5xx are retried up to
+`max_retries` times with exponential backoff and jitter, always before any byte of
+the answer is used (a stream is never retried once it started). A `Retry-After` up
+to `retry_after_cap` seconds is honoured; a longer one ends the retries at once (the
+proxy may fall back to another provider instead of waiting). `deadline`, if set,
+bounds the whole call including waits, to stay inside API Gateway's 29 s.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..core.errors import AppError
+from . import failures
+from .adapters import adapter_for
+from .decoding import chunks_from_completion
+from .sse import iter_lines, parse_events
+from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, StreamResult, Target
+
+MAX_STREAM_EVENTS = 200_000  # a runaway upstream cannot keep a Lambda reading forever
+
+
+class UpstreamClient:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 25.0,
+        max_retries: int = 2,
+        probe_timeout: float = 5.0,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 4.0,
+        retry_after_cap: float = 5.0,
+        deadline: float | None = None,
+        pool_size: int = 20,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.timeouts = (connect_timeout, read_timeout)
+        self.max_retries = max_retries
+        self.probe_timeout = probe_timeout
+        self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
+        self.deadline = deadline
+        self.session = session or _pooled_session(pool_size)
+        self._sleep, self._jitter, self._now, self._monotonic = sleep, jitter, now, monotonic
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> UpstreamClient:
+        """Timeouts and retries from `Settings` (UPSTREAM_CONNECT_TIMEOUT, ..._READ_TIMEOUT, ..._MAX_RETRIES)."""
+        options: dict[str, Any] = {
+            "connect_timeout": settings.upstream_connect_timeout,
+            "read_timeout": settings.upstream_read_timeout,
+            "max_retries": settings.upstream_max_retries,
+            # Optional: a whole-call budget (retries, waits, stream reading) if settings define one.
+            "deadline": getattr(settings, "upstream_deadline", None),
+        }
+        return cls(**{**options, **overrides})
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- the calls ---
+
+    def chat(self, target: Target, body: dict[str, Any], public_model: str) -> ChatResult:
+        """A non-streamed chat completion; `body` is the caller's OpenAI request.
+
+        Raises ProviderError (502), ProviderTimeout (504), ProviderRejected (400).
+        """
+        adapter = adapter_for(target)
+        call = self._prepare(target, lambda: adapter.chat_call(target, body, stream=False))
+        resp = self._send(target, call, stream=False)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: adapter.chat_result(data, public_model, int(self._now())))
+
+    def chat_stream(self, target: Target, body: dict[str, Any], public_model: str) -> StreamResult:
+        """A streamed chat completion read to its end and returned as OpenAI chunks.
+
+        Failures before the stream starts raise like `chat`; a stream that breaks
+        midway returns `complete=False` with the chunks and usage seen before the break.
+        """
+        adapter = adapter_for(target)
+        call = self._prepare(target, lambda: adapter.chat_call(target, body, stream=True))
+        resp = self._send(target, call, stream=True)
+        if resp.headers.get("Content-Type", "").startswith("application/json"):
+            # The provider ignored `stream` and answered in one piece: still a valid stream.
+            data = self._json(target, resp)
+            whole = self._parse(target, resp, lambda: adapter.chat_result(data, public_model, int(self._now())))
+            return StreamResult(chunks=chunks_from_completion(whole), usage=whole.usage, complete=True)
+        decoder = adapter.stream_decoder(public_model, int(self._now()))
+        error: str | None = None
+        started = self._monotonic()
+        try:
+            for count, event in enumerate(parse_events(iter_lines(resp.iter_content(chunk_size=None)))):
+                decoder.feed(event)
+                if decoder.complete or decoder.error:
+                    break
+                if count >= MAX_STREAM_EVENTS or self._past_deadline(started):
+                    error = "The stream went on past the time or size this gateway allows."
+                    break
+        except requests.RequestException as exc:
+            error = failures.transport_error(target, call.url, exc, self.timeouts).message
+        except (ValueError, KeyError, TypeError, AttributeError):
+            error = "The provider sent a malformed stream event."
+        finally:
+            resp.close()
+        if decoder.error:
+            error = f"The provider reported an error mid-stream: {failures.scrub(decoder.error, target)}"
+        complete = decoder.complete and error is None
+        if not complete and error is None:
+            error = "The stream ended before the provider's end marker."
+        return StreamResult(chunks=decoder.chunks, usage=decoder.usage, complete=complete, error=error)
+
+    def embeddings(self, target: Target, body: dict[str, Any], public_model: str) -> EmbeddingsResult:
+        """Embeddings for the caller's OpenAI request (Anthropic: UnsupportedByProvider, 400)."""
+        adapter = adapter_for(target)
+        call = self._prepare(target, lambda: adapter.embeddings_call(target, body))
+        resp = self._send(target, call, stream=False)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: adapter.embeddings_result(data, public_model))
+
+    def list_models(self, target: Target) -> list[str]:
+        """The model ids the provider offers (for sync-models)."""
+        return self._list_models(target, self.timeouts, self.max_retries)
+
+    def probe(self, target: Target) -> ProbeResult:
+        """The admin connection test: one model-list call with a short timeout, no retries.
+
+        Never raises: every failure becomes `ok=False` with a human `detail`.
+        """
+        start = self._monotonic()
+        try:
+            ids = self._list_models(target, (self.probe_timeout, self.probe_timeout), 0)
+        except AppError as exc:
+            return ProbeResult(False, self._ms_since(start), exc.message)
+        except Exception as exc:  # noqa: BLE001 - the admin must get a detail, not a 500
+            return ProbeResult(False, self._ms_since(start), f"Unexpected failure ({type(exc).__name__}).")
+        return ProbeResult(True, self._ms_since(start), f"Connected: the provider lists {len(ids)} models.")
+
+    # --- transport ---
+
+    def _list_models(self, target: Target, timeouts: tuple[float, float], retries: int) -> list[str]:
+        adapter = adapter_for(target)
+        call = adapter.models_call(target)
+        resp = self._send(target, call, stream=False, timeouts=timeouts, retries=retries)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: adapter.models_result(data), what="a model list in an unknown format")
+
+    def _send(
+        self,
+        target: Target,
+        call: HttpCall,
+        *,
+        stream: bool,
+        timeouts: tuple[float, float] | None = None,
+        retries: int | None = None,
+    ) -> requests.Response:
+        """Make the call, retrying what is worth retrying; returns a 2xx response."""
+        timeouts = timeouts or self.timeouts
+        retries = self.max_retries if retries is None else retries
+        started = self._monotonic()
+        for attempt in range(retries + 1):
+            cause: BaseException | None = None
+            try:
+                resp = self.session.request(call.method, call.url, headers=call.headers, json=call.json,
+                                            timeout=timeouts, stream=stream, allow_redirects=False)
+            except requests.RequestException as exc:
+                cause, error = exc, failures.transport_error(target, call.url, exc, timeouts)
+            else:
+                if 200 <= resp.status_code < 300:
+                    return resp
+                error = self._status_error(target, resp)
+            delay = self._delay(attempt, error.retry_after)
+            out_of_time = self._past_deadline(started, delay or 0.0)
+            if not error.retryable or attempt >= retries or delay is None or out_of_time:
+                raise error from cause
+            self._sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Backoff with jitter, at least `Retry-After`; None if that is beyond the cap."""
+        backoff = min(self.backoff_cap, self.backoff_base * 2**attempt) * (0.5 + self._jitter() / 2)
+        if retry_after is None:
+            return backoff
+        return None if retry_after > self.retry_after_cap else max(backoff, retry_after)
+
+    def _status_error(self, target: Target, resp: requests.Response) -> failures.Failure:
+        try:
+            message = adapter_for(target).error_message(resp.json())
+        except (ValueError, requests.RequestException):
+            message = None
+        finally:
+            resp.close()
+        retry_after = failures.retry_after_seconds(resp.headers.get("Retry-After"), self._now())
+        return failures.status_error(target, resp.status_code, message, retry_after)
+
+    def _json(self, target: Target, resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except (ValueError, requests.RequestException) as exc:
+            raise failures.malformed(target, "malformed JSON", resp.status_code) from exc
+        finally:
+            resp.close()
+
+    def _parse(self, target: Target, resp: requests.Response, build: Callable[[], Any],
+               what: str = "an answer in an unknown format") -> Any:
+        try:
+            return build()
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise failures.malformed(target, what, resp.status_code) from exc
+
+    @staticmethod
+    def _prepare(target: Target, build: Callable[[], HttpCall]) -> HttpCall:
+        try:
+            return build()
+        except AppError as exc:
+            if hasattr(exc, "provider_id") and not exc.provider_id:
+                exc.provider_id = target.provider_id
+            raise
+
+    def _past_deadline(self, started: float, ahead: float = 0.0) -> bool:
+        return self.deadline is not None and self._monotonic() - started + ahead > self.deadline
+
+    def _ms_since(self, start: float) -> int:
+        return max(0, round((self._monotonic() - start) * 1000))
+
+
+def _pooled_session(pool_size: int) -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (they know about Retry-After and streams); urllib3's are off.
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

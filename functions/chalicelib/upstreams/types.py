@@ -1,0 +1,93 @@
+"""Plain data passed between the proxy and the upstream adapters.
+
+The proxy speaks OpenAI on both sides of this layer: it hands in an OpenAI request body
+and gets back OpenAI response bodies (or chunks), whatever the provider's own wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+ProviderType = Literal["openai", "anthropic"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One provider serving one model: where to send the call and under which name."""
+
+    provider_id: str
+    provider_type: ProviderType
+    base_url: str
+    api_key: str = field(repr=False)  # decrypted provider key: never logged, never returned
+    upstream_model: str
+    # The model's cap on output tokens; Anthropic requires `max_tokens`, so it is the
+    # default when the caller gave none. None falls back to DEFAULT_MAX_OUTPUT_TOKENS.
+    max_output_tokens: int | None = None
+
+
+DEFAULT_MAX_OUTPUT_TOKENS = 4096
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as reported by the upstream (never re-counted from text)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def as_openai(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.input_tokens,
+            "completion_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    body: dict[str, Any]  # an OpenAI chat.completion, `model` = the public name
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """A whole upstream stream, read to its end (or to where it broke).
+
+    `complete` is True only when the upstream ended the stream properly ([DONE] or
+    `message_stop`). When it broke midway, `usage` is whatever the upstream reported
+    before the break (None if nothing) and `error` says what happened.
+    """
+
+    chunks: list[dict[str, Any]]  # OpenAI chat.completion.chunk dicts, `model` = public name
+    usage: Usage | None
+    complete: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingsResult:
+    body: dict[str, Any]  # an OpenAI embeddings list, `model` = the public name
+    usage: Usage
+
+
+class ProbeResult(NamedTuple):
+    """The admin connection test: unpacks as `(ok, latency_ms, detail)`."""
+
+    ok: bool
+    latency_ms: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One HTTP request an adapter wants made; the client does the transport."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(repr=False)
+    json: dict[str, Any] | None = None

@@ -1,0 +1,218 @@
+"""The moto (DynamoDB) server and Chalice's local API server, both threaded, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from .options import HOST, REPO_ROOT
+from .persistence import WriteCounter
+
+log = logging.getLogger("local")
+access_log = logging.getLogger("local.access")
+
+
+class PortBusy(RuntimeError):
+    """A fixed port is already taken; the message says which variable to change."""
+
+
+def port_busy_message(what: str, port: int, variable: str) -> str:
+    return (f"{what}: port {port} on {HOST} is already in use (another `make run`?). "
+            f"Stop the other process or choose another port, e.g. {variable}={port + 10} make run "
+            f"({variable}=0 picks any free port).")
+
+
+@contextlib.contextmanager
+def bind_errors(what: str, port: int, variable: str) -> Iterator[None]:
+    """Turns EADDRINUSE into PortBusy with a clear message."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortBusy(port_busy_message(what, port, variable)) from exc
+        raise
+
+
+class InFlight:
+    """Counts requests being handled so a stop can wait for them (their writes must reach the
+    final snapshot) without waiting for idle keep-alive connections."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+        self.closing = False
+
+    def enter(self) -> bool:
+        with self._cond:
+            if self.closing:
+                return False
+            self._count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._cond:
+            self._count -= 1
+            self._cond.notify_all()
+
+    def close_and_wait(self, timeout: float = 30.0) -> bool:
+        """Refuse new requests, then wait (bounded) until none is being handled."""
+        with self._cond:
+            self.closing = True
+            return self._cond.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
+class AccessLogMixin:
+    """For BaseHTTPRequestHandler subclasses on a server with an `in_flight: InFlight`:
+    one log line per request (method, path without query, status, ms), never bodies or
+    headers; requests arriving while the server stops get 503 and the connection closes."""
+
+    _status: int = 0
+    _started: float | None = None
+    label = "api"
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)  # type: ignore[misc]
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass  # replaced by the timed line in handle_one_request
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # stdlib error lines would repeat the raw request line (with its query string)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():  # type: ignore[misc]
+            return False
+        if not self.server.in_flight.enter():  # type: ignore[attr-defined]
+            self.close_connection = True
+            self.send_error(503, "Shutting down")
+            return False
+        self._started = time.perf_counter()
+        return True
+
+    def handle_one_request(self) -> None:
+        self._status = 0
+        self._started = None
+        self.command = None  # type: ignore[assignment]  # a closed keep-alive connection parses nothing
+        try:
+            super().handle_one_request()  # type: ignore[misc]
+        finally:
+            if self._started is not None:
+                self.server.in_flight.leave()  # type: ignore[attr-defined]
+                path = (getattr(self, "path", "") or "").split("?", 1)[0]
+                ms = (time.perf_counter() - self._started) * 1000
+                access_log.info("%s %s %s %d %.1fms", self.label, self.command, path, self._status, ms)
+
+
+def check_port_free(port: int) -> None:
+    """Bind and release `port` (0: nothing to check); raises OSError(EADDRINUSE) when taken."""
+    if port:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((HOST, port))
+
+
+# --- DynamoDB on moto ---------------------------------------------------------------------
+
+
+class MotoEndpoint:
+    """moto's ThreadedMotoServer with a WriteCounter around its WSGI app."""
+
+    def __init__(self, port: int) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its per-request lines are noise
+        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+        self._port = port
+        self.counter: WriteCounter | None = None
+
+    def start(self) -> str:
+        with bind_errors("DynamoDB (moto)", self._port, "MOTO_PORT"):
+            self._start_checked()
+        wsgi = self._server._server  # the werkzeug server; its `app` is looked up per request
+        if wsgi is None or not hasattr(wsgi, "app"):
+            raise RuntimeError("moto's ThreadedMotoServer changed shape: cannot count writes")
+        self.counter = WriteCounter(wsgi.app)
+        wsgi.app = self.counter
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _start_checked(self) -> None:
+        # ThreadedMotoServer binds inside its thread and would hang on a busy port; bind-test first.
+        check_port_free(self._port)
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+# --- the API: Chalice's local dev server ----------------------------------------------------
+
+
+def chalice_config(app: Any) -> Any:
+    """A `chalice.config.Config` for stage `local` from .chalice/config.json."""
+    from chalice.config import Config
+
+    disk = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    return Config(
+        chalice_stage="local",
+        user_provided_params={"chalice_app": app},
+        config_from_disk=disk,
+        default_params={"project_dir": str(REPO_ROOT / "functions"), "api_gateway_stage": "api"},
+    )
+
+
+def local_stage_environment() -> dict[str, str]:
+    """The environment variables .chalice/config.json sets for stage `local` (global + stage)."""
+    disk = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    env = dict(disk.get("environment_variables", {}))
+    env.update(disk.get("stages", {}).get("local", {}).get("environment_variables", {}))
+    return env
+
+
+class ApiServer:
+    """Chalice's LocalDevServer (threaded) with one access-log line per request."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
+
+        class Handler(AccessLogMixin, ChaliceRequestHandler):
+            label = "api"
+
+        class Server(ThreadedHTTPServer):
+            daemon_threads = True  # idle keep-alive threads must not block exit; InFlight guards writes
+            request_queue_size = 64  # browsers and tests open several connections at once
+            in_flight = InFlight()
+
+        # As chalice's create_local_server does: `app.current_request` becomes thread-local, so
+        # concurrent requests on the threaded server do not see each other's request.
+        if not isinstance(app, LocalChalice):
+            app.__class__ = type("LocalStackChalice", (LocalChalice, app.__class__), {})
+        config = chalice_config(app)
+        with bind_errors("API", port, "PORT"):
+            self._dev = LocalDevServer(app, config, HOST, port, handler_cls=Handler, server_cls=Server)
+        self._thread = threading.Thread(target=self._dev.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._dev.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """No new connections, then no new requests, then wait for the ones being handled."""
+        self._dev.server.shutdown()
+        if not self._dev.server.in_flight.close_and_wait():
+            log.warning("API: requests still running after 30 s; stopping anyway")
+        self._dev.server.server_close()
+        self._thread.join(timeout=10)

@@ -1,0 +1,34 @@
+"""Usernames and emails are unique, even when two sign-ups race."""
+
+from __future__ import annotations
+
+import json
+
+JSON = {"Content-Type": "application/json"}
+
+
+def register(client, username, email):
+    r = client.http.post("/api/register", body=json.dumps({"username": username, "email": email,
+                                                           "password": "correct horse battery"}), headers=JSON)
+    return r.status_code, json.loads(r.body)
+
+
+def test_a_taken_username_is_409(client):
+    assert register(client, "alice", "a1@example.test")[0] == 201
+    status, body = register(client, "ALICE", "a2@example.test")
+    assert status == 409
+    assert body["error"]["code"] == "already_exists"
+
+
+def test_a_taken_email_is_409(client):
+    assert register(client, "alice", "same@example.test")[0] == 201
+    assert register(client, "bob", "SAME@example.test")[0] == 409
+
+
+def test_a_refused_duplicate_leaves_no_partial_items(client, container):
+    register(client, "alice", "a1@example.test")
+    before = container.users_table.count_items()
+    register(client, "alice", "fresh@example.test")  # username taken, email free
+    register(client, "bob", "a1@example.test")  # email taken, username free
+    assert container.users_table.count_items() == before
+    assert register(client, "carol", "fresh@example.test")[0] == 201
