@@ -154,7 +154,8 @@ class Container:
         from .services.catalog import CatalogService
         from .tables.catalog import CatalogRepository
 
-        return CatalogService(CatalogRepository(), self.cipher, self.clock, self.settings)
+        return CatalogService(CatalogRepository(), self.cipher, self.clock, self.settings,
+                              admin=lambda: self.catalog_admin)
 
     @cached_property
     def provider_client(self) -> ProviderClient:

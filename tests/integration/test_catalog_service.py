@@ -158,3 +158,18 @@ def test_every_admin_change_is_audited_without_the_provider_key(container):
     assert all(r["user_id"] == "admin1" and r["type"] == "admin" and r["detail"]["target"] for r in log)
     assert log[-1]["detail"]["before"]["api_key_hint"] == "sk-...cdef"
     assert "SECRET" not in str(log)
+
+
+def test_the_local_demo_is_registered_once_and_re_pointed_on_restart(container):
+    from infra.localstack.bootstrap import DEMO_MODELS, DEMO_PROVIDER
+
+    for port in (1111, 2222):
+        container.catalog.ensure_local_demo(base_url=f"http://127.0.0.1:{port}/v1", provider=DEMO_PROVIDER,
+                                            models=DEMO_MODELS, group="default")
+    (provider,) = container.catalog_admin.list_providers()
+    assert provider["name"] == "local-demo" and provider["base_url"] == "http://127.0.0.1:2222/v1"
+    default = container.catalog.group_by_ref("default")
+    assert default.models == ("local-demo-chat", "local-demo-embed")
+    chat = container.catalog.route("local-demo-chat", default.group_id)
+    assert chat.input_price == Decimal("0.5") and chat.output_price == Decimal("1.5")
+    assert chat.targets[0][0].base_url == "http://127.0.0.1:2222/v1" and chat.targets[0][1] == "demo-chat"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,8 +59,10 @@ def scrub(text: str, secret: str) -> str:
 
 
 class CatalogService:
-    def __init__(self, repo: CatalogRepository, cipher: Cipher, clock: Clock, settings: Settings) -> None:
+    def __init__(self, repo: CatalogRepository, cipher: Cipher, clock: Clock, settings: Settings,
+                 admin: Callable[[], Any] | None = None) -> None:
         self._repo = repo
+        self._admin = admin  # the CatalogAdmin, built on demand (it depends on this service)
         self._cipher = cipher
         self._clock = clock
         self._ttl = timedelta(seconds=settings.catalog_cache_seconds)
@@ -184,6 +187,12 @@ class CatalogService:
         if group is None:
             raise NotFound(f"No model group {ref!r}.", code="group_not_found")
         return group
+
+    def ensure_local_demo(self, **kwargs: Any) -> None:
+        """The local stack's hook (infra/localstack/bootstrap.py): see CatalogAdmin.ensure_local_demo."""
+        if self._admin is None:
+            raise ConfigError("the catalog admin service is not wired")
+        self._admin().ensure_local_demo(**kwargs)
 
     def provider_view(self, provider: Provider) -> dict[str, Any]:
         return provider_view(provider, self._clock.now())

@@ -331,3 +331,35 @@ class CatalogAdmin:
             if exc.code != "group_exists":
                 raise
         return self._catalog.group_by_ref(name, fresh=True)
+
+    def ensure_local_demo(self, *, base_url: str, provider: dict[str, Any], models: Any, group: str) -> None:
+        """Local stack only: register (first run) or re-point (later runs: a new port) the demo
+        provider, its priced models, and list them in `group`. Idempotent."""
+        who: dict[str, Any] = {"actor_id": "system", "meta": None}
+        snap = self._catalog.snapshot(fresh=True)
+        existing = next((p for p in snap.providers.values() if p.name == provider["name"]), None)
+        if existing is None:
+            pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"), base_url=base_url,
+                                       api_key=provider.get("api_key", ""), **who)["provider_id"]
+        else:
+            pid = existing.provider_id
+            if existing.base_url != base_url.rstrip("/"):
+                self.update_provider(pid, {"base_url": base_url}, **who)
+        names = []
+        for spec in models:
+            fields = {"name": spec["name"], "provider": pid, "upstream_model": spec.get("upstream_model"),
+                      "input_price": Decimal(str(spec.get("input_price", "0"))),
+                      "output_price": Decimal(str(spec.get("output_price", "0"))),
+                      "capabilities": spec.get("capabilities") or ["chat"],
+                      "max_output_tokens": spec.get("max_output_tokens"), "enabled": spec.get("enabled", True)}
+            current = self._catalog.snapshot(fresh=True).models_by_name.get(spec["name"])
+            if current is None:
+                self.create_model(fields, **who)
+            elif current.provider_id != pid or current.upstream_model != (fields["upstream_model"] or spec["name"]):
+                self.update_model(current.model_id, {"provider": pid, "upstream_model": fields["upstream_model"]},
+                                  **who)
+            names.append(spec["name"])
+        g = self.ensure_group(group, actor_id="system")
+        missing = [n for n in names if n not in g.models]
+        if missing:
+            self.update_group(g.group_id, name=None, models=[*g.models, *missing], default_quota=None, **who)
