@@ -173,3 +173,12 @@ def test_the_local_demo_is_registered_once_and_re_pointed_on_restart(container):
     chat = container.catalog.route("local-demo-chat", default.group_id)
     assert chat.input_price == Decimal("0.5") and chat.output_price == Decimal("1.5")
     assert chat.targets[0][0].base_url == "http://127.0.0.1:2222/v1" and chat.targets[0][1] == "demo-chat"
+
+
+def test_a_result_for_a_deleted_provider_is_ignored(container):
+    p = container.catalog_admin.create_provider(name="gone", type="openai", base_url="https://x.example/v1",
+                                                api_key="k", **WHO)
+    container.catalog.snapshot()
+    container.catalog._repo.delete_provider(p["provider_id"])  # deleted by another process
+    container.catalog.record_provider_result(p["provider_id"], False, "boom")
+    assert container.catalog_admin.list_providers() == []

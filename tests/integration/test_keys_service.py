@@ -194,3 +194,15 @@ def test_key_actions_are_audited_without_the_key(container, u1):
     assert [(r["action"], r["actor_id"]) for r in keys_log] == [
         ("quota.create", "system"), ("quota.create", "admin1"), ("key.reset", "admin1")]
     assert [r["action"] for r in log if r["user_id"] == "admin1"] == ["group.create", "quota.create", "key.reset"]
+
+
+def test_an_expiry_without_a_zone_is_taken_as_utc(container, clock, u1):
+    from datetime import datetime
+
+    _group(container)
+    view, issued = _quota(container, u1, expires_at=datetime(2026, 11, 21, 11, 0))  # naive: 11:00 UTC
+    assert container.keys.lookup(issued.key).expires_at.isoformat() == "2026-11-21T11:00:00+00:00"
+    container.keys.update_quota(view["quota_id"], {"expires_at": datetime(2026, 11, 21, 10, 30)}, **ADMIN)
+    clock.advance(minutes=31)
+    with pytest.raises(Unauthorized):
+        container.keys.lookup(issued.key)

@@ -163,19 +163,23 @@ class CatalogService:
             return
         now = self._clock.now()
         health = provider.health
-        if ok:
-            if health.consecutive_failures == 0 and health.unhealthy_until is None:
-                return
-            updated = self._repo.update_provider_health(
-                provider_id, {"consecutive_failures": 0, "unhealthy_until": None})
-        else:
-            message = scrub(error or "upstream failure", snap.api_keys.get(provider_id, ""))
-            updated = self._repo.update_provider_health(
-                provider_id, {"last_error": message, "last_error_at": now}, add_failure=True)
-            if updated.health.consecutive_failures >= FAILURE_THRESHOLD:
-                updated = self._repo.update_provider_health(provider_id, {"unhealthy_until": now + COOLDOWN})
-                log.warning("provider %s set aside for %ss after %s failures", provider_id,
-                            int(COOLDOWN.total_seconds()), updated.health.consecutive_failures)
+        try:
+            if ok:
+                if health.consecutive_failures == 0 and health.unhealthy_until is None:
+                    return
+                updated = self._repo.update_provider_health(
+                    provider_id, {"consecutive_failures": 0, "unhealthy_until": None})
+            else:
+                message = scrub(error or "upstream failure", snap.api_keys.get(provider_id, ""))
+                updated = self._repo.update_provider_health(
+                    provider_id, {"last_error": message, "last_error_at": now}, add_failure=True)
+                if updated.health.consecutive_failures >= FAILURE_THRESHOLD:
+                    updated = self._repo.update_provider_health(provider_id, {"unhealthy_until": now + COOLDOWN})
+                    log.warning("provider %s set aside for %ss after %s failures", provider_id,
+                                int(COOLDOWN.total_seconds()), updated.health.consecutive_failures)
+        except NotFound:  # deleted meanwhile: nothing to keep a health record for
+            snap.providers.pop(provider_id, None)
+            return
         snap.providers[provider_id] = replace(provider, health=updated.health)
 
     # --- lookups for other services ---

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,13 @@ def ip_allowed(ip: str, cidrs: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return any(addr in ipaddress.ip_network(c) for c in cidrs)
+
+
+def as_utc(at: datetime | None) -> datetime | None:
+    """Expiry times without a zone are taken as UTC (the API speaks UTC)."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def key_view(k: ApiKey | None) -> dict[str, Any] | None:
@@ -165,7 +172,8 @@ class KeysService:
         now = self._clock.now()
         quota_id = new_id(now)
         ends_at = self._ends_at(limits)
-        key, issued = self._issue(quota_id, user_id, g.group_id, limits, ends_at, expires_at, parse_cidrs(ip_allow))
+        key, issued = self._issue(quota_id, user_id, g.group_id, limits, ends_at, as_utc(expires_at),
+                                  parse_cidrs(ip_allow))
         quota = Quota(quota_id=quota_id, user_id=user_id, group_id=g.group_id, limits=limits, key_id=key.key_id,
                       key_hash=key.key_hash, created_at=now, updated_at=now, ends_at=ends_at)
         self._repo.create_quota(quota, key)
@@ -202,7 +210,7 @@ class KeysService:
         new = replace(old, limits=limits, ends_at=ends_at, updated_at=self._clock.now())
         options: dict[str, Any] = {}
         if "expires_at" in changes:
-            options["expires_at"] = changes["expires_at"]
+            options["expires_at"] = as_utc(changes["expires_at"])
         if "ip_allow" in changes:
             options["ip_allow"] = parse_cidrs(changes["ip_allow"])
         self._repo.update_quota(old, new, options)
