@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .services.tokens import TokenService
     from .services.totp import Totp
     from .tables.audit import AuditTable
+    from .tables.login_counters import LoginCountersTable
     from .tables.users import UsersTable
     from .upstreams.client import UpstreamClient
 
@@ -54,6 +55,12 @@ class Container:
         from .tables.users import UsersTable
 
         return UsersTable()
+
+    @cached_property
+    def login_counters(self) -> LoginCountersTable:
+        from .tables.login_counters import LoginCountersTable
+
+        return LoginCountersTable()
 
     @cached_property
     def audit_table(self) -> AuditTable:
@@ -90,7 +97,8 @@ class Container:
     def credentials(self) -> Credentials:
         from .services.credentials import Credentials
 
-        return Credentials(self.settings, self.clock, self.users_table, self.passwords, self.totp, self.audit)
+        return Credentials(self.settings, self.clock, self.users_table, self.login_counters, self.passwords,
+                           self.totp, self.audit)
 
     @cached_property
     def tokens(self) -> TokenService:

@@ -1,4 +1,4 @@
-"""Usernames and emails are unique, even when two sign-ups race."""
+"""Usernames and emails are unique (racing sign-ups: tests/integration/test_registration_races.py)."""
 
 from __future__ import annotations
 

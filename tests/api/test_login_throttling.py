@@ -82,3 +82,12 @@ def test_too_many_logins_from_one_address_are_throttled(client, container, setti
     r = client.http.post("/api/login", body=json.dumps({"username": "u9x", "password": "p", "totp_code": "123456"}),
                          headers=JSON)
     assert r.status_code == 401
+
+
+def test_sign_ups_from_one_address_share_the_throttle(client, container, settings, clock):
+    set_container(Container(dataclasses.replace(settings, login_rate_limit_per_minute=2), clock=clock))
+    clock.set(clock.now().replace(second=0))
+    answers = [client.http.post("/api/register", body=json.dumps({"username": f"new{i}", "email": f"n{i}@ex.test",
+                                                                  "password": "correct horse battery"}),
+                                headers=JSON).status_code for i in range(3)]
+    assert answers == [201, 201, 429]

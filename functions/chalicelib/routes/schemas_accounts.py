@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..services.accounts import check_password_policy, normalize_email, normalize_username
+from ..services.account_rules import check_password_policy, normalize_email, normalize_username
 
 Username = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(normalize_username)]
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(normalize_email)]

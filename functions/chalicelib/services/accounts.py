@@ -6,49 +6,25 @@ A new account is `pending_totp` until its owner proves the authenticator works
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from ..core.clock import Clock, iso
 from ..core.context import RequestMeta
-from ..core.errors import BadRequest, Conflict, Forbidden, InvalidCredentials, NotFound, RateLimited
+from ..core.errors import BadRequest, Conflict, Forbidden, InvalidCredentials, NotFound
 from ..core.ids import new_id
 from ..core.settings import Settings
 from ..tables.users import User, UsersTable
+from .account_rules import check_password_policy, normalize_email, normalize_username
 from .audit import AuditService
 from .credentials import Credentials
 from .passwords import Passwords
 from .tokens import TokenPair, TokenService
 from .totp import Totp
 
-USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}", re.ASCII)
-EMAIL_RE = re.compile(r"[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+", re.ASCII)
-PASSWORD_MIN, PASSWORD_MAX = 10, 256
 ROLES = ("user", "superadmin")
 
 Hook = Callable[[str, RequestMeta | None], Any]
-
-
-def normalize_username(value: str) -> str:
-    """Lower-case; 3-32 of a-z 0-9 _ . - (anything else is refused, never rewritten)."""
-    lowered = value.lower()
-    if not USERNAME_RE.fullmatch(lowered):
-        raise ValueError("username must be 3-32 characters of a-z, 0-9, '_', '.', '-'")
-    return lowered
-
-
-def normalize_email(value: str) -> str:
-    lowered = value.strip().lower()
-    if len(lowered) > 254 or not EMAIL_RE.fullmatch(lowered):
-        raise ValueError("email is not a valid address")
-    return lowered
-
-
-def check_password_policy(value: str) -> str:
-    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
-        raise ValueError(f"password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
-    return value
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -91,6 +67,7 @@ class AccountService:
 
     def register(self, username: str, email: str, password: str, meta: RequestMeta | None) -> dict[str, Any]:
         """Sign up: a `pending_totp` account and the TOTP enrollment data (secret shown here only)."""
+        self._credentials.throttle(meta.ip if meta else "")  # each sign-up costs an argon2 hash
         user, secret = self.new_user(username, email, password)
         self._audit.record(user_id=user.user_id, type="account", action="register", meta=meta,
                            detail={"username": user.username})
@@ -101,6 +78,7 @@ class AccountService:
                             meta: RequestMeta | None) -> dict[str, Any]:
         """Activate a pending account with its first TOTP code; returns 10 recovery codes (once)
         plus whatever the activation hook adds (the first API key)."""
+        self._credentials.throttle(meta.ip if meta else "")
         user = self._credentials.check_password(username, password, meta, "verify")
         if user.status != "pending_totp":
             raise Conflict("This account is already verified.", code="already_verified")
@@ -116,7 +94,7 @@ class AccountService:
     def login(self, username: str, password: str, totp_code: str | None, recovery_code: str | None,
               meta: RequestMeta | None) -> TokenPair:
         """Password plus a TOTP code (accepted once) or a recovery code (works once) -> tokens."""
-        self._throttle(meta)
+        self._credentials.throttle(meta.ip if meta else "")
         if self._settings.require_totp and not totp_code and not recovery_code:
             raise BadRequest("Enter the 6-digit code from your authenticator app (or a recovery code).",
                              code="totp_code_required", param="totp_code")
@@ -177,12 +155,3 @@ class AccountService:
             return "recovery_code"
         self._credentials.fail(username, user, meta, "login", "missing_code")
         raise InvalidCredentials()  # unreachable: fail() raises
-
-    def _throttle(self, meta: RequestMeta | None) -> None:
-        now = self._clock.now()
-        minute = int(now.timestamp()) // 60
-        ip = meta.ip if meta else "0.0.0.0"
-        count = self._users.hit_ip_minute(ip, minute, ttl=(minute + 2) * 60)
-        if count > self._settings.login_rate_limit_per_minute:
-            raise RateLimited("Too many sign-in attempts from this address; wait a minute.",
-                              retry_after=(minute + 1) * 60 - int(now.timestamp()))

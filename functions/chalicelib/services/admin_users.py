@@ -9,7 +9,8 @@ from ..core.clock import Clock, iso
 from ..core.context import Caller, RequestMeta
 from ..core.errors import Conflict, NotFound
 from ..tables.users import UsersTable
-from .accounts import AccountService, normalize_email, user_view
+from .account_rules import normalize_email
+from .accounts import AccountService, user_view
 from .audit import AuditService
 from .credentials import Credentials
 from .cursors import Cursors

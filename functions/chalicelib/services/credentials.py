@@ -12,8 +12,9 @@ import secrets
 from ..core.clock import Clock, iso
 from ..core.context import RequestMeta
 from ..core.crypto import keyed_hash
-from ..core.errors import InvalidCredentials, Locked
+from ..core.errors import InvalidCredentials, Locked, RateLimited
 from ..core.settings import Settings
+from ..tables.login_counters import LoginCountersTable
 from ..tables.users import User, UsersTable
 from .audit import AuditService
 from .passwords import Passwords
@@ -24,11 +25,12 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1
 
 
 class Credentials:
-    def __init__(self, settings: Settings, clock: Clock, users: UsersTable, passwords: Passwords,
-                 totp: Totp, audit: AuditService) -> None:
+    def __init__(self, settings: Settings, clock: Clock, users: UsersTable, counters: LoginCountersTable,
+                 passwords: Passwords, totp: Totp, audit: AuditService) -> None:
         self._settings = settings
         self._clock = clock
         self._users = users
+        self._counters = counters
         self._passwords = passwords
         self._totp = totp
         self._audit = audit
@@ -52,15 +54,24 @@ class Credentials:
         """Count a failure, audit it, and refuse with the one message every failure gets."""
         now = int(self._clock.now().timestamp())
         window, duration = self._settings.lockout_window, self._settings.lockout_duration
-        state = self._users.add_failure(username, now, window, ttl=now + window + duration)
+        state = self._counters.add_failure(username, now, window, ttl=now + window + duration)
         if state.count >= self._settings.lockout_threshold:
-            self._users.lock(username, now + duration, ttl=now + window + duration)
+            self._counters.lock(username, now + duration, ttl=now + window + duration)
         self._audit.record(user_id=user.user_id if user else None, type="auth", action=f"{action}_failed",
                            meta=meta, detail={"reason": reason})
         raise InvalidCredentials()
 
     def succeeded(self, username: str) -> None:
-        self._users.clear_failures(username)
+        self._counters.clear_failures(username)
+
+    def throttle(self, ip: str) -> None:
+        """Count one sign-in attempt from `ip`; 429 with Retry-After past the per-minute limit."""
+        now = int(self._clock.now().timestamp())
+        minute = now // 60
+        count = self._counters.hit_ip_minute(ip or "0.0.0.0", minute, ttl=(minute + 2) * 60)
+        if count > self._settings.login_rate_limit_per_minute:
+            raise RateLimited("Too many sign-in attempts from this address; wait a minute.",
+                              retry_after=(minute + 1) * 60 - now)
 
     def totp_step(self, user: User, code: str, secret_enc: str | None = None) -> int | None:
         """The step of `code` if it is valid now and later than the last accepted one.
@@ -104,9 +115,9 @@ class Credentials:
 
     def _refuse_if_locked(self, username: str, meta: RequestMeta | None, action: str) -> None:
         now = int(self._clock.now().timestamp())
-        state = self._users.get_lockout(username)
+        state = self._counters.get_lockout(username)
         if state and state.locked_until > now:
-            self._audit.record(user_id=self._users.user_id_for_username(username), type="auth", action=f"{action}_failed", meta=meta,
-                               detail={"reason": "locked"})
+            self._audit.record(user_id=self._users.user_id_for_username(username), type="auth",
+                               action=f"{action}_failed", meta=meta, detail={"reason": "locked"})
             raise Locked("Too many failed attempts; try again later.",
                          headers={"Retry-After": str(state.locked_until - now)})

@@ -1,9 +1,9 @@
-"""The `users` table: user profiles, username/email guards, refresh sessions, throttles.
+"""The `users` table: user profiles, username/email guards and refresh sessions.
 
 Layout (docs/internals.md): user `USER#<id>`/`PROFILE` (gsi1 `USERS`/`<id>`), guards
-`USERNAME#<lower>`/`GUARD` and `EMAIL#<lower>`/`GUARD`, sessions `USER#<id>`/`SESSION#<sid>`,
-per-IP login throttle `THROTTLE#<ip>`/`<minute>` and per-username failure counters
-`LOCKOUT#<lower>`/`COUNTER` (both with TTL). Services see the dataclasses below, never items.
+`USERNAME#<lower>`/`GUARD` and `EMAIL#<lower>`/`GUARD`, sessions `USER#<id>`/`SESSION#<sid>`
+(TTL). Login counters live in the same table (see `login_counters.py`). Services see the
+dataclasses below, never items.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
-from ..core.errors import AlreadyExists, Conflict, NotFound
+from ..core.errors import AlreadyExists, NotFound
 from .base import BaseModel
 
 
@@ -72,16 +72,6 @@ class SessionItem(BaseModel):
     created_at = UnicodeAttribute()
 
 
-class CounterItem(BaseModel):
-    """Throttle and lockout counters (short-lived, TTL)."""
-
-    table = "users"
-    ttl = NumberAttribute(null=True)
-    count = NumberAttribute(default=0)
-    window_start = NumberAttribute(null=True)
-    locked_until = NumberAttribute(null=True)
-
-
 @dataclass
 class User:
     user_id: str
@@ -106,13 +96,6 @@ class Session:
     refresh_jti: str
     status: str
     created_at: str
-
-
-@dataclass(frozen=True)
-class Lockout:
-    count: int
-    window_start: int
-    locked_until: int
 
 
 def user_key(user_id: str) -> tuple[str, str]:
@@ -181,15 +164,23 @@ class UsersTable:
         table = UserItem.Meta.table_name
         keys = [{"pk": {"S": f"USER#{user_id}"}, "sk": {"S": "PROFILE"}},
                 {"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"SESSION#{session_id}"}}]
-        answer = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+        request = {table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        # Unprocessed keys are rare (throttling): ask again a bounded number of times; whatever is
+        # still missing counts as "not found", which refuses the token, never lets it pass.
+        for _ in range(3):
+            answer = client.batch_get_item(RequestItems=request)
+            found += answer.get("Responses", {}).get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
         user: User | None = None
         session: Session | None = None
-        for raw in answer.get("Responses", {}).get(table, []):
+        for raw in found:
             if raw["sk"]["S"] == "PROFILE":
                 user = _user(UserItem.from_raw_data(raw))
             else:
                 session = _session(SessionItem.from_raw_data(raw))
-        # Unprocessed keys are rare (throttling); treat them as "not found" -> 401, never a pass.
         return user, session
 
     def _update(self, user_id: str, actions: list[Action], condition: Any = None) -> User | None:
@@ -328,45 +319,6 @@ class UsersTable:
         except UpdateError as exc:
             if not _conditional_failed(exc):
                 raise
-
-    # --- throttles and lockouts ---
-
-    def hit_ip_minute(self, ip: str, minute: int, ttl: int) -> int:
-        """Count one login attempt from `ip` in this minute; returns the count so far."""
-        item = CounterItem(f"THROTTLE#{ip}", str(minute))
-        item.update(actions=[CounterItem.count.add(1), CounterItem.ttl.set(ttl)])
-        return int(item.count)
-
-    def get_lockout(self, username: str) -> Lockout | None:
-        try:
-            item = CounterItem.get(f"LOCKOUT#{username.lower()}", "COUNTER", consistent_read=True)
-        except DoesNotExist:
-            return None
-        return Lockout(int(item.count or 0), int(item.window_start or 0), int(item.locked_until or 0))
-
-    def add_failure(self, username: str, now: int, window: int, ttl: int) -> Lockout:
-        """Count one failure in the current window (a stale window starts again at 1)."""
-        key = (f"LOCKOUT#{username.lower()}", "COUNTER")
-        item = CounterItem(*key)
-        try:
-            item.update(actions=[CounterItem.count.add(1), CounterItem.ttl.set(ttl)],
-                        condition=CounterItem.window_start > now - window)
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
-            item = CounterItem(*key, count=1, window_start=now, locked_until=0, ttl=ttl)
-            item.save()
-        return Lockout(int(item.count or 0), int(item.window_start or now), int(item.locked_until or 0))
-
-    def lock(self, username: str, until: int, ttl: int) -> None:
-        item = CounterItem(f"LOCKOUT#{username.lower()}", "COUNTER")
-        item.update(actions=[CounterItem.locked_until.set(until), CounterItem.ttl.set(ttl)])
-
-    def clear_failures(self, username: str) -> None:
-        try:
-            CounterItem(f"LOCKOUT#{username.lower()}", "COUNTER").delete()
-        except DeleteError:  # nothing to clear
-            pass
 
 
 def _user_fields(user: User) -> dict[str, Any]:
