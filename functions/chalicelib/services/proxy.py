@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from ..core.clock import Clock
@@ -186,13 +186,12 @@ class ProxyService:
         usage = result.usage
         if usage is None and broken:
             # Broken with nothing reported: nothing is charged, and the record says so.
-            self.metering.release(hold, RecordFields(**{**fields.__dict__, "error": result.error or "stream broken"}),
-                                  outcome="stream_broken")
+            self.metering.release(hold, replace(fields, error=result.error or "stream broken"), outcome="stream_broken")
             settled = None
         else:
             if usage is None:  # complete but unreported: we never re-count text, so it is free
                 usage = _Zero()
-                fields = RecordFields(**{**fields.__dict__, "error": "The upstream reported no usage."})
+                fields = replace(fields, error="The upstream reported no usage.")
             settled = self._settle(hold, called, fields, usage)
         text = proxy_stream.render(result.chunks, usage, model=route.name, created=int(self.clock.now().timestamp()),
                                    error=(result.error or "The upstream stream broke.") if broken else None)
