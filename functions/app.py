@@ -4,11 +4,34 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.jobs import holds
-from chalicelib.routes import account, admin_users, auth, health, proxy, security
+from chalicelib.jobs import holds, register_jobs
+from chalicelib.routes import (
+    account,
+    admin_ledger,
+    admin_users,
+    auth,
+    balance,
+    health,
+    proxy,
+    security,
+    usage,
+)
 
 app = Chalice(app_name="keyledger")
 app.api.binary_types = []  # every answer is text (JSON, CSV, event streams)
 
-for blueprint in (health.bp, auth.bp, account.bp, security.bp, admin_users.bp, proxy.bp, holds.bp):
+for blueprint in (
+    health.bp,
+    auth.bp,
+    account.bp,
+    security.bp,
+    admin_users.bp,
+    proxy.bp,
+    balance.bp,
+    usage.bp,
+    admin_ledger.bp,
+    holds.bp,
+):
     app.register_blueprint(blueprint)
+
+register_jobs(app)

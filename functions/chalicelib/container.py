@@ -18,22 +18,29 @@ from .core.crypto import Cipher
 from .core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .services.account_security import AccountSecurityService
     from .services.accounts import AccountService
     from .services.admin_users import AdminUserService
     from .services.audit import AuditService
+    from .services.codes import CodeService
     from .services.credentials import Credentials
     from .services.cursors import Cursors
+    from .services.ledger import LedgerService
+    from .services.membership import MembershipService
     from .services.metering import MeteringService
     from .services.passwords import Passwords
     from .services.proxy import ProxyService
+    from .services.quota_warnings import QuotaWarningService, QuotaWatch
     from .services.tokens import TokenService
     from .services.totp import Totp
+    from .services.usage_views import UsageViews
+    from .services.webhooks import WebhookSender
     from .tables.audit import AuditTable
     from .tables.login_counters import LoginCountersTable
     from .tables.users import UsersTable
     from .upstreams.client import UpstreamClient
-
 
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -150,7 +157,7 @@ class Container:
 
     def membership_of(self, user_id: str) -> dict[str, Any]:
         """`{plan, expires_at, auto_renew}` for /api/me (ledger area)."""
-        return {"plan": None, "expires_at": None, "auto_renew": False}
+        return self.membership.membership_of(user_id)
 
     # --- catalog, keys, quotas (issue 3) ---
 
@@ -182,6 +189,63 @@ class Container:
         return usage.used_cost, usage.used_tokens
 
     # --- ledger, usage, jobs (issue 5) ---
+
+    @cached_property
+    def ledger(self) -> LedgerService:
+        from .services.ledger import LedgerService
+
+        return LedgerService(self.clock, self.metering, self.users_table, self.audit, self.cursors)
+
+    @cached_property
+    def membership(self) -> MembershipService:
+        from .services.membership import MembershipService
+
+        s = self.settings
+        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds)
+
+    @cached_property
+    def codes(self) -> CodeService:
+        from .services.codes import CodeService
+
+        return CodeService(self.clock, self.settings.secret_key, self.audit, self.cursors)
+
+    @cached_property
+    def usage_views(self) -> UsageViews:
+        from .services.usage_views import UsageViews
+
+        return UsageViews(self.clock, self.cursors)
+
+    @cached_property
+    def webhooks(self) -> WebhookSender:
+        from .services.webhooks import WebhookSender
+
+        return WebhookSender(self.settings.webhook_url, self.settings.webhook_secret)
+
+    @cached_property
+    def quota_warnings(self) -> QuotaWarningService:
+        from .services.quota_warnings import QuotaWarningService
+
+        return QuotaWarningService(self.clock, self.audit, self.webhooks, self.quota_usage, self.quota_watches)
+
+    def quota_watches(self) -> Iterator[QuotaWatch]:
+        """Every quota with its limits and warn_at, from the keys area (paged); none until
+        that area is in the container."""
+        from .services.quota_warnings import QuotaWatch
+
+        try:
+            keys = self.keys  # type: ignore[attr-defined]
+        except AttributeError:
+            return
+        cursor = None
+        for _ in range(10_000):  # bounded: 1M quotas
+            views, cursor = keys.list_quotas(user_id=None, limit=100, cursor=cursor)
+            for v in views:
+                limit_cost = v.get("limit_cost")
+                yield QuotaWatch(v["quota_id"], v["user_id"], v.get("period") or "month",
+                                 None if limit_cost is None else Decimal(str(limit_cost)), v.get("limit_tokens"),
+                                 tuple(Decimal(str(f)) for f in v.get("warn_at") or ()))
+            if not cursor:
+                return
 
 
 _container: Container | None = None
