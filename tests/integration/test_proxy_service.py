@@ -162,3 +162,19 @@ def test_a_finished_stream_without_reported_usage_is_free_and_recorded_as_such(e
     record = usage.get_record("u1", m.request_id)
     assert (record.cost, record.error) == (0, "The upstream reported no usage.")
     assert env.container.metering.balance("u1").available == Decimal("1")
+
+
+def test_a_deployment_that_requires_membership_refuses_members_without_one(container):
+    from chalicelib.services.membership import MembershipRequired, MembershipService
+    from chalicelib.services.proxy import ProxyService
+
+    env = build_proxy_env(container)
+    required = MembershipService(container.clock, container.audit, True, 30)
+    proxy = ProxyService(env.keys, env.catalog, env.upstream, container.metering, container.clock,
+                         membership=required)
+    with pytest.raises(MembershipRequired):
+        proxy.chat(ALICE, chat_body(), meta())
+    assert env.upstream.calls == [] and container.metering.balance("u1").held == 0
+    container.metering.debit("u1", Decimal("0.1"), "renewal", "plan",
+                             membership={"plan": "p", "expires_at": "2026-12-21T10:00:00Z", "auto_renew": False})
+    assert proxy.chat(ALICE, chat_body(), meta()).headers["x-keyledger-cost"] == "0.000050"

@@ -64,8 +64,10 @@ class _Called:
 
 class ProxyService:
     def __init__(self, keys: KeysLookup, catalog: Catalog, upstream: Any, metering: MeteringService, clock: Clock,
-                 make_target: Callable[[ProviderTargetInfo, str, int], Any] = default_target) -> None:
+                 make_target: Callable[[ProviderTargetInfo, str, int], Any] = default_target,
+                 membership: Any = None) -> None:
         self.keys = keys
+        self.membership = membership  # MembershipService: a no-op unless MEMBERSHIP_REQUIRED
         self.catalog = catalog
         self.upstream = upstream
         self.metering = metering
@@ -76,7 +78,7 @@ class ProxyService:
 
     def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/chat/completions: plain or streamed, metered exactly."""
-        key = self.keys.lookup(api_key, ip=meta.ip)
+        key = self._key(api_key, meta)
         route = self.catalog.route(str(body.get("model")), key.group)
         n = body.get("n") if isinstance(body.get("n"), int) else 1
         out_cap = output_tokens_cap(body, route.max_output_tokens) * max(1, n)
@@ -93,7 +95,7 @@ class ProxyService:
 
     def embeddings(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/embeddings."""
-        key = self.keys.lookup(api_key, ip=meta.ip)
+        key = self._key(api_key, meta)
         route = self.catalog.route(str(body.get("model")), key.group)
         if route.capabilities and "embeddings" not in route.capabilities:
             raise BadRequest(f"The model {route.name!r} does not make embeddings.", code="model_not_embeddings",
@@ -128,6 +130,14 @@ class ProxyService:
                 "used_cost": used.used_cost, "held_cost": used.held_cost, "limit_cost": key.limit_cost,
                 "used_tokens": used.used_tokens, "held_tokens": used.held_tokens, "limit_tokens": key.limit_tokens,
                 "requests": used.requests, "remaining": remaining, "rpm": key.rpm}
+
+    def _key(self, api_key: str, meta: RequestMeta) -> KeyInfo:
+        """The caller's key (valid, not expired, IP allowed) and, when the deployment
+        requires one, an active membership (403 membership_required)."""
+        key = self.keys.lookup(api_key, ip=meta.ip)
+        if self.membership is not None:
+            self.membership.require_membership(key.user_id, self.clock.now())
+        return key
 
     # --- the upstream call ---
 
