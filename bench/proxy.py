@@ -66,6 +66,7 @@ def main(n: int = 200, profile: bool = False) -> None:
 
     c = Container(load_settings())
     create_tables(wait=True)
+    user_id, _ = c.accounts.create_superadmin("benchuser", "a long enough bench password")
     provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
                                                actor_id="bench", meta=None)
     c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
@@ -73,10 +74,10 @@ def main(n: int = 200, profile: bool = False) -> None:
                                   "output_price": Decimal("2")}, actor_id="bench", meta=None)
     c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
                                  actor_id="bench", meta=None)
-    _, issued = c.keys.create_quota(user_id="bench-user", group="bench", limits={}, actor_id="bench", meta=None)
-    _, limited = c.keys.create_quota(user_id="bench-user", group="bench", limits={"rpm": 100000}, actor_id="bench",
+    _, issued = c.keys.create_quota(user_id=user_id, group="bench", limits={}, actor_id="bench", meta=None)
+    _, limited = c.keys.create_quota(user_id=user_id, group="bench", limits={"rpm": 100000}, actor_id="bench",
                                      meta=None)
-    c.metering.credit("bench-user", Decimal("1000"), "topup", "bench")
+    c.metering.credit(user_id, Decimal("1000"), "topup", "bench")
 
     body = {"model": "bench-chat", "messages": [{"role": "user", "content": "say something short"}],
             "max_tokens": 64}

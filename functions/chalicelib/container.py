@@ -222,7 +222,8 @@ class Container:
         """The /v1 proxy; `keys`, `catalog` and `upstream_client` come from their areas."""
         from .services.proxy import ProxyService
 
-        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock)  # type: ignore[attr-defined]
+        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,  # type: ignore[attr-defined]
+                            membership=self.membership)
 
     def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
         """A quota's settled usage in one period: (cost in USD, tokens)."""
