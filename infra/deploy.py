@@ -167,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--secret-key-param", default=None)
     parser.add_argument("--encryption-key-param", default=None)
     parser.add_argument("--encryption-keys-old-param", default=None)
+    parser.add_argument("--secrets-version", default=None, help="change it after rotating a secret in SSM")
     parser.add_argument("--delete-tables", action="store_true", help="destroy: also delete the six tables")
     return parser
 
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             artifact_bucket=args.artifact_bucket,
             cors_origins=args.cors_origins,
             secret_params={"SecretKeyParam": args.secret_key_param, "EncryptionKeyParam": args.encryption_key_param,
-                           "EncryptionKeysOldParam": args.encryption_keys_old_param},
+                           "EncryptionKeysOldParam": args.encryption_keys_old_param,
+                           "SecretsVersion": args.secrets_version},
         )
         result = deploy(clients, options)
     except DeployError as exc:
