@@ -37,8 +37,9 @@ EXIT_LAYER_UNAVAILABLE = 3
 
 # Chalice prints this (and carries on) when a dependency has no Lambda-compatible wheel.
 _MISSING_WHEEL = re.compile(r"Could not install dependencies:\s*(.+)")
-_NETWORK_FAILURE = re.compile(r"(ConnectionError|Max retries exceeded|Temporary failure in name resolution|"
-                              r"Could not fetch URL|No matching distribution found)", re.I)
+# pip cannot reach the index: Chalice reports it as a requirement it cannot satisfy.
+_NETWORK_FAILURE = re.compile(r"(NoSuchPackageError|Could not satisfy the requirement|ConnectionError|"
+                              r"Max retries exceeded|Temporary failure in name resolution|Could not fetch URL)", re.I)
 
 
 class LayerUnavailable(RuntimeError):
@@ -103,7 +104,8 @@ def run_chalice_package(project: Path, stage: str, merge_template: Path, outdir:
         raise LayerUnavailable(f"no Lambda-compatible wheel for: {missing.group(1).strip()}")
     if result.returncode != 0:
         if _NETWORK_FAILURE.search(output):
-            raise LayerUnavailable("PyPI is unreachable; the layer needs manylinux wheels:\n" + output[-2000:])
+            reason = _NETWORK_FAILURE.findall(output)[-1]
+            raise LayerUnavailable(f"PyPI is unreachable or lacks a pinned version ({reason}): {output.strip()[-300:]}")
         raise RuntimeError(f"chalice package failed ({result.returncode}):\n{output[-4000:]}")
 
 
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
               "reachable, or vendor the missing wheel under functions/vendor/.", file=sys.stderr)
         return EXIT_LAYER_UNAVAILABLE
     app, layer = artefacts.app_zip_bytes, artefacts.layer_unzipped_bytes
-    print(f"template : {artefacts.template.relative_to(ROOT) if artefacts.template.is_relative_to(ROOT) else artefacts.template}")
+    print(f"template : {artefacts.template}")
     print(f"app zip  : {_mb(app)} ({app} bytes, target < 1 MB)")
     print(f"layer    : {_mb(layer)} unzipped ({layer} bytes, target < 60 MB); "
           f"zip {_mb(artefacts.layer_zip.stat().st_size)}")

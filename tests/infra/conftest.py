@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from infra.cfn_yaml import load_template
 from infra.package import Artefacts, LayerUnavailable, package
 

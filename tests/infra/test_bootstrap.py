@@ -17,9 +17,10 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from infra.bootstrap import stage_environment
 from infra.stack import DeployError
-from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("users", "audit", "catalog", "keys", "ledger", "usage")
@@ -33,7 +34,8 @@ def _stand_in(stage: str) -> dict[str, Any]:
         logical = f"{table.capitalize()}Table"
         resources[logical] = {"Type": "AWS::DynamoDB::Table", "Properties": {
             "TableName": f"keyledger-{stage}-{table}", "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")],
+            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"}
+                                     for n in ("pk", "sk", "gsi1pk", "gsi1sk")],
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             "GlobalSecondaryIndexes": [{"IndexName": "gsi1", "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
                 {"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "gsi1sk", "KeyType": "RANGE"}]}],
@@ -46,7 +48,8 @@ def _stand_in(stage: str) -> dict[str, Any]:
 
 def _deploy_stand_in(cfn: Any, ssm: Any, stage: str = "dev") -> None:
     cfn.create_stack(StackName=f"keyledger-{stage}", TemplateBody=json.dumps(_stand_in(stage)),
-                     Parameters=[{"ParameterKey": "EncryptionKeyParam", "ParameterValue": f"/keyledger/{stage}/fernet"}])
+                     Parameters=[{"ParameterKey": "EncryptionKeyParam",
+                                  "ParameterValue": f"/keyledger/{stage}/fernet"}])
     ssm.put_parameter(Name=f"/keyledger/{stage}/secret-key", Value="s" * 48, Type="SecureString")
     ssm.put_parameter(Name=f"/keyledger/{stage}/fernet", Value=FERNET, Type="SecureString")
 

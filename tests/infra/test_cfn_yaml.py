@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from infra.cfn_yaml import load_template, yaml_to_json
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,9 +15,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
+
 from infra.deploy import Clients, DeployOptions, deploy, destroy
 from infra.stack import DeployError
-from moto import mock_aws
 
 API_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/api"
 PORTAL_URL = "https://d111111abcdef8.cloudfront.net"
@@ -35,8 +36,8 @@ class InMemoryCloudFormation:
 
     def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 (boto3 names)
         if self.stack is None:
-            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack with id {StackName} does not exist"}},
-                              "DescribeStacks")
+            error = {"Code": "ValidationError", "Message": f"Stack with id {StackName} does not exist"}
+            raise ClientError({"Error": error}, "DescribeStacks")
         return {"Stacks": [self.stack]}
 
     def create_change_set(self, **kwargs: Any) -> dict[str, str]:
@@ -128,7 +129,9 @@ def test_later_deploys_keep_the_portal_origin_in_one_change_set(
     assert clients.s3.list_objects_v2(Bucket="my-artefacts")["KeyCount"] == 1  # the template
 
 
-def test_explicit_cors_origins_win(clients: Clients, secrets: None, cfn: InMemoryCloudFormation, tmp_path: Path) -> None:
+def test_explicit_cors_origins_win(
+    clients: Clients, secrets: None, cfn: InMemoryCloudFormation, tmp_path: Path
+) -> None:
     deploy(_with(clients, cfn), _options(tmp_path, cors_origins="https://app.example"), log=lambda _: None)
     assert [run["CorsOrigins"] for run in cfn.executed] == ["https://app.example"]
 

@@ -17,9 +17,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, WaiterError
+from moto import mock_aws
+
 from infra import portal, stack
 from infra.package import Artefacts
-from moto import mock_aws
 
 BUCKET = "kl-artefacts"
 STAND_IN = {

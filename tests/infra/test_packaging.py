@@ -6,9 +6,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cfnlint.api import lint_file
+from chalicelib.core.settings import TABLES
+
 from infra.cfn_yaml import load_template
-from infra.package import APP_ZIP_LIMIT, LAYER_UNZIPPED_LIMIT, Artefacts
+from infra.package import APP_ZIP_LIMIT, LAYER_UNZIPPED_LIMIT, Artefacts, LayerUnavailable, package
 
 ROOT = Path(__file__).resolve().parents[2]
 SWAGGER_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -61,7 +64,7 @@ def test_every_schedule_is_in_the_packaged_template(packaged_template: dict[str,
 
 def test_functions_get_table_names_and_secret_names_through_globals(packaged_template: dict[str, Any]) -> None:
     variables = packaged_template["Globals"]["Function"]["Environment"]["Variables"]
-    assert {"USERS_TABLE", "AUDIT_TABLE", "CATALOG_TABLE", "KEYS_TABLE", "LEDGER_TABLE", "USAGE_TABLE"} <= set(variables)
+    assert {f"{table.upper()}_TABLE" for table in TABLES} <= set(variables)
     handler = packaged_template["Resources"]["APIHandler"]["Properties"]
     assert handler["Environment"]["Variables"]["STAGE"] == "dev"
     # A function-level value would shadow the template parameter; config.json must not set these.
@@ -103,3 +106,13 @@ def test_layer_holds_the_runtime_dependencies_within_budget(packaged: Artefacts)
     assert {"pynamodb", "pydantic", "pydantic_core", "jwt", "pyotp", "cryptography", "argon2"} <= top
     assert not {"chalice", "moto", "pytest"} & top, "development tools never ship"
     assert packaged.layer_unzipped_bytes < LAYER_UNZIPPED_LIMIT
+
+
+def test_an_unreachable_pypi_is_reported_as_a_missing_layer_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pip honours PIP_INDEX_URL: a closed loopback port stands for "no network to PyPI".
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    with pytest.raises(LayerUnavailable, match="pynamodb"):
+        package("dev", root=ROOT, build=tmp_path / "build")

@@ -70,7 +70,8 @@ def test_each_table_has_the_shared_key_shape_of_internals_md(template: dict[str,
     props = _tables(template)[name]["Properties"]
     assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
         "pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S"}
-    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert props["GlobalSecondaryIndexes"] == [{
         "IndexName": "gsi1",
         "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "gsi1sk", "KeyType": "RANGE"}],
