@@ -13,6 +13,7 @@ Clients are built once in `Clients.from_session` and passed in, so tests use mot
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -84,6 +85,15 @@ def check_secrets(ssm: Any, names: list[str]) -> None:
         raise DeployError(f"missing SSM parameters {missing}: create them first ({hint}); see docs/deploy.md")
 
 
+def check_packaged_stage(package_dir: Path, stage: str) -> None:
+    """A package built for another stage carries that stage's policy and STAGE: refuse it."""
+    template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
+    handler = template.get("Resources", {}).get("APIHandler", {}).get("Properties", {})
+    packaged = handler.get("Environment", {}).get("Variables", {}).get("STAGE")
+    if packaged is not None and packaged != stage:
+        raise DeployError(f"{package_dir} was packaged for stage {packaged!r}, not {stage!r}")
+
+
 def default_artifact_bucket(clients: Clients) -> str:
     account = clients.sts.get_caller_identity()["Account"]
     return f"keyledger-artifacts-{account}-{clients.s3.meta.region_name}"
@@ -94,6 +104,7 @@ def deploy(clients: Clients, options: DeployOptions, log: Any = print) -> Deploy
     name = stack.stack_name(options.stage)
     if not (options.package_dir / "sam.json").is_file():
         raise DeployError(f"{options.package_dir}/sam.json not found: run `make package STAGE={options.stage}`")
+    check_packaged_stage(options.package_dir, options.stage)
     existing = stack.describe_stack(clients.cloudformation, name)
     check_secrets(clients.ssm, secret_names(options.stage, options.secret_params, existing))
     bucket = options.artifact_bucket or default_artifact_bucket(clients)

@@ -154,6 +154,18 @@ def test_a_missing_portal_build_is_skipped_with_a_message(
     assert any("not synced" in line for line in lines)
 
 
+def test_a_package_built_for_another_stage_is_refused(
+    clients: Clients, secrets: None, cfn: InMemoryCloudFormation, tmp_path: Path
+) -> None:
+    options = _options(tmp_path)
+    prod = {"Resources": {"APIHandler": {"Type": "AWS::Serverless::Function",
+                                         "Properties": {"Environment": {"Variables": {"STAGE": "prod"}}}}}}
+    (options.package_dir / "sam.json").write_text(json.dumps(prod))
+    with pytest.raises(DeployError, match="packaged for stage 'prod', not 'dev'"):
+        deploy(_with(clients, cfn), options, log=lambda _: None)
+    assert cfn.change_sets == {}
+
+
 def test_deploy_without_a_package_says_to_run_make_package(clients: Clients, tmp_path: Path) -> None:
     options = DeployOptions(stage="dev", package_dir=tmp_path / "none", portal_dir=tmp_path)
     with pytest.raises(DeployError, match="make package STAGE=dev"):
