@@ -58,6 +58,7 @@ class DeployOptions:
     artifact_bucket: str | None = None
     cors_origins: str | None = None
     secret_params: dict[str, str | None] = field(default_factory=dict)  # template parameter -> SSM name
+    extra_parameters: dict[str, str] = field(default_factory=dict)  # e.g. ApiThrottleRate
     waiter_delay: int = 5
 
 
@@ -114,7 +115,8 @@ def deploy(clients: Clients, options: DeployOptions, log: Any = print) -> Deploy
     previous_outputs = stack.stack_outputs(clients.cloudformation, name) if existing else {}
     # The API must allow the portal's origin, which only exists once the distribution does.
     cors = options.cors_origins or previous_outputs.get("PortalUrl")
-    parameters: dict[str, str | None] = {"Stage": options.stage, "CorsOrigins": cors, **options.secret_params}
+    parameters: dict[str, str | None] = {**options.extra_parameters, **options.secret_params,
+                                         "Stage": options.stage, "CorsOrigins": cors}
     changed = stack.apply_change_set(clients.cloudformation, name, template_url, parameters,
                                      delay=options.waiter_delay)
     log(f"stack {name}: {'updated' if changed else 'no changes'}")
@@ -179,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--encryption-key-param", default=None)
     parser.add_argument("--encryption-keys-old-param", default=None)
     parser.add_argument("--secrets-version", default=None, help="change it after rotating a secret in SSM")
+    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other template parameter, e.g. ApiThrottleRate=50 (repeatable)")
     parser.add_argument("--delete-tables", action="store_true", help="destroy: also delete the six tables")
     return parser
 
@@ -199,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             secret_params={"SecretKeyParam": args.secret_key_param, "EncryptionKeyParam": args.encryption_key_param,
                            "EncryptionKeysOldParam": args.encryption_keys_old_param,
                            "SecretsVersion": args.secrets_version},
+            extra_parameters=dict(item.split("=", 1) for item in args.parameter),
         )
         result = deploy(clients, options)
     except DeployError as exc:

@@ -129,11 +129,12 @@ def test_later_deploys_keep_the_portal_origin_in_one_change_set(
     assert clients.s3.list_objects_v2(Bucket="my-artefacts")["KeyCount"] == 1  # the template
 
 
-def test_explicit_cors_origins_win(
+def test_explicit_cors_origins_and_other_parameters_are_passed(
     clients: Clients, secrets: None, cfn: InMemoryCloudFormation, tmp_path: Path
 ) -> None:
-    deploy(_with(clients, cfn), _options(tmp_path, cors_origins="https://app.example"), log=lambda _: None)
-    assert [run["CorsOrigins"] for run in cfn.executed] == ["https://app.example"]
+    options = _options(tmp_path, cors_origins="https://app.example", extra_parameters={"ApiThrottleRate": "50"})
+    deploy(_with(clients, cfn), options, log=lambda _: None)
+    assert [(run["CorsOrigins"], run["ApiThrottleRate"]) for run in cfn.executed] == [("https://app.example", "50")]
 
 
 def test_deploy_refuses_a_stage_without_its_secrets_before_uploading_anything(
