@@ -5,13 +5,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+STAGE ?= dev
+ARGS ?=
 
-.PHONY: help venv portal browser run test test-fast bench lint clean
+.PHONY: help venv portal browser run test test-fast bench lint clean package deploy destroy
 
 help:
 	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff over the code"
+	@echo "make package STAGE=dev   build/package/<stage>: JSON CloudFormation + app zip + layer zip"
+	@echo "make deploy  STAGE=dev   package, then create/update the stack and publish the portal"
+	@echo "make destroy STAGE=dev   delete the stack, keep the tables (ARGS=--delete-tables to drop them)"
 
 $(STAMP): requirements.txt layers/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +62,16 @@ bench: venv
 
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
+
+# Deploy (docs/deploy.md). ARGS passes options through, e.g. ARGS="--profile ops --region eu-west-1".
+package: venv
+	$(BIN)/python -m infra.package --stage $(STAGE)
+
+deploy: package
+	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(ARGS)
+
+destroy: venv
+	$(BIN)/python -m infra.deploy destroy --stage $(STAGE) $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache portal/dist
