@@ -5,8 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+STAGE ?= dev
+ARGS ?=
 
-.PHONY: help venv run test test-fast fuzz load bench lint clean
+.PHONY: help venv portal browser run test test-fast fuzz load bench lint clean package deploy destroy
 
 help:
 	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
@@ -15,6 +17,9 @@ help:
 	@echo "make load   the full load test against the local stack (2,000 proxied requests)"
 	@echo "make bench  print the figures table (import time, sizes, DynamoDB calls, latency, CPU, cost)"
 	@echo "make lint   ruff over the code"
+	@echo "make package STAGE=dev   build/package/<stage>: JSON CloudFormation + app zip + layer zip"
+	@echo "make deploy  STAGE=dev   package, then create/update the stack and publish the portal"
+	@echo "make destroy STAGE=dev   delete the stack, keep the tables (ARGS=--delete-tables to drop them)"
 
 $(STAMP): requirements.txt layers/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,11 +31,28 @@ $(STAMP): requirements.txt layers/requirements.txt
 
 venv: $(STAMP)
 
-run: venv
+# The portal: npm ci when node_modules is missing or the lockfile changed, then the build
+# (portal/dist, not committed).
+PORTAL_STAMP := portal/node_modules/.lock-$(shell sha1sum portal/package-lock.json 2>/dev/null | cut -c1-12)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(PORTAL_STAMP): portal/package-lock.json
+	cd portal && npm ci --no-audit --no-fund
+	@touch $@
+
+portal: $(PORTAL_STAMP)
+	cd portal && node build.mjs
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads browsers),
+# with a small CJK font so the Chinese screenshots show characters.
+browser:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei)
+
+run: venv portal
 	$(BIN)/python infra/local.py
 
 # pytest exits 5 when it collected nothing; that is not a failure of the build itself.
-test: venv
+test: venv portal browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: venv
@@ -51,5 +73,15 @@ bench: venv
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
 
+# Deploy (docs/deploy.md). ARGS passes options through, e.g. ARGS="--profile ops --region eu-west-1".
+package: venv
+	$(BIN)/python -m infra.package --stage $(STAGE)
+
+deploy: package
+	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(ARGS)
+
+destroy: venv
+	$(BIN)/python -m infra.deploy destroy --stage $(STAGE) $(ARGS)
+
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache portal/dist

@@ -67,6 +67,7 @@ def measure(n: int = 200, profile: bool = False) -> dict:
 
     c = Container(load_settings())
     create_tables(wait=True)
+    user_id, _ = c.accounts.create_superadmin("benchuser", "a long enough bench password")
     provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
                                                actor_id="bench", meta=None)
     c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
@@ -74,8 +75,6 @@ def measure(n: int = 200, profile: bool = False) -> dict:
                                   "output_price": Decimal("2")}, actor_id="bench", meta=None)
     c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
                                  actor_id="bench", meta=None)
-    # the keys area only gives quotas to real users: one active account, made as bootstrap does
-    user_id, _ = c.accounts.create_superadmin("benchuser", "bench password " + "x" * 8)
     _, issued = c.keys.create_quota(user_id=user_id, group="bench", limits={}, actor_id="bench", meta=None)
     _, limited = c.keys.create_quota(user_id=user_id, group="bench", limits={"rpm": 100000}, actor_id="bench",
                                      meta=None)

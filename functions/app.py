@@ -7,12 +7,15 @@ from chalice import Chalice
 from chalicelib.jobs import holds, register_jobs
 from chalicelib.routes import (
     account,
+    admin_catalog,
     admin_ledger,
+    admin_quotas,
     admin_users,
     auth,
     balance,
     health,
     proxy,
+    quotas,
     security,
     usage,
 )
@@ -31,6 +34,9 @@ for blueprint in (
     usage.bp,
     admin_ledger.bp,
     holds.bp,
+    quotas.bp,
+    admin_catalog.bp,
+    admin_quotas.bp,
 ):
     app.register_blueprint(blueprint)
 

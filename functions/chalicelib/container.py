@@ -24,13 +24,17 @@ if TYPE_CHECKING:
     from .services.accounts import AccountService
     from .services.admin_users import AdminUserService
     from .services.audit import AuditService
+    from .services.catalog import CatalogService
+    from .services.catalog_admin import CatalogAdmin
     from .services.codes import CodeService
     from .services.credentials import Credentials
     from .services.cursors import Cursors
+    from .services.keys import KeysService
     from .services.ledger import LedgerService
     from .services.membership import MembershipService
     from .services.metering import MeteringService
     from .services.passwords import Passwords
+    from .services.provider_probe import ProviderClient
     from .services.proxy import ProxyService
     from .services.quota_warnings import QuotaWarningService, QuotaWatch
     from .services.tokens import TokenService
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from .tables.login_counters import LoginCountersTable
     from .tables.users import UsersTable
     from .upstreams.client import UpstreamClient
+
 
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -152,7 +157,9 @@ class Container:
         """A new account became active: give it its default quota and key, and its sign-up
         credit. Returns extra fields for the verify response (the new key, shown once)."""
         extras: dict[str, Any] = {}
-        # keys area: extras["api_key"] = ...
+        issued = self.keys.provision_default(user_id, meta)
+        if issued is not None:
+            extras["api_key"] = issued.as_dict()  # {key_id, key, prefix, quota_id}; shown once
         if self.settings.signup_credit > 0:
             # Called once per account, when it turns active (the accounts area's status change).
             self.metering.credit(user_id, self.settings.signup_credit, "signup_credit", "signup", request=meta)
@@ -160,12 +167,46 @@ class Container:
 
     def on_user_disabled(self, user_id: str, meta: RequestMeta | None) -> None:
         """A user was disabled: every key of theirs stops working at once."""
+        self.keys.disable_user_keys(user_id, meta)
 
     def membership_of(self, user_id: str) -> dict[str, Any]:
         """`{plan, expires_at, auto_renew}` for /api/me (ledger area)."""
         return self.membership.membership_of(user_id)
 
     # --- catalog, keys, quotas (issue 3) ---
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        """The proxy's catalog reads (cached snapshot) and provider health."""
+        from .services.catalog import CatalogService
+        from .tables.catalog import CatalogRepository
+
+        return CatalogService(CatalogRepository(), self.cipher, self.clock, self.settings,
+                              admin=lambda: self.catalog_admin)
+
+    @cached_property
+    def provider_client(self) -> ProviderClient:
+        """Connection tests and model lists for the admin, over the proxy's upstream client."""
+        from .services.provider_probe import UpstreamProviderClient
+
+        return UpstreamProviderClient(self.upstream_client)
+
+    @cached_property
+    def catalog_admin(self) -> CatalogAdmin:
+        from .services.catalog_admin import CatalogAdmin
+        from .tables.catalog import CatalogRepository
+
+        return CatalogAdmin(CatalogRepository(), self.catalog, self.cipher, self.clock, self.audit,
+                            self.provider_client)
+
+    @cached_property
+    def keys(self) -> KeysService:
+        from .services.keys import KeysService
+        from .tables.keys import KeysRepository
+
+        return KeysService(KeysRepository(), self.catalog, self.catalog_admin, self.clock, self.settings,
+                           self.audit, self.quota_usage,
+                           user_exists=lambda uid: self.users_table.get_user(uid) is not None)
 
     # --- proxy, upstreams (issue 4) ---
 
@@ -187,7 +228,8 @@ class Container:
         """The /v1 proxy; `keys`, `catalog` and `upstream_client` come from their areas."""
         from .services.proxy import ProxyService
 
-        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock)  # type: ignore[attr-defined]
+        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,  # type: ignore[attr-defined]
+                            membership=self.membership)
 
     def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
         """A quota's settled usage in one period: (cost in USD, tokens)."""

@@ -75,9 +75,11 @@ def test_statistics_and_history_answer_the_contract_fields(client, accounts, con
 def test_quota_views_are_admin_only(client, accounts, container):
     admin, user = accounts.admin(), accounts.user()
     container.metering.credit(user.user_id, Decimal("10"), "topup", "t")
-    rid = paid_request(container, user.user_id, quota_id="qx")
-    assert client.http.get("/api/admin/quotas/qx/requests", headers=user.headers).status_code == 403
-    body = json.loads(client.http.get("/api/admin/quotas/qx/requests", headers=admin.headers).body)
+    qx = user.extras["api_key"]["quota_id"]
+    rid = paid_request(container, user.user_id, quota_id=qx)
+    assert client.http.get(f"/api/admin/quotas/{qx}/requests", headers=user.headers).status_code == 403
+    body = json.loads(client.http.get(f"/api/admin/quotas/{qx}/requests", headers=admin.headers).body)
     assert [i["request_id"] for i in body["items"]] == [rid]
-    stats = json.loads(client.http.get("/api/admin/quotas/qx/statistics?group_by=day", headers=admin.headers).body)
+    assert client.http.get("/api/admin/quotas/no-such-quota/requests", headers=admin.headers).status_code == 404
+    stats = json.loads(client.http.get(f"/api/admin/quotas/{qx}/statistics?group_by=day", headers=admin.headers).body)
     assert stats["items"][0]["key"] == "2026-11-21" and stats["totals"]["requests"] == 1

@@ -150,3 +150,31 @@ def test_usage_reports_the_keys_period_use_and_limits(container):
     assert (out["period"], out["period_key"], out["used_cost"], out["limit_cost"], out["used_tokens"],
             out["limit_tokens"], out["rpm"]) == ("month", "2026-11", Decimal("0.00005"), Decimal("0.5"), 30, 10000, 7)
     assert out["remaining"] == {"cost": Decimal("0.49995"), "tokens": 9970}
+
+
+def test_a_finished_stream_without_reported_usage_is_free_and_recorded_as_such(env):
+    env.upstream.stream_behaviour["p1"] = stream_result([chunk("Hi"), chunk(finish="stop")], usage=None,
+                                                        complete=True)
+    m = meta()
+    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
+    events = sse_events(answer.body)
+    assert events[-1] == "[DONE]" and json.loads(events[-2])["usage"]["total_tokens"] == 0
+    record = usage.get_record("u1", m.request_id)
+    assert (record.cost, record.error) == (0, "The upstream reported no usage.")
+    assert env.container.metering.balance("u1").available == Decimal("1")
+
+
+def test_a_deployment_that_requires_membership_refuses_members_without_one(container):
+    from chalicelib.services.membership import MembershipRequired, MembershipService
+    from chalicelib.services.proxy import ProxyService
+
+    env = build_proxy_env(container)
+    required = MembershipService(container.clock, container.audit, True, 30)
+    proxy = ProxyService(env.keys, env.catalog, env.upstream, container.metering, container.clock,
+                         membership=required)
+    with pytest.raises(MembershipRequired):
+        proxy.chat(ALICE, chat_body(), meta())
+    assert env.upstream.calls == [] and container.metering.balance("u1").held == 0
+    container.metering.debit("u1", Decimal("0.1"), "renewal", "plan",
+                             membership={"plan": "p", "expires_at": "2026-12-21T10:00:00Z", "auto_renew": False})
+    assert proxy.chat(ALICE, chat_body(), meta()).headers["x-keyledger-cost"] == "0.000050"

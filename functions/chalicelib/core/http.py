@@ -147,14 +147,18 @@ def _serve(bp: Blueprint, handler: Callable[..., Any], path_params: dict[str, st
     try:
         c = container()
         limit = max_body() if max_body else c.settings.max_body_bytes
-        parsed_body = _parse_body(cr.raw_body, headers, body_model, limit, exact_floats)
-        parsed_query = _parse_model(query_model, dict(cr.query_params or {}), "query") if query_model else None
+        if len(cr.raw_body or b"") > limit:
+            raise PayloadTooLarge(f"The body is {len(cr.raw_body)} bytes; the limit is {limit}.")
+        # Who is calling is settled before the input is read: a caller without the right
+        # gets 401/403, never a validation message about a route it may not use.
         caller = None
         if auth != "none":
             caller = c.authenticate(_bearer(headers))
             if auth == "admin" and not caller.is_admin:
                 c.admin_refused(caller, meta, route)
                 raise Forbidden("This needs the superadmin role.", code="admin_required")
+        parsed_body = _parse_body(cr.raw_body, headers, body_model, limit, exact_floats)
+        parsed_query = _parse_model(query_model, dict(cr.query_params or {}), "query") if query_model else None
         req = Request(meta=meta, caller=caller, body=parsed_body, query=parsed_query, headers=headers)
         result = handler(req, **path_params)
         return _to_response(result, status, extra_headers)

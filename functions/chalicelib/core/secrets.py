@@ -25,11 +25,18 @@ def resolve_secret_parameters(env: MutableMapping[str, str], ssm_client: object 
     wanted = {var: env[param] for var, param in _PARAMS.items() if env.get(param) and not env.get(var)}
     if not wanted:
         return
+    from botocore.exceptions import BotoCoreError, ClientError  # imported on first use, not at cold start
+
     if ssm_client is None:
         import boto3
 
         ssm_client = boto3.client("ssm")
-    answer = ssm_client.get_parameters(Names=sorted(set(wanted.values())), WithDecryption=True)  # type: ignore[attr-defined]
+    names = sorted(set(wanted.values()))
+    try:
+        answer = ssm_client.get_parameters(Names=names, WithDecryption=True)  # type: ignore[attr-defined]
+    except (BotoCoreError, ClientError) as exc:
+        # Name the parameters, never a value; the cause (e.g. AccessDenied) stays chained.
+        raise ConfigError(f"cannot read SSM parameters {', '.join(names)}: {type(exc).__name__}") from exc
     values = {p["Name"]: p["Value"] for p in answer.get("Parameters", [])}
     for var, name in wanted.items():
         if name not in values:

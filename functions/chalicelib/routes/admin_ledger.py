@@ -61,17 +61,19 @@ def create_plan(req: Request) -> PlanOut:
         req.user, name=b.name, price=b.price, period=b.period, days=b.days, meta=req.meta))
 
 
-@api_route(bp, "/api/admin/quotas/{quota_id}/requests", query=PageQuery, response=RequestsOut, auth="admin",
+@api_route(bp, "/api/admin/quotas/{id}/requests", query=PageQuery, response=RequestsOut, auth="admin",
            tags=_ADMIN)
-def quota_requests(req: Request, quota_id: str) -> RequestsOut:
+def quota_requests(req: Request, id: str) -> RequestsOut:  # noqa: A002 - the path parameter's name
     """A quota's requests newest first."""
-    items, next_cursor = container().usage_views.quota_requests(quota_id, req.query.cursor, req.query.limit)
+    container().keys.require_quota(id)
+    items, next_cursor = container().usage_views.quota_requests(id, req.query.cursor, req.query.limit)
     return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
-@api_route(bp, "/api/admin/quotas/{quota_id}/statistics", query=QuotaStatsQuery, response=StatsOut, auth="admin",
+@api_route(bp, "/api/admin/quotas/{id}/statistics", query=QuotaStatsQuery, response=StatsOut, auth="admin",
            tags=_ADMIN)
-def quota_statistics(req: Request, quota_id: str) -> StatsOut:
+def quota_statistics(req: Request, id: str) -> StatsOut:  # noqa: A002 - the path parameter's name
     """A quota's statistics per model or day."""
+    container().keys.require_quota(id)
     q = req.query
-    return StatsOut.model_validate(container().usage_views.quota_statistics(quota_id, q.from_, q.to, q.group_by))
+    return StatsOut.model_validate(container().usage_views.quota_statistics(id, q.from_, q.to, q.group_by))

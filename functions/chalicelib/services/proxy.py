@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from ..core.clock import Clock
@@ -64,8 +64,10 @@ class _Called:
 
 class ProxyService:
     def __init__(self, keys: KeysLookup, catalog: Catalog, upstream: Any, metering: MeteringService, clock: Clock,
-                 make_target: Callable[[ProviderTargetInfo, str, int], Any] = default_target) -> None:
+                 make_target: Callable[[ProviderTargetInfo, str, int], Any] = default_target,
+                 membership: Any = None) -> None:
         self.keys = keys
+        self.membership = membership  # MembershipService: a no-op unless MEMBERSHIP_REQUIRED
         self.catalog = catalog
         self.upstream = upstream
         self.metering = metering
@@ -76,7 +78,7 @@ class ProxyService:
 
     def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/chat/completions: plain or streamed, metered exactly."""
-        key = self.keys.lookup(api_key, ip=meta.ip)
+        key = self._key(api_key, meta)
         route = self.catalog.route(str(body.get("model")), key.group)
         n = body.get("n") if isinstance(body.get("n"), int) else 1
         out_cap = output_tokens_cap(body, route.max_output_tokens) * max(1, n)
@@ -93,7 +95,7 @@ class ProxyService:
 
     def embeddings(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/embeddings."""
-        key = self.keys.lookup(api_key, ip=meta.ip)
+        key = self._key(api_key, meta)
         route = self.catalog.route(str(body.get("model")), key.group)
         if route.capabilities and "embeddings" not in route.capabilities:
             raise BadRequest(f"The model {route.name!r} does not make embeddings.", code="model_not_embeddings",
@@ -128,6 +130,14 @@ class ProxyService:
                 "used_cost": used.used_cost, "held_cost": used.held_cost, "limit_cost": key.limit_cost,
                 "used_tokens": used.used_tokens, "held_tokens": used.held_tokens, "limit_tokens": key.limit_tokens,
                 "requests": used.requests, "remaining": remaining, "rpm": key.rpm}
+
+    def _key(self, api_key: str, meta: RequestMeta) -> KeyInfo:
+        """The caller's key (valid, not expired, IP allowed) and, when the deployment
+        requires one, an active membership (403 membership_required)."""
+        key = self.keys.lookup(api_key, ip=meta.ip)
+        if self.membership is not None:
+            self.membership.require_membership(key.user_id, self.clock.now())
+        return key
 
     # --- the upstream call ---
 
@@ -186,13 +196,12 @@ class ProxyService:
         usage = result.usage
         if usage is None and broken:
             # Broken with nothing reported: nothing is charged, and the record says so.
-            self.metering.release(hold, RecordFields(**{**fields.__dict__, "error": result.error or "stream broken"}),
-                                  outcome="stream_broken")
+            self.metering.release(hold, replace(fields, error=result.error or "stream broken"), outcome="stream_broken")
             settled = None
         else:
             if usage is None:  # complete but unreported: we never re-count text, so it is free
                 usage = _Zero()
-                fields = RecordFields(**{**fields.__dict__, "error": "The upstream reported no usage."})
+                fields = replace(fields, error="The upstream reported no usage.")
             settled = self._settle(hold, called, fields, usage)
         text = proxy_stream.render(result.chunks, usage, model=route.name, created=int(self.clock.now().timestamp()),
                                    error=(result.error or "The upstream stream broke.") if broken else None)

@@ -65,6 +65,11 @@ def bind_tables(settings: Any) -> None:
     """Point every model at this deployment's tables (and the local endpoint, if any)."""
     load_table_modules()
     for model in _MODELS:
+        if model.Meta is BaseModel.Meta:
+            # A model without its own Meta shares BaseModel's; binding it would rename
+            # every such model's table to the last one bound (audit items written to the
+            # users table). Give it its own Meta, inheriting PynamoDB's defaults.
+            model.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[assignment]
         model.Meta.table_name = settings.table_name(model.table)
         model.Meta.region = settings.aws_region
         model.Meta.host = settings.dynamodb_endpoint

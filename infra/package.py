@@ -1,0 +1,158 @@
+"""Build the deployable artefacts of one stage: `make package STAGE=dev`.
+
+Chalice packages only `app.py` + `chalicelib/` of its project directory, and the project's
+`requirements.txt` becomes the managed layer. So this script stages a Chalice project in
+`build/chalice/` (functions/ + .chalice/ + layers/requirements.txt as requirements.txt),
+converts template.yaml to JSON (Chalice merges JSON into JSON) and runs
+
+    chalice package --stage STAGE --merge-template build/template.json build/package/STAGE
+
+which writes `sam.json` (JSON CloudFormation), `deployment.zip` (the code) and
+`layer-deployment.zip` (the dependencies, built from manylinux wheels downloaded from PyPI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `infra` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from infra.cfn_yaml import yaml_to_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("local", "dev", "prod")
+APP_ZIP_LIMIT = 1 * 1024 * 1024
+LAYER_UNZIPPED_LIMIT = 60 * 1024 * 1024  # Lambda allows 250 MB; we hold ourselves to less
+EXIT_LAYER_UNAVAILABLE = 3
+
+# Chalice prints this (and carries on) when a dependency has no Lambda-compatible wheel.
+_MISSING_WHEEL = re.compile(r"Could not install dependencies:\s*(.+)")
+# pip cannot reach the index: Chalice reports it as a requirement it cannot satisfy.
+_NETWORK_FAILURE = re.compile(r"(NoSuchPackageError|Could not satisfy the requirement|ConnectionError|"
+                              r"Max retries exceeded|Temporary failure in name resolution|Could not fetch URL)", re.I)
+
+
+class LayerUnavailable(RuntimeError):
+    """The managed layer could not be built (no network to PyPI, or no manylinux wheel)."""
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    directory: Path
+    template: Path
+    app_zip: Path
+    layer_zip: Path
+
+    @property
+    def app_zip_bytes(self) -> int:
+        return self.app_zip.stat().st_size
+
+    @property
+    def layer_unzipped_bytes(self) -> int:
+        with zipfile.ZipFile(self.layer_zip) as archive:
+            return sum(info.file_size for info in archive.infolist())
+
+
+def stage_project(root: Path, build: Path) -> Path:
+    """Copy the Chalice project into build/chalice, keeping Chalice's wheel cache."""
+    project = build / "chalice"
+    cache = project / ".chalice" / "deployments"
+    kept = build / ".deployments-cache"
+    if cache.exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        cache.rename(kept)
+    shutil.rmtree(project, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "deployed")
+    shutil.copytree(root / "functions" / "chalicelib", project / "chalicelib", ignore=ignore)
+    shutil.copy2(root / "functions" / "app.py", project / "app.py")
+    shutil.copytree(root / ".chalice", project / ".chalice", ignore=ignore)
+    shutil.copy2(root / "layers" / "requirements.txt", project / "requirements.txt")
+    if kept.exists():
+        kept.rename(cache)
+    return project
+
+
+def _chalice_command() -> list[str]:
+    script = Path(sys.executable).with_name("chalice")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from chalice.cli import main; main()"]
+
+
+def run_chalice_package(project: Path, stage: str, merge_template: Path, outdir: Path) -> None:
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    # Chalice refuses to package without a region; the template itself is region-neutral.
+    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
+    command = [*_chalice_command(), "--project-dir", str(project), "package", "--stage", stage,
+               "--template-format", "json", "--merge-template", str(merge_template), str(outdir)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    output = result.stdout + result.stderr
+    missing = _MISSING_WHEEL.search(output)
+    if missing:
+        raise LayerUnavailable(f"no Lambda-compatible wheel for: {missing.group(1).strip()}")
+    if result.returncode != 0:
+        if _NETWORK_FAILURE.search(output):
+            reason = _NETWORK_FAILURE.findall(output)[-1]
+            raise LayerUnavailable(f"PyPI is unreachable or lacks a pinned version ({reason}): {output.strip()[-300:]}")
+        raise RuntimeError(f"chalice package failed ({result.returncode}):\n{output[-4000:]}")
+
+
+def package(stage: str, root: Path = ROOT, build: Path | None = None) -> Artefacts:
+    """Stage, convert, package; returns where the artefacts are."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    build = build or root / "build"
+    project = stage_project(root, build)
+    merge_template = build / "template.json"
+    yaml_to_json(root / "template.yaml", merge_template)
+    outdir = build / "package" / stage
+    run_chalice_package(project, stage, merge_template, outdir)
+    artefacts = Artefacts(outdir, outdir / "sam.json", outdir / "deployment.zip", outdir / "layer-deployment.zip")
+    template = json.loads(artefacts.template.read_text(encoding="utf-8"))
+    if "RestAPI" not in template.get("Resources", {}):
+        raise RuntimeError("packaged template has no RestAPI: did the merge go wrong?")
+    return artefacts
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.2f} MB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default=os.environ.get("STAGE", "dev"), choices=STAGES)
+    args = parser.parse_args(argv)
+    try:
+        artefacts = package(args.stage)
+    except LayerUnavailable as exc:
+        print(f"cannot build the Lambda layer: {exc}", file=sys.stderr)
+        print("Packaging needs PyPI (manylinux wheels for Python 3.11 x86_64). Run it where PyPI is "
+              "reachable, or vendor the missing wheel under functions/vendor/.", file=sys.stderr)
+        return EXIT_LAYER_UNAVAILABLE
+    app, layer = artefacts.app_zip_bytes, artefacts.layer_unzipped_bytes
+    print(f"template : {artefacts.template}")
+    print(f"app zip  : {_mb(app)} ({app} bytes, target < 1 MB)")
+    print(f"layer    : {_mb(layer)} unzipped ({layer} bytes, target < 60 MB); "
+          f"zip {_mb(artefacts.layer_zip.stat().st_size)}")
+    over = [name for name, size, limit in (("app zip", app, APP_ZIP_LIMIT), ("layer", layer, LAYER_UNZIPPED_LIMIT))
+            if size >= limit]
+    if over:
+        print(f"over target: {', '.join(over)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

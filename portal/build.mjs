@@ -1,0 +1,31 @@
+// Builds portal/dist: the sources as they are (plain ES modules, no bundler) plus the vendor
+// files copied from node_modules. dist/config.js is the development fallback; a deployment
+// overwrites it with the real API base URL.
+import { cpSync, mkdirSync, rmSync, existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const src = join(here, "src");
+const dist = process.env.PORTAL_DIST || join(here, "dist");
+
+const vendor = [
+  ["node_modules/uplot/dist/uPlot.esm.js", "vendor/uplot.esm.js"],
+  ["node_modules/uplot/dist/uPlot.min.css", "vendor/uplot.min.css"],
+  ["node_modules/uplot/LICENSE", "vendor/uplot.LICENSE.txt"],
+];
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+cpSync(src, dist, { recursive: true });
+for (const [from, to] of vendor) {
+  const origin = join(here, from);
+  if (!existsSync(origin)) {
+    console.error(`missing ${from}: run "npm ci" in portal/ first`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(join(dist, to)), { recursive: true });
+  cpSync(origin, join(dist, to));
+}
+writeFileSync(join(dist, "build.json"), JSON.stringify({ built_at: new Date().toISOString() }) + "\n");
+console.log(`portal built into ${dist}`);

@@ -1,0 +1,76 @@
+// Admin: upstream providers. Add (the API key is write-only), test, sync models, health.
+import { h } from "../dom.js";
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { dateTime, num } from "../format.js";
+import { badge, busy, button, confirmDialog, statusBadge, toast } from "../ui.js";
+import { crudPage, editDialog, mono } from "../admin.js";
+
+const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
+
+export default function render(main) {
+  const typeOptions = [{ value: "openai", label: "OpenAI-compatible" }, { value: "anthropic", label: "Anthropic" }];
+  crudPage(main, {
+    title: t("nav.admin_providers"),
+    subtitle: t("admin.providers_subtitle"),
+    path: "/api/admin/providers",
+    create: {
+      label: t("admin.add_provider"),
+      intro: t("admin.key_write_only"),
+      fields: () => [
+        { name: "name", label: t("admin.name"), required: true },
+        { name: "type", label: t("admin.type"), type: "select", required: true, value: "openai", options: typeOptions },
+        { name: "base_url", label: t("admin.base_url"), type: "url", required: true, placeholder: "https://api.openai.com/v1" },
+        { name: "api_key", label: t("admin.api_key"), type: "password", autocomplete: "new-password" },
+      ],
+    },
+    columns: [
+      { label: t("admin.name"), value: (p) => h("strong", { text: p.name }) },
+      { label: t("admin.type"), value: (p) => p.type },
+      { label: t("admin.base_url"), value: (p) => mono(p.base_url) },
+      { label: t("admin.api_key"), value: (p) => (p.api_key_hint ? h("code", { class: "small", text: p.api_key_hint }) : badge(t("admin.key_missing"), "warn")) },
+      { label: t("admin.health"), value: (p) => health(p) },
+    ],
+    actions: (p, reload) => {
+      const id = encodeURIComponent(p.provider_id);
+      const result = h("span", { class: "result small", attrs: { "aria-live": "polite" } });
+      return [
+        button(t("admin.test"), (btn) => busy(btn, async () => {
+          const res = await api(`/api/admin/providers/${id}/test`, { method: "POST" });
+          result.textContent = t("admin.test_result", { ok: res.ok ? t("admin.ok") : t("admin.failed"), latency: num(res.latency_ms), detail: res.detail || "" });
+          result.className = `result small ${res.ok ? "pos" : "neg"}`;
+          toast(result.textContent, res.ok ? "success" : "error");
+        })),
+        button(t("admin.sync"), (btn) => busy(btn, async () => {
+          const res = await api(`/api/admin/providers/${id}/sync-models`, { method: "POST" });
+          const msg = t("admin.sync_result", { added: count(res.added), updated: count(res.updated), unchanged: count(res.unchanged) });
+          result.textContent = msg;
+          result.className = "result small";
+          toast(msg, "success");
+        })),
+        button(t("action.edit"), () => editDialog(t("admin.edit_provider", { name: p.name }), `/api/admin/providers/${id}`, [
+          { name: "name", label: t("admin.name"), required: true, value: p.name },
+          { name: "base_url", label: t("admin.base_url"), type: "url", required: true, value: p.base_url },
+          { name: "api_key", label: t("admin.api_key_new"), type: "password", autocomplete: "new-password", hint: t("admin.api_key_keep") },
+        ], reload)),
+        button(t("action.delete"), async (btn) => {
+          if (!(await confirmDialog(t("action.delete"), t("admin.delete_confirm", { name: p.name }), t("action.delete"), { danger: true }))) return;
+          await busy(btn, async () => { await api(`/api/admin/providers/${id}`, { method: "DELETE" }); toast(t("admin.deleted"), "success"); reload(); });
+        }, { kind: "danger" }),
+        result,
+      ];
+    },
+  });
+}
+
+/** Health is {healthy, last_test_ok, last_test_at, last_latency_ms, last_error, ...} (or a plain status). */
+function health(p) {
+  const hl = p.health;
+  if (!hl || typeof hl !== "object") return statusBadge(hl || p.status || "unknown");
+  const status = !hl.healthy ? "down" : hl.last_test_ok === false ? "degraded" : hl.last_test_at ? "healthy" : "unknown";
+  const detail = hl.last_test_at
+    ? t("admin.last_test", { when: dateTime(hl.last_test_at), latency: hl.last_latency_ms === null || hl.last_latency_ms === undefined ? "—" : num(hl.last_latency_ms) })
+    : null;
+  return h("span", { class: "health" }, statusBadge(status), detail ? h("span", { class: "muted small", text: detail }) : null,
+    hl.last_error ? h("span", { class: "neg small", title: hl.last_error, text: hl.last_error.slice(0, 80) }) : null);
+}

@@ -1,0 +1,68 @@
+// Usage history: cursor paging, a model filter, and the CSV export (fetched with the token).
+import { h, mount } from "../dom.js";
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { money, num, dateTime, isoDay } from "../format.js";
+import { badge, busy, button, card, download, field, pageHeader, pagedList, table } from "../ui.js";
+
+export default function render(main) {
+  const filter = h("form", { class: "filters" },
+    field({ name: "model", label: t("usage.model"), plain: true, placeholder: t("usage.model_placeholder") }),
+    h("div", { class: "filter-actions" }, button(t("action.apply"), null, { kind: "primary", type: "submit" })));
+  const holder = h("div");
+  let model = "";
+  const columns = [
+    { label: t("usage.time"), value: (r) => dateTime(r.created_at) },
+    { label: t("usage.model"), value: (r) => r.model },
+    { label: t("usage.provider"), value: (r) => r.provider },
+    { label: t("usage.input_tokens"), value: (r) => num(r.input_tokens), num: true },
+    { label: t("usage.output_tokens"), value: (r) => num(r.output_tokens), num: true },
+    { label: t("usage.cost"), value: (r) => money(r.cost), num: true },
+    { label: t("usage.status"), value: (r) => outcome(r) },
+    { label: t("usage.latency"), value: (r) => (r.latency_ms === null || r.latency_ms === undefined ? "—" : `${num(r.latency_ms)} ms`), num: true },
+    { label: t("usage.ip"), value: (r) => r.ip },
+  ];
+  const draw = () => mount(holder, pagedList(
+    (cursor) => api("/api/usage/history", { query: { cursor, limit: 25, model } }),
+    (items) => table(columns, items, { empty: t("usage.none"), caption: t("nav.usage") })));
+  filter.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    model = filter.elements.namedItem("model").value.trim();
+    draw();
+  });
+
+  const today = new Date();
+  const monthAgo = new Date();
+  monthAgo.setUTCDate(monthAgo.getUTCDate() - 30);
+  const exportSpecs = [
+    { name: "from", label: t("field.from"), type: "date", required: true, value: isoDay(monthAgo) },
+    { name: "to", label: t("field.to"), type: "date", required: true, value: isoDay(today) },
+  ];
+  const exportBtn = button(t("usage.download_csv"), null, { kind: "primary", type: "submit" });
+  exportBtn.id = "csv-download";
+  const exportForm = h("form", { class: "filters" }, exportSpecs.map(field), h("div", { class: "filter-actions" }, exportBtn));
+  exportForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (!exportForm.reportValidity()) return;
+    const from = exportForm.elements.namedItem("from").value;
+    const to = exportForm.elements.namedItem("to").value;
+    busy(exportBtn, async () => {
+      // Whole UTC days, both ends included.
+      const res = await api("/api/usage/export.csv", { query: { from, to }, raw: true, accept: "text/csv" });
+      download(`keyledger-usage-${from}-${to}.csv`, await res.blob());
+    });
+  });
+
+  mount(main, pageHeader(t("nav.usage"), t("usage.subtitle")),
+    card(t("usage.history"), filter, holder),
+    card(t("usage.export"), h("p", { class: "muted", text: t("usage.export_hint") }), exportForm));
+  draw();
+}
+
+/** The HTTP status and, when the request did not simply succeed, why (outcome). */
+function outcome(r) {
+  const code = Number(r.status);
+  const good = Number.isFinite(code) ? code < 400 : ["ok", "success"].includes(String(r.status));
+  const why = r.outcome && !["ok", "settled", "success"].includes(r.outcome) ? ` · ${r.outcome}` : "";
+  return badge(`${r.status ?? "—"}${why}`, good ? "ok" : "bad");
+}

@@ -1,0 +1,40 @@
+"""Test support for the catalog and keys area: what the audit table holds, and an
+upstream client with short timeouts handed in through the Container (no patching)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from chalicelib.upstreams.client import UpstreamClient
+
+
+def audit_log() -> list[dict[str, Any]]:
+    """Every audit item, oldest first, with `detail` decoded."""
+    from chalicelib.tables.audit import LogItem
+
+    items = sorted((i for i in LogItem.scan() if i.sk.startswith("LOG#")), key=lambda i: i.log_id)
+    return [{"user_id": i.user_id, "type": i.type, "action": i.action, "actor_id": i.actor_id,
+             "detail": json.loads(i.detail or "{}")} for i in items]
+
+
+def audit_actions(user_id: str | None = None) -> list[str]:
+    return [r["action"] for r in audit_log() if user_id is None or r["user_id"] == user_id]
+
+
+def raw_table_text(settings: Any, table: str) -> str:
+    """Everything stored in one table, as text: for searching for secrets."""
+    from chalicelib.tables.base import all_models
+
+    model = next(m for m in all_models() if m.table == table)
+    client = model._get_connection().connection.client  # the very client (and moto account) the app uses
+    return json.dumps(client.scan(TableName=model.Meta.table_name)["Items"])
+
+
+@pytest.fixture
+def fast_upstreams(container: Any) -> UpstreamClient:
+    """Short timeouts and no retries, so timeout cases take a fraction of a second."""
+    client = UpstreamClient(connect_timeout=0.5, read_timeout=0.5, probe_timeout=0.5, max_retries=0)
+    container.upstream_client = client  # the container builds provider_client from this
+    return client

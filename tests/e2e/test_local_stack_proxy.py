@@ -1,0 +1,68 @@
+"""A newcomer on the local stack: register with TOTP, get a key and the sign-up credit, and use
+the real `openai` SDK against the local demo upstream, offline, over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import openai
+import pyotp
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def newcomer(local_stack) -> dict[str, str]:
+    api = local_stack.api_url
+    name = f"e2e{int(time.time() * 1000) % 10**8}"
+    password = "a long enough password"
+    reg = requests.post(f"{api}/api/register", json={"username": name, "email": f"{name}@example.test",
+                                                     "password": password}, timeout=30)
+    assert reg.status_code == 201, reg.text
+    code = pyotp.TOTP(reg.json()["totp"]["secret"]).now()
+    verified = requests.post(f"{api}/api/register/verify", json={"username": name, "password": password,
+                                                                 "code": code}, timeout=30)
+    assert verified.status_code == 200, verified.text
+    return {"key": verified.json()["api_key"]["key"], "base_url": f"{api}/v1"}
+
+
+def sdk(newcomer: dict[str, str], key: str | None = None) -> openai.OpenAI:
+    return openai.OpenAI(api_key=key or newcomer["key"], base_url=newcomer["base_url"], max_retries=0, timeout=30)
+
+
+def test_the_newcomers_key_sees_the_demo_models(newcomer):
+    ids = [m.id for m in sdk(newcomer).models.list()]
+    assert "local-demo-chat" in ids and "local-demo-embed" in ids
+
+
+def test_a_chat_is_answered_and_debited_from_the_sign_up_credit(newcomer):
+    raw = sdk(newcomer).chat.completions.with_raw_response.create(
+        model="local-demo-chat", messages=[{"role": "user", "content": "hello there"}], max_tokens=20)
+    completion = raw.parse()
+    assert completion.choices[0].message.content
+    cost = Decimal(raw.headers["x-keyledger-cost"])
+    assert cost > 0
+    usage = requests.get(f"{newcomer['base_url']}/usage", headers={"Authorization": f"Bearer {newcomer['key']}"},
+                         timeout=30).json()
+    assert Decimal(usage["used_cost"]) >= cost
+
+
+def test_a_streamed_chat_collects_deltas_and_ends_with_usage(newcomer):
+    stream = sdk(newcomer).chat.completions.create(
+        model="local-demo-chat", messages=[{"role": "user", "content": "hello"}], stream=True, max_tokens=20)
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+
+
+def test_embeddings_work_on_the_demo_model(newcomer):
+    result = sdk(newcomer).embeddings.create(model="local-demo-embed", input="hello world")
+    assert result.data and result.usage.prompt_tokens > 0
+
+
+def test_a_wrong_key_raises_the_sdks_authentication_error(newcomer):
+    with pytest.raises(openai.AuthenticationError):
+        sdk(newcomer, "sk-kl-not-a-real-key").models.list()
