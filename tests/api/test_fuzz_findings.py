@@ -51,3 +51,13 @@ def test_every_throttled_public_route_documents_429(client, container, settings,
     assert statuses[1:] == [429, 429]
     for path in bodies:
         assert "429" in doc["paths"][path]["post"]["responses"], path
+
+
+def test_item_routes_document_404_and_admin_writes_document_409(client, container):
+    doc = json.loads(client.http.get("/api/openapi.json").body)
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if "{" in path:
+                assert "404" in op["responses"], (method, path)
+            if path.startswith("/api/admin/") and method in ("post", "put", "delete"):
+                assert {"404", "409"} <= set(op["responses"]), (method, path)

@@ -114,6 +114,13 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             codes[401] = "Not authenticated"
         if doc.auth == "admin":
             codes[403] = "Not a superadmin"
+        # Found by fuzzing: an item named in the path can be missing, and an admin write can name
+        # a missing item in its body or clash with the current state; routes may say more.
+        if "{" in doc.path:
+            codes.setdefault(404, "No such item")
+        if doc.auth == "admin" and doc.method.upper() in ("POST", "PUT", "DELETE"):
+            codes.setdefault(404, "A referenced item does not exist")
+            codes.setdefault(409, "Conflicts with the current state")
         for code, text in sorted(codes.items()):
             responses[str(code)] = {"description": text, "content": {"application/json": {"schema": err}}}
         op["responses"] = responses
