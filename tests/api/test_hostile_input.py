@@ -103,3 +103,20 @@ def test_an_origin_with_cr_lf_is_not_echoed(client, container):
     r = client.http.get("/api/health", headers={"Origin": "http://portal.test\r\nX-Injected: 1"})
     assert r.status_code == 200
     assert "Access-Control-Allow-Origin" not in r.headers and "X-Injected" not in r.headers
+
+
+@pytest.mark.parametrize("note", ["paid\r\nX-Injected: 1", "line\nbreak", "tab\there", "nul\u0000"])
+def test_control_characters_in_a_top_up_note_are_refused_and_write_nothing(client, container, accounts, note):
+    from chalicelib.tables.ledger import list_entries
+
+    admin = accounts.admin()
+    user = accounts.user()
+    before = len(list_entries(user.user_id))
+    r = client.http.post(f"/api/admin/users/{user.user_id}/topup", body=json.dumps({"amount": "5", "note": note}),
+                         headers={**admin.headers, **JSON})
+    assert r.status_code == 400, r.body
+    assert "note" in json.loads(r.body)["error"]["message"]
+    assert len(list_entries(user.user_id)) == before
+    ok = client.http.post(f"/api/admin/users/{user.user_id}/topup", body=json.dumps({"amount": "5", "note": "paid"}),
+                          headers={**admin.headers, **JSON})
+    assert ok.status_code == 200, ok.body

@@ -181,7 +181,8 @@ class RequestsOut(BaseModel):
 
 # --- admin ----------------------------------------------------------------------------
 
-Note = Annotated[str, Field(max_length=500)]
+# No control characters (CR/LF included): a note is shown in the portal, the CSV export and logs.
+Note = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class TopupIn(In):
