@@ -102,7 +102,7 @@ def test_register_use_a_key_see_usage_and_balance_then_admin_prices_and_tops_up(
         screenshot(page, "flow-stack-balance")
 
         page.select_option("#lang-select", "zh-CN")
-        page.wait_for_function("() => document.documentElement.lang === 'zh-CN' && document.querySelector('h1').textContent === '余额'")
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN' && document.querySelector('h1')?.textContent === '余额'")
         settle(page)
         screenshot(page, "flow-stack-balance-zh")
         page.select_option("#lang-select", "en")

@@ -76,7 +76,7 @@ def test_a_user_registers_secures_the_account_and_an_admin_disables_it(local_sta
         screenshot(page, "stack-logs")
 
         page.select_option("#lang-select", "zh-CN")
-        page.wait_for_function("() => document.documentElement.lang === 'zh-CN' && document.querySelector('h1').textContent === '操作日志'")
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN' && document.querySelector('h1')?.textContent === '操作日志'")
         screenshot(page, "stack-logs-zh")
         page.select_option("#lang-select", "en")
         settle(page)
