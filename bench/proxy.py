@@ -17,7 +17,6 @@ units estimated from item sizes (bench/dynamo.py: moto's ConsumedCapacity is mad
 
 from __future__ import annotations
 
-import logging
 import os
 import statistics
 import sys
@@ -44,17 +43,13 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def measure(n: int = 200, profile: bool = False) -> dict:
-    from moto.server import ThreadedMotoServer
-
+    from bench.moto_keepalive import KeepAliveMotoServer
     from infra.demo_upstream import start_demo_upstream
     from infra.moto_atomic import make_moto_dynamodb_atomic
 
     make_moto_dynamodb_atomic()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines are noise
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    os.environ.update(_env(f"http://{host}:{port}"))
+    moto = KeepAliveMotoServer()
+    os.environ.update(_env(moto.start()))
     demo, demo_url = start_demo_upstream()
 
     from chalicelib.container import Container
@@ -104,7 +99,7 @@ def measure(n: int = 200, profile: bool = False) -> dict:
         import cProfile
         import pstats
 
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.thread_time)
         prof.enable()
         for _ in range(n):
             c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))

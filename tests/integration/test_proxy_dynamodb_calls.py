@@ -1,4 +1,5 @@
-"""The hot path's cost in DynamoDB calls, counted with a botocore event hook."""
+"""The hot path's cost in DynamoDB calls, counted with a botocore event hook, through the real
+keys, catalog and metering services."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import Counter
 import pytest
 from chalicelib.tables.base import all_models
 
-from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta
+from tests.support.real_proxy import build_real_proxy
 
 
 class CallCounter:
@@ -17,12 +18,17 @@ class CallCounter:
         self.calls: Counter[str] = Counter()
         self._clients: dict[int, object] = {}
 
-    def attach(self) -> None:
+    def attach(self) -> CallCounter:
         for model in all_models():
             client = model._get_connection().connection.client
             if id(client) not in self._clients:
                 self._clients[id(client)] = client
                 client.meta.events.register("before-call.dynamodb", self._count)
+        return self
+
+    def detach(self) -> None:
+        for client in self._clients.values():
+            client.meta.events.unregister("before-call.dynamodb", self._count)  # type: ignore[attr-defined]
 
     def _count(self, model, **_: object) -> None:
         self.calls[model.name] += 1
@@ -32,27 +38,30 @@ class CallCounter:
         return sum(self.calls.values())
 
 
-def _key_read(env) -> None:
-    """The keys area reads the key item by hash: one GetItem (the fake does it too, so it counts)."""
-    from chalicelib.tables.quota_usage import KeyStateItem, key_pk
+@pytest.mark.parametrize(("rpm", "first", "then"), [(None, 3, 2), (60, 4, 3)], ids=["no-rpm", "rpm-header-read"])
+def test_a_chat_costs_three_dynamodb_calls_and_two_once_the_key_is_remembered(container, openai_upstream, rpm,
+                                                                                 first, then):
+    proxy = build_real_proxy(container, openai_upstream, rpm=rpm)
+    counter = CallCounter().attach()
+    proxy.chat()
+    assert counter.total == first, counter.calls
+    assert counter.calls["GetItem"] == first - 2  # the key's read (+ the RPM window's for the header)
+    counter.calls.clear()
+    proxy.chat()
+    counter.detach()
+    assert counter.total == then, counter.calls
+    assert counter.calls["TransactWriteItems"] == 2  # reserve, settle
 
-    KeyStateItem.get(key_pk(env.key.key_hash), "KEY", consistent_read=True)
 
+def test_with_key_caching_off_every_chat_reads_the_key(container, openai_upstream, monkeypatch):
+    monkeypatch.setenv("KEY_CACHE_SECONDS", "0")
+    from chalicelib.container import Container
+    from chalicelib.core.settings import load_settings
 
-@pytest.mark.parametrize(("rpm", "expected"), [(None, 3), (60, 4)], ids=["no-rpm", "rpm-header-read"])
-def test_a_non_streamed_chat_costs_three_dynamodb_calls(container, rpm, expected):
-    env = build_proxy_env(container, rpm=rpm)
-    original = env.keys.lookup
-
-    def lookup(plaintext, ip=None):
-        _key_read(env)
-        return original(plaintext, ip)
-
-    env.keys.lookup = lookup  # the fake keys service reads the key item like the real one
-    env.proxy.chat(ALICE, chat_body(), meta())  # warm: clients built
-    counter = CallCounter()
-    counter.attach()
-    env.proxy.chat(ALICE, chat_body(), meta())
-    assert counter.total == expected, counter.calls
-    assert counter.calls["GetItem"] == expected - 2
-    assert counter.calls["TransactWriteItems"] == 2
+    cold = Container(load_settings(), clock=container.clock)
+    proxy = build_real_proxy(cold, openai_upstream)
+    proxy.chat()
+    counter = CallCounter().attach()
+    proxy.chat()
+    counter.detach()
+    assert counter.calls == Counter({"GetItem": 1, "TransactWriteItems": 2})

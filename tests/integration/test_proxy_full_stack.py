@@ -12,7 +12,6 @@ import pytest
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.services.catalog_types import QuotaLimits
 
-from tests.integration.test_proxy_dynamodb_calls import CallCounter
 from tests.support.proxy_env import chat_body, meta
 
 
@@ -55,11 +54,3 @@ def test_a_reset_key_stops_at_once(stack):
     with pytest.raises(Unauthorized):
         c.proxy.chat(issued.key, chat_body(), meta())
 
-
-def test_a_chat_costs_three_dynamodb_calls_with_the_real_key_lookup(stack):
-    c, _, issued, _ = stack
-    c.proxy.chat(issued.key, chat_body(), meta())  # warm: catalog snapshot, clients
-    counter = CallCounter()
-    counter.attach()
-    c.proxy.chat(issued.key, chat_body(), meta())
-    assert dict(counter.calls) == {"GetItem": 1, "TransactWriteItems": 2}

@@ -20,7 +20,7 @@ class FakeKeys:
     def add(self, plaintext: str, info: KeyInfo) -> None:
         self.by_plaintext[plaintext] = info
 
-    def lookup(self, plaintext: str, ip: str | None = None) -> KeyInfo:
+    def lookup(self, plaintext: str, ip: str | None = None, cached: bool = False) -> KeyInfo:
         info = self.by_plaintext.get(plaintext)
         if info is None:
             raise Unauthorized("Invalid API key.", code="invalid_api_key")

@@ -51,6 +51,13 @@ class Unauthorized(AppError):
     default_message = "Authentication is required."
 
 
+class KeyNotCurrent(Unauthorized):
+    """The key was revoked or changed after the request read it (the reservation's condition)."""
+
+    code = "invalid_api_key"
+    default_message = "This API key is not valid."
+
+
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
     default_message = "Invalid username, password or code."

@@ -107,6 +107,7 @@ class Settings:
     upstream_read_timeout: float
     upstream_max_retries: int
     catalog_cache_seconds: int
+    key_cache_seconds: int
     hold_ttl_seconds: int
     webhook_url: str
     webhook_secret: str = field(repr=False)
@@ -160,6 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         upstream_read_timeout=e.float("UPSTREAM_READ_TIMEOUT", 25.0),
         upstream_max_retries=e.int("UPSTREAM_MAX_RETRIES", 2),
         catalog_cache_seconds=e.int("CATALOG_CACHE_SECONDS", 30),
+        key_cache_seconds=e.int("KEY_CACHE_SECONDS", 60, minimum=0),
         hold_ttl_seconds=e.int("HOLD_TTL_SECONDS", 15 * 60, minimum=60),
         webhook_url=e.str("WEBHOOK_URL"),
         webhook_secret=e.str("WEBHOOK_SECRET"),

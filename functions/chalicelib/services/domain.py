@@ -28,6 +28,7 @@ class KeyInfo:
     limit_tokens: int | None
     rpm: int | None  # requests per minute; None = unlimited
     quota_ends_at: datetime | None = None  # one-off quota (auto_renew false): end of its period
+    rev: int = 0  # the key item's revision this information was read at
 
 
 @dataclass(frozen=True)

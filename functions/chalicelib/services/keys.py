@@ -29,6 +29,7 @@ from .catalog import CatalogService, limits_view
 from .catalog_admin import AuditRecorder, CatalogAdmin, plain, validate_limits
 from .catalog_types import QuotaLimits
 from .domain import KeyInfo
+from .key_cache import KeyCache
 from .keys_types import ApiKey, IssuedKey, Quota
 
 KEY_PREFIX = "sk-kl-"
@@ -90,6 +91,7 @@ class KeysService:
         self._audit = audit
         self._usage = usage
         self._user_exists = user_exists
+        self._cache: KeyCache[ApiKey] = KeyCache(settings.key_cache_seconds)
 
     def _check_user(self, user_id: str) -> None:
         if self._user_exists is not None and not self._user_exists(user_id):
@@ -97,8 +99,10 @@ class KeysService:
 
     # --- the proxy's read path ---
 
-    def lookup(self, plaintext: str, ip: str | None = None) -> KeyInfo:
-        """The key's identity and limits, from ONE consistent GetItem by SHA-256.
+    def lookup(self, plaintext: str, ip: str | None = None, cached: bool = False) -> KeyInfo:
+        """The key's identity and limits, from ONE consistent GetItem by SHA-256, or with
+        `cached` from this container's memory of that read (KEY_CACHE_SECONDS): only for
+        callers whose reservation checks the key's revision (see key_cache).
 
         Raises Unauthorized(code="invalid_api_key") for an unknown, disabled, replaced or
         expired key; Forbidden(code="ip_not_allowed") when `ip` is given and outside the
@@ -106,9 +110,14 @@ class KeysService:
         period is over."""
         if not plaintext.startswith(KEY_PREFIX) or len(plaintext) > MAX_KEY_LEN:
             raise Unauthorized("Invalid API key.", code="invalid_api_key")
-        key = self._repo.get_key(sha256_hex(plaintext))
-        if key is None or key.status != "active":
-            raise Unauthorized("Invalid API key.", code="invalid_api_key")
+        key_hash = sha256_hex(plaintext)
+        key = self._cache.get(key_hash) if cached else None
+        if key is None:
+            key = self._repo.get_key(key_hash)
+            if key is None or key.status != "active":
+                self._cache.forget(key_hash)
+                raise Unauthorized("Invalid API key.", code="invalid_api_key")
+            self._cache.put(key_hash, key)
         now = self._clock.now()
         if key.expires_at is not None and key.expires_at <= now:
             raise Unauthorized("This API key has expired.", code="invalid_api_key")
@@ -118,7 +127,7 @@ class KeysService:
             key_id=key.key_id, key_hash=key.key_hash, prefix=key.prefix, user_id=key.user_id,
             quota_id=key.quota_id, group=key.group_id, status=key.status, expires_at=key.expires_at,
             ip_allow=key.ip_allow, period=key.limits.period, limit_cost=key.limits.limit_cost,
-            limit_tokens=key.limits.limit_tokens, rpm=key.limits.rpm, quota_ends_at=key.quota_ends_at,
+            limit_tokens=key.limits.limit_tokens, rpm=key.limits.rpm, quota_ends_at=key.quota_ends_at, rev=key.rev,
         )
         if ip is not None:
             self.check_ip(info, ip)

@@ -38,6 +38,7 @@ class ApiKey:
     ip_allow: tuple[str, ...] = ()
     quota_ends_at: datetime | None = None
     last_used_at: datetime | None = None
+    rev: int = 0  # bumped by every change a lookup would see; the reservation checks it
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from typing import Any
 
 from ..core.clock import Clock, iso
 from ..core.context import RequestMeta
-from ..core.errors import AlreadyExists, Conflict, InsufficientBalance, QuotaExceeded, RateLimited, \
-    ServiceUnavailable, Unauthorized, ValidationFailed
+from ..core.errors import AlreadyExists, Conflict, InsufficientBalance, KeyNotCurrent, QuotaExceeded, \
+    RateLimited, ServiceUnavailable, ValidationFailed
 from ..core.ids import new_id
 from ..core.money import q
 from ..core.periods import period_window
@@ -58,7 +58,7 @@ class MeteringService:
     def reserve(self, key: KeyInfo, route: ModelRoute, prompt_tokens_estimate: int,
                 max_output_tokens: int | None, request_id: str, now: datetime, ip: str = "") -> Hold:
         """Hold the request's worst-case cost on the balance and the quota, count it in the
-        RPM window, all in one transaction; raises Unauthorized (key revoked),
+        RPM window, all in one transaction; raises KeyNotCurrent (key revoked or changed since `key` was read),
         RateLimited, QuotaExceeded or InsufficientBalance before any upstream call."""
         if key.quota_ends_at is not None and now >= key.quota_ends_at:
             raise QuotaExceeded("This key's quota has ended.", code="quota_ended")
@@ -81,7 +81,7 @@ class MeteringService:
 
         def build() -> Txn:
             txn = Txn()
-            quota_table.check_key_active(txn, key.key_hash)
+            quota_table.check_key_active(txn, key.key_hash, key.rev)
             if key.rpm is not None:
                 quota_table.count_request(txn, key.quota_id, minute, key.rpm, ttl=(minute + 2) * 60)
             quota_table.reserve_period(txn, key.quota_id, window.key, micros, tokens, cost_room, token_room)
@@ -271,7 +271,7 @@ class MeteringService:
 
 def _reserve_error(failed: list[str], now: datetime) -> Exception:
     if "key" in failed:
-        return Unauthorized("This API key is not valid.", code="invalid_api_key")
+        return KeyNotCurrent()
     if "rpm" in failed:
         return RateLimited("This key's requests-per-minute limit is reached.", retry_after=60 - now.second)
     if "quota" in failed:

@@ -1,9 +1,10 @@
 """The OpenAI-compatible proxy: authorise, limit, reserve, call upstream, settle.
 
-Per non-streamed request the DynamoDB calls are: the key's GetItem (keys area), the
-reservation transaction, the settle transaction (plus one read of the RPM window for
-the `x-ratelimit-remaining-requests` header when the key has an RPM limit). The
-catalog is served from the catalog area's in-memory snapshot.
+Per non-streamed request the DynamoDB calls are: the key's GetItem (keys area; skipped
+while the warm container remembers the key, see key_cache), the reservation transaction,
+the settle transaction, plus one read of the RPM window for the
+`x-ratelimit-remaining-requests` header when the key has an RPM limit. The catalog is
+served from the catalog area's in-memory snapshot.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..core.clock import Clock
 from ..core.context import RequestMeta
-from ..core.errors import AppError, BadRequest, UpstreamError
+from ..core.errors import AppError, BadRequest, KeyNotCurrent, UpstreamError
 from ..core.money import fmt
 from ..core.periods import period_window
 from . import proxy_stream
@@ -30,7 +31,7 @@ T = TypeVar("T")
 
 
 class KeysLookup(Protocol):
-    def lookup(self, plaintext: str, ip: str | None = None) -> KeyInfo: ...
+    def lookup(self, plaintext: str, ip: str | None = None, cached: bool = False) -> KeyInfo: ...
 
 
 class Catalog(Protocol):
@@ -78,12 +79,15 @@ class ProxyService:
 
     def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/chat/completions: plain or streamed, metered exactly."""
-        key = self._key(api_key, meta)
-        route = self.catalog.route(str(body.get("model")), key.group)
         n = body.get("n") if isinstance(body.get("n"), int) else 1
-        out_cap = output_tokens_cap(body, route.max_output_tokens) * max(1, n)
-        hold = self.metering.reserve(key, route, chat_prompt_tokens(body), out_cap, meta.request_id,
-                                     self.clock.now(), ip=meta.ip)
+
+        def reserve(key: KeyInfo) -> tuple[ModelRoute, Hold]:
+            route = self.catalog.route(str(body.get("model")), key.group)
+            out_cap = output_tokens_cap(body, route.max_output_tokens) * max(1, n)
+            return route, self.metering.reserve(key, route, chat_prompt_tokens(body), out_cap, meta.request_id,
+                                                self.clock.now(), ip=meta.ip)
+
+        key, route, hold = self._admit(api_key, meta, reserve)
         stream = bool(body.get("stream"))
         if stream:
             called = self._call_or_release(hold, route, True, "chat",
@@ -95,13 +99,16 @@ class ProxyService:
 
     def embeddings(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/embeddings."""
-        key = self._key(api_key, meta)
-        route = self.catalog.route(str(body.get("model")), key.group)
-        if route.capabilities and "embeddings" not in route.capabilities:
-            raise BadRequest(f"The model {route.name!r} does not make embeddings.", code="model_not_embeddings",
-                             param="model")
-        hold = self.metering.reserve(key, route, embeddings_input_tokens(body), 0, meta.request_id,
-                                     self.clock.now(), ip=meta.ip)
+
+        def reserve(key: KeyInfo) -> tuple[ModelRoute, Hold]:
+            route = self.catalog.route(str(body.get("model")), key.group)
+            if route.capabilities and "embeddings" not in route.capabilities:
+                raise BadRequest(f"The model {route.name!r} does not make embeddings.",
+                                 code="model_not_embeddings", param="model")
+            return route, self.metering.reserve(key, route, embeddings_input_tokens(body), 0, meta.request_id,
+                                                self.clock.now(), ip=meta.ip)
+
+        key, route, hold = self._admit(api_key, meta, reserve)
         called = self._call_or_release(hold, route, False, "embeddings",
                                        lambda t: self.upstream.embeddings(t, body, route.name))
         settled = self._settle(hold, called, RecordFields(provider=called.provider_id, latency_ms=called.latency_ms,
@@ -131,13 +138,24 @@ class ProxyService:
                 "used_tokens": used.used_tokens, "held_tokens": used.held_tokens, "limit_tokens": key.limit_tokens,
                 "requests": used.requests, "remaining": remaining, "rpm": key.rpm}
 
-    def _key(self, api_key: str, meta: RequestMeta) -> KeyInfo:
+    def _key(self, api_key: str, meta: RequestMeta, cached: bool) -> KeyInfo:
         """The caller's key (valid, not expired, IP allowed) and, when the deployment
         requires one, an active membership (403 membership_required)."""
-        key = self.keys.lookup(api_key, ip=meta.ip)
+        key = self.keys.lookup(api_key, ip=meta.ip, cached=cached)
         if self.membership is not None:
             self.membership.require_membership(key.user_id, self.clock.now())
         return key
+
+    def _admit(self, api_key: str, meta: RequestMeta,
+               reserve: Callable[[KeyInfo], tuple[ModelRoute, Hold]]) -> tuple[KeyInfo, ModelRoute, Hold]:
+        """Check the key and reserve. The key may come from the container's memory; if it was
+        revoked or changed since, the reservation refuses it and the key is read again, once."""
+        key = self._key(api_key, meta, cached=True)
+        try:
+            return (key, *reserve(key))
+        except KeyNotCurrent:
+            key = self._key(api_key, meta, cached=False)
+            return (key, *reserve(key))
 
     # --- the upstream call ---
 

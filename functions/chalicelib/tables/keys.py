@@ -134,6 +134,7 @@ class ApiKeyItem(_LimitsMixin, KeysItem):
     created_at = UnicodeAttribute()
     last_used_at = UnicodeAttribute(null=True)  # written by the metering area's settle step
     replaced_at = UnicodeAttribute(null=True)
+    rev = NumberAttribute(null=True)  # absent on items written before revisions: 0
 
     @classmethod
     def from_domain(cls, k: ApiKey) -> ApiKeyItem:
@@ -142,7 +143,7 @@ class ApiKeyItem(_LimitsMixin, KeysItem):
             key_id=k.key_id, prefix=k.prefix, user_id=k.user_id, quota_id=k.quota_id, group_id=k.group_id,
             status=k.status, expires_at=iso(k.expires_at) if k.expires_at else None, ip_allow=list(k.ip_allow),
             quota_ends_at=iso(k.quota_ends_at) if k.quota_ends_at else None, created_at=iso(k.created_at),
-            **_limit_values(k.limits),
+            rev=k.rev, **_limit_values(k.limits),
         )
 
     def to_domain(self) -> ApiKey:
@@ -151,7 +152,7 @@ class ApiKeyItem(_LimitsMixin, KeysItem):
             quota_id=self.quota_id, group_id=self.group_id, status=self.status, limits=_limits_of(self),
             created_at=parse_iso(self.created_at), expires_at=_dt(self.expires_at),
             ip_allow=tuple(self.ip_allow or ()), quota_ends_at=_dt(self.quota_ends_at),
-            last_used_at=_dt(self.last_used_at),
+            last_used_at=_dt(self.last_used_at), rev=int(self.rev or 0),
         )
 
 
@@ -218,7 +219,8 @@ class KeysRepository:
 
     def update_quota(self, old: Quota, new: Quota, key_options: dict[str, Any] | None = None) -> None:
         """Quota and key item change together; the condition on the key hash makes a
-        concurrent key reset fail this write rather than leave the new key stale.
+        concurrent key reset fail this write rather than leave the new key stale. The key's
+        revision goes up, so a warm container's remembered copy is refused at reservation.
         `key_options` may set the key's `expires_at` (datetime or None) and `ip_allow`."""
         actions = _limit_actions(new.limits, ApiKeyItem)
         actions.append(ApiKeyItem.quota_ends_at.set(iso(new.ends_at)) if new.ends_at
@@ -229,6 +231,7 @@ class KeysRepository:
                            else ApiKeyItem.expires_at.remove())
         if "ip_allow" in opts:
             actions.append(ApiKeyItem.ip_allow.set(list(opts["ip_allow"])))
+        actions.append(ApiKeyItem.rev.add(1))  # a request admitted on the old values now fails its reservation
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(QuotaItem.from_domain(new), condition=QuotaItem.key_hash == old.key_hash)

@@ -4,9 +4,9 @@
   used plus what is held (so a reservation's condition sees in-flight requests), with the
   held parts also kept apart (`held_cost`, `held_tokens`) and `requests` settled;
 - RPM window `QUOTA#<quota_id>`/`RPM#<epoch_minute>`: `count`, `ttl` (a fixed window);
-- the key item `KEY#<sha256>`/`KEY`: read here only through `status` (a reservation's
-  condition, so a revoked key stops without a second read) and `last_used_at`, an ISO
-  string set by the settle step.
+- the key item `KEY#<sha256>`/`KEY`: read here only through `status` and `rev` (a
+  reservation's condition, so a revoked or changed key stops without a second read) and
+  `last_used_at`, an ISO string set by the settle step.
 Costs are integer micro-dollars.
 """
 
@@ -45,6 +45,7 @@ class KeyStateItem(BaseModel):
 
     status = UnicodeAttribute(null=True)
     last_used_at = UnicodeAttribute(null=True)
+    rev = NumberAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,11 @@ def count_request(txn: Txn, quota_id: str, minute: int, rpm: int, ttl: int) -> N
     txn.update("rpm", item, [RpmWindowItem.count.add(1), RpmWindowItem.ttl.set(ttl)], condition)
 
 
-def check_key_active(txn: Txn, key_hash: str) -> None:
-    """Label `key`: the key item still says `active` (revocation needs no second read)."""
-    txn.check("key", KeyStateItem, key_pk(key_hash), "KEY", KeyStateItem.status == "active")
+def check_key_active(txn: Txn, key_hash: str, rev: int) -> None:
+    """Label `key`: the key item still says `active` and is at revision `rev`, the one the
+    request was admitted on (revocation or a change needs no second read)."""
+    same_rev = (KeyStateItem.rev == rev) if rev else (KeyStateItem.rev.does_not_exist() | (KeyStateItem.rev == 0))
+    txn.check("key", KeyStateItem, key_pk(key_hash), "KEY", (KeyStateItem.status == "active") & same_rev)
 
 
 def touch_key(txn: Txn, key_hash: str, now_iso: str) -> None:
