@@ -18,6 +18,7 @@ units estimated from item sizes (bench/dynamo.py: moto's ConsumedCapacity is mad
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import sys
 import time
@@ -37,18 +38,24 @@ def _env(moto_url: str) -> dict[str, str]:
     }
 
 
+def _rusage() -> tuple[float, float]:
+    """This thread's user and system CPU seconds (Linux: RUSAGE_THREAD)."""
+    r = resource.getrusage(resource.RUSAGE_THREAD)
+    return r.ru_utime, r.ru_stime
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def measure(n: int = 200, profile: bool = False) -> dict:
-    from bench.moto_keepalive import KeepAliveMotoServer
     from infra.demo_upstream import start_demo_upstream
+    from infra.localstack.moto_http import MotoHttpServer
     from infra.moto_atomic import make_moto_dynamodb_atomic
 
     make_moto_dynamodb_atomic()
-    moto = KeepAliveMotoServer()
+    moto = MotoHttpServer()
     os.environ.update(_env(moto.start()))
     demo, demo_url = start_demo_upstream()
 
@@ -107,15 +114,18 @@ def measure(n: int = 200, profile: bool = False) -> dict:
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         return {}
     added, cpu, direct = [], [], []
+    user = kernel = 0.0  # summed over the rounds: the thread's user and system time, proxied - direct
     for _ in range(n):
-        w0, t0 = time.perf_counter(), time.thread_time()
+        w0, t0, r0 = time.perf_counter(), time.thread_time(), _rusage()
         c.upstream_client.chat(target, body, "bench-chat")
-        w1, t1 = time.perf_counter(), time.thread_time()
+        w1, t1, r1 = time.perf_counter(), time.thread_time(), _rusage()
         c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
-        w2, t2 = time.perf_counter(), time.thread_time()
+        w2, t2, r2 = time.perf_counter(), time.thread_time(), _rusage()
         added.append(((w2 - w1) - (w1 - w0)) * 1000)
         direct.append((w1 - w0) * 1000)
         cpu.append(((t2 - t1) - (t1 - t0)) * 1000)
+        user += (r2[0] - r1[0]) - (r1[0] - r0[0])
+        kernel += (r2[1] - r1[1]) - (r1[1] - r0[1])
 
     meter.detach()
     units = DynamoMeter(units=True).attach()
@@ -128,6 +138,7 @@ def measure(n: int = 200, profile: bool = False) -> dict:
         "ddb_calls_with_rpm": sum(with_rpm.values()) / 10, "wru": units.wru / unit_runs, "rru": units.rru / unit_runs,
         "added_p50": _pct(added, 50), "added_p95": _pct(added, 95), "direct_p50": _pct(direct, 50),
         "direct_p95": _pct(direct, 95), "cpu_p50": _pct(cpu, 50), "cpu_ms": statistics.mean(cpu),
+        "cpu_user_ms": user * 1000 / n, "cpu_kernel_ms": kernel * 1000 / n,
     }
     c.upstream_client.close()
     demo.stop()
@@ -146,6 +157,8 @@ def main(n: int = 200, profile: bool = False) -> None:
     print(f"DynamoDB units per request (estimated from item sizes): {f['wru']:.1f} WRU + {f['rru']:.1f} RRU")
     print(f"gateway CPU per request: p50 {f['cpu_p50']:.2f} ms, mean {f['cpu_ms']:.2f} ms "
           "(this process's request thread, excluding moto and the upstream)")
+    print(f"  of which user {f['cpu_user_ms']:.2f} ms, kernel {f['cpu_kernel_ms']:.2f} ms "
+          "(the kernel part is mostly loopback socket I/O to moto)")
 
 
 if __name__ == "__main__":

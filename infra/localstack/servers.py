@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..nodelay import NoDelayMixin
+from .moto_http import MotoHttpServer
 from .options import HOST, REPO_ROOT
 from .persistence import WriteCounter
 
@@ -68,7 +70,7 @@ class InFlight:
             return self._cond.wait_for(lambda: self._count == 0, timeout=timeout)
 
 
-class AccessLogMixin:
+class AccessLogMixin(NoDelayMixin):
     """For BaseHTTPRequestHandler subclasses on a server with an `in_flight: InFlight`:
     one log line per request (method, path without query, status, ms), never bodies or
     headers; requests arriving while the server stops get 503 and the connection closes."""
@@ -123,39 +125,28 @@ def check_port_free(port: int) -> None:
 
 
 class MotoEndpoint:
-    """moto's ThreadedMotoServer with a WriteCounter around its WSGI app."""
+    """moto's DynamoDB on a keep-alive HTTP server (moto_http), with a WriteCounter around its app."""
 
     def __init__(self, port: int) -> None:
-        from moto.server import ThreadedMotoServer
-
         from infra.moto_atomic import make_moto_dynamodb_atomic
 
         # The API is threaded: without this, two requests can both pass one condition in moto
         # (a hold left on the balance, an overspend) where DynamoDB never would.
         make_moto_dynamodb_atomic()
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its per-request lines are noise
-        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
         self._port = port
+        self._server: MotoHttpServer | None = None
         self.counter: WriteCounter | None = None
 
     def start(self) -> str:
         with bind_errors("DynamoDB (moto)", self._port, "MOTO_PORT"):
-            self._start_checked()
-        wsgi = self._server._server  # the werkzeug server; its `app` is looked up per request
-        if wsgi is None or not hasattr(wsgi, "app"):
-            raise RuntimeError("moto's ThreadedMotoServer changed shape: cannot count writes")
-        self.counter = WriteCounter(wsgi.app)
-        wsgi.app = self.counter
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
-
-    def _start_checked(self) -> None:
-        # ThreadedMotoServer binds inside its thread and would hang on a busy port; bind-test first.
-        check_port_free(self._port)
-        self._server.start()
+            self._server = MotoHttpServer(HOST, self._port)
+        self.counter = WriteCounter(self._server.app)
+        self._server.app = self.counter
+        return self._server.start()
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
 
 
 # --- the API: Chalice's local dev server ----------------------------------------------------

@@ -20,6 +20,8 @@ from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from infra.nodelay import NoDelayMixin
+
 from . import wire
 
 
@@ -215,7 +217,7 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(NoDelayMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so the client's pool is exercised
     timeout = 10  # an idle keep-alive connection is dropped after this
 
