@@ -63,7 +63,7 @@ fuzz: venv
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
 load: venv
-	LOAD_REQUESTS=2000 $(BIN)/python -m pytest tests/e2e/test_load.py $(PYTEST_ARGS)
+	LOAD_REQUESTS=2000 $(BIN)/python -m pytest -s tests/e2e/test_load.py $(PYTEST_ARGS)
 
 # bench/run.py prints one table; bench/proxy.py alone prints the proxy's figures (BENCH_N requests).
 BENCH_N ?= 200

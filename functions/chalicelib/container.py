@@ -196,8 +196,10 @@ class Container:
         from .services.catalog_admin import CatalogAdmin
         from .tables.catalog import CatalogRepository
 
+        from .services.catalog_types import QuotaLimits
+
         return CatalogAdmin(CatalogRepository(), self.catalog, self.cipher, self.clock, self.audit,
-                            self.provider_client)
+                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))
 
     @cached_property
     def keys(self) -> KeysService:

@@ -102,7 +102,10 @@ def test_many_proxied_chats_keep_every_ledger_whole(make_local_stack):
     with ThreadPoolExecutor(THREADS) as pool:
         for f in [pool.submit(_fire, api, keys[n % len(keys)], n) for n in range(REQUESTS)]:
             f.result(timeout=max(1.0, DEADLINE_SECONDS - (time.monotonic() - began)))
+    elapsed = time.monotonic() - began
     statuses = sum((k.answers for k in keys), Counter())
+    print(f"\nload: {REQUESTS} proxied chats in {elapsed:.1f} s ({REQUESTS / elapsed:.1f}/s), {THREADS} threads, "
+          f"{len(keys)} keys: answers {dict(sorted(statuses.items()))}")
     assert sum(statuses.values()) == REQUESTS
     assert set(statuses) <= {200, 402, 429}, (statuses, stack.log())
     assert statuses[200] > 0 and statuses[402] + statuses[429] > 0, statuses  # both paths were exercised

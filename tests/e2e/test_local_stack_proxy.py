@@ -45,6 +45,9 @@ def test_a_chat_is_answered_and_debited_from_the_sign_up_credit(newcomer):
     assert completion.choices[0].message.content
     cost = Decimal(raw.headers["x-keyledger-cost"])
     assert cost > 0
+    # The default group's keys carry DEFAULT_RPM (60), so every success says what is left.
+    assert raw.headers["x-ratelimit-limit-requests"] == "60"
+    assert 0 <= int(raw.headers["x-ratelimit-remaining-requests"]) < 60
     usage = requests.get(f"{newcomer['base_url']}/usage", headers={"Authorization": f"Bearer {newcomer['key']}"},
                          timeout=30).json()
     assert Decimal(usage["used_cost"]) >= cost

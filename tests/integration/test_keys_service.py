@@ -168,6 +168,7 @@ def test_an_activated_user_gets_a_key_on_the_default_group_once(container, accou
     info = container.keys.lookup(api_key["key"])
     assert info.user_id == newbie.user_id and info.quota_id == api_key["quota_id"]
     assert container.catalog.group_by_ref("default").group_id == info.group  # created on first use
+    assert info.rpm == 60  # DEFAULT_RPM: the default group's keys report x-ratelimit-remaining-requests
     assert container.keys.provision_default(newbie.user_id) is None  # idempotent
 
 

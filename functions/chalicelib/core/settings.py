@@ -108,6 +108,7 @@ class Settings:
     upstream_max_retries: int
     catalog_cache_seconds: int
     key_cache_seconds: int
+    default_rpm: int
     hold_ttl_seconds: int
     webhook_url: str
     webhook_secret: str = field(repr=False)
@@ -162,6 +163,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         upstream_max_retries=e.int("UPSTREAM_MAX_RETRIES", 2),
         catalog_cache_seconds=e.int("CATALOG_CACHE_SECONDS", 30),
         key_cache_seconds=e.int("KEY_CACHE_SECONDS", 60, minimum=0),
+        default_rpm=e.int("DEFAULT_RPM", 60, minimum=0),
         hold_ttl_seconds=e.int("HOLD_TTL_SECONDS", 15 * 60, minimum=60),
         webhook_url=e.str("WEBHOOK_URL"),
         webhook_secret=e.str("WEBHOOK_SECRET"),

@@ -73,7 +73,8 @@ def _infer_capabilities(upstream_model: str) -> tuple[str, ...]:
 
 class CatalogAdmin:
     def __init__(self, repo: CatalogRepository, catalog: CatalogService, cipher: Cipher, clock: Clock,
-                 audit: AuditRecorder, client: ProviderClient) -> None:
+                 audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None) -> None:
+        self._new_group_quota = new_group_quota or QuotaLimits()  # what a group made by ensure_group gives
         self._repo = repo
         self._catalog = catalog
         self._cipher = cipher
@@ -319,14 +320,16 @@ class CatalogAdmin:
         self._record(actor_id, "group.delete", group_id, meta, before=group_view(old))
 
     def ensure_group(self, name: str, *, actor_id: str) -> Group:
-        """The group named `name`, created empty with month/no-limit defaults when missing
-        (so registration always has a default group to give a quota on)."""
+        """The group named `name`, created empty when missing (so registration always has a
+        default group to give a quota on), its default quota monthly with no cost or token
+        limit and the deployment's DEFAULT_RPM."""
         try:
             return self._catalog.group_by_ref(name, fresh=True)
         except NotFound:
             pass
         try:
-            self.create_group(name=name, models=(), default_quota=QuotaLimits(), actor_id=actor_id, meta=None)
+            self.create_group(name=name, models=(), default_quota=self._new_group_quota, actor_id=actor_id,
+                              meta=None)
         except AppError as exc:
             if exc.code != "group_exists":
                 raise
