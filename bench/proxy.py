@@ -65,7 +65,7 @@ def measure(n: int = 200, profile: bool = False) -> dict:
     from chalicelib.core.settings import load_settings
     from chalicelib.services.catalog_types import QuotaLimits
     from chalicelib.services.proxy import default_target
-    from chalicelib.tables.base import all_models, create_tables
+    from chalicelib.tables.base import create_tables
 
     c = Container(load_settings())
     create_tables(wait=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chalice import Chalice
-
 from chalicelib.jobs import holds, register_jobs
 from chalicelib.routes import (
     account,

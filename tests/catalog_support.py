@@ -1,13 +1,10 @@
-"""Test support for the catalog and keys area: what the audit table holds, and an
-upstream client with short timeouts handed in through the Container (no patching)."""
+"""Test support for the catalog and keys area: what the audit table holds, and what a table
+stores as text."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-import pytest
-from chalicelib.upstreams.client import UpstreamClient
 
 
 def audit_log() -> list[dict[str, Any]]:
@@ -30,11 +27,3 @@ def raw_table_text(settings: Any, table: str) -> str:
     model = next(m for m in all_models() if m.table == table)
     client = model._get_connection().connection.client  # the very client (and moto account) the app uses
     return json.dumps(client.scan(TableName=model.Meta.table_name)["Items"])
-
-
-@pytest.fixture
-def fast_upstreams(container: Any) -> UpstreamClient:
-    """Short timeouts and no retries, so timeout cases take a fraction of a second."""
-    client = UpstreamClient(connect_timeout=0.5, read_timeout=0.5, probe_timeout=0.5, max_retries=0)
-    container.upstream_client = client  # the container builds provider_client from this
-    return client

@@ -35,9 +35,9 @@ from chalicelib.container import Container, set_container  # noqa: E402
 from chalicelib.core.clock import FixedClock  # noqa: E402
 from chalicelib.core.context import RequestMeta  # noqa: E402
 from chalicelib.core.settings import Settings, load_settings  # noqa: E402
-from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E402, F401
 
 make_moto_dynamodb_atomic()

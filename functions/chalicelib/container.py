@@ -194,9 +194,8 @@ class Container:
     @cached_property
     def catalog_admin(self) -> CatalogAdmin:
         from .services.catalog_admin import CatalogAdmin
-        from .tables.catalog import CatalogRepository
-
         from .services.catalog_types import QuotaLimits
+        from .tables.catalog import CatalogRepository
 
         return CatalogAdmin(CatalogRepository(), self.catalog, self.cipher, self.clock, self.audit,
                             self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))

@@ -1,10 +1,13 @@
-"""API-layer helpers: requests that come from a chosen client address."""
+"""API-layer helpers: requests that come from a chosen client address, and an upstream client
+with short timeouts handed in through the Container (no patching)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from chalicelib.upstreams.client import UpstreamClient
 
 
 @pytest.fixture
@@ -20,3 +23,11 @@ def from_ip(client) -> Iterator[Callable[[str], None]]:
 
     yield set_ip
     converter.__dict__.pop("LOCAL_SOURCE_IP", None)
+
+
+@pytest.fixture
+def fast_upstreams(container: Any) -> UpstreamClient:
+    """Short timeouts and no retries, so timeout cases take a fraction of a second."""
+    client = UpstreamClient(connect_timeout=0.5, read_timeout=0.5, probe_timeout=0.5, max_retries=0)
+    container.upstream_client = client  # the container builds provider_client from this
+    return client

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from tests.catalog_support import audit_log, fast_upstreams, raw_table_text  # noqa: F401
+from tests.catalog_support import audit_log, raw_table_text
 from tests.fakes.upstream_servers import Fault
 
 

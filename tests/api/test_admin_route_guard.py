@@ -7,7 +7,6 @@ import re
 import pytest
 from app import app
 
-
 ADMIN_ROUTES = sorted(
     (path, method)
     for path, entry in app.routes.items() if path.startswith("/api/admin")

@@ -161,7 +161,8 @@ def totp_codes(secret: str) -> TotpCodes:
     return _CODES.setdefault(secret, TotpCodes(secret))
 
 
-READY = "() => document.getElementById('app').dataset.ready === 'true' && !document.querySelector('[data-state=loading]')"
+READY = ("() => document.getElementById('app').dataset.ready === 'true'"
+         " && !document.querySelector('[data-state=loading]')")
 
 
 def settle(page: Any) -> None:

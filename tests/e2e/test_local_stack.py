@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
-
-import signal
-import socket
 
 import boto3
 import pytest

@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from tests.e2e.portal_browser import SCREENSHOTS, ConsoleWatch, TotpCodes, chromium, log_in_to, screenshot, settle, totp_codes
+from tests.e2e.portal_browser import (
+    SCREENSHOTS,
+    ConsoleWatch,
+    TotpCodes,
+    chromium,
+    log_in_to,
+    screenshot,
+    settle,
+    totp_codes,
+)
 
 DEMO_MODEL = "local-demo-chat"
 NEEDED = ("/api/quotas/{quota_id}/reset-key", "/api/balance", "/api/usage/history", "/v1/chat/completions",
@@ -102,7 +111,8 @@ def test_register_use_a_key_see_usage_and_balance_then_admin_prices_and_tops_up(
         screenshot(page, "flow-stack-balance")
 
         page.select_option("#lang-select", "zh-CN")
-        page.wait_for_function("() => document.documentElement.lang === 'zh-CN' && document.querySelector('h1')?.textContent === '余额'")
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'"
+                               " && document.querySelector('h1')?.textContent === '余额'")
         settle(page)
         screenshot(page, "flow-stack-balance-zh")
         page.select_option("#lang-select", "en")
@@ -112,7 +122,8 @@ def test_register_use_a_key_see_usage_and_balance_then_admin_prices_and_tops_up(
 
         admin = local_stack.admin_credentials()
         assert admin, "the local stack wrote no admin credentials"
-        log_in_to(page, base, "/admin/providers", admin["username"], admin["password"], totp_codes(admin["totp_secret"]).next())
+        log_in_to(page, base, "/admin/providers", admin["username"], admin["password"],
+                  totp_codes(admin["totp_secret"]).next())
         page.get_by_role("button", name="Add provider").click()
         dialog = page.locator("dialog[open]")
         dialog.get_by_label("Name").fill(f"prov-{username}")

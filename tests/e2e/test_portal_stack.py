@@ -76,7 +76,8 @@ def test_a_user_registers_secures_the_account_and_an_admin_disables_it(local_sta
         screenshot(page, "stack-logs")
 
         page.select_option("#lang-select", "zh-CN")
-        page.wait_for_function("() => document.documentElement.lang === 'zh-CN' && document.querySelector('h1')?.textContent === '操作日志'")
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'"
+                               " && document.querySelector('h1')?.textContent === '操作日志'")
         screenshot(page, "stack-logs-zh")
         page.select_option("#lang-select", "en")
         settle(page)
@@ -88,7 +89,8 @@ def test_a_user_registers_secures_the_account_and_an_admin_disables_it(local_sta
         # The superadmin disables and re-enables the new user.
         admin = local_stack.admin_credentials()
         assert admin, "the local stack wrote no admin credentials"
-        log_in_to(page, base, "/admin/users", admin["username"], admin["password"], totp_codes(admin["totp_secret"]).next())
+        log_in_to(page, base, "/admin/users", admin["username"], admin["password"],
+                  totp_codes(admin["totp_secret"]).next())
         page.get_by_label("Search").fill(username)
         page.get_by_role("button", name="Search").click()
         row = page.locator("tr", has_text=username)

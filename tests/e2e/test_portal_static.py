@@ -24,7 +24,8 @@ GUEST_PAGES = ["login", "register"]
 USER_PAGES = ["dashboard", "keys", "usage", "balance", "security", "logs"]
 ADMIN_PAGES = [f"admin/{name}" for name in ("users", "providers", "models", "groups", "quotas", "plans", "codes")]
 SESSION_PAGES = USER_PAGES + ADMIN_PAGES
-SETTLED = "() => document.getElementById('app').dataset.ready === 'true' && !document.querySelector('[data-state=loading]')"
+SETTLED = ("() => document.getElementById('app').dataset.ready === 'true'"
+           " && !document.querySelector('[data-state=loading]')")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,8 @@ def slug(route: str) -> str:
     return route.replace("/", "-")
 
 
-def test_every_page_says_the_api_is_unreachable_instead_of_going_blank(browser: Any, portal_url: str, api_base: str) -> None:
+def test_every_page_says_the_api_is_unreachable_instead_of_going_blank(browser: Any, portal_url: str,
+                                                                         api_base: str) -> None:
     shots: list[Path] = []
     for route in GUEST_PAGES + SESSION_PAGES:
         session = route not in GUEST_PAGES
@@ -103,7 +105,8 @@ def test_every_page_renders_api_data_as_text(browser: Any, portal_url: str, api_
         context, page, watch = open_page(browser, f"{portal_url}#/{route}", session=True, api_base=api_base, fake=True)
         try:
             page.wait_for_timeout(150)  # charts draw on the next frame
-            assert page.locator("[data-state=error]").count() == 0, page.locator("[data-state=error]").first.inner_text()
+            errors = page.locator("[data-state=error]")
+            assert errors.count() == 0, errors.first.inner_text()
             assert page.evaluate("window.__pwned") is None
             assert page.locator("img[src=x]").count() == 0
             shots.append(screenshot(page, f"page-{slug(route)}"))
@@ -169,7 +172,8 @@ def test_language_switch_is_applied_and_remembered(browser: Any, portal_url: str
         assert page.evaluate("document.documentElement.lang") == "zh-CN"
         assert page.locator("h1").inner_text() == "登录"
         page.goto(f"{portal_url}#/register")
-        page.wait_for_function("() => document.querySelector('h1') && document.querySelector('h1').textContent === '注册账户'")
+        page.wait_for_function("() => document.querySelector('h1')"
+                               " && document.querySelector('h1').textContent === '注册账户'")
         screenshot(page, "zh-register")
         assert watch.errors == []
     finally:
@@ -185,7 +189,8 @@ def test_a_chinese_browser_gets_chinese_by_default(browser: Any, portal_url: str
         context.close()
 
 
-def test_registration_shows_the_qr_code_as_an_image_and_the_recovery_codes_once(browser: Any, portal_url: str, api_base: str) -> None:
+def test_registration_shows_the_qr_code_as_an_image_and_the_recovery_codes_once(browser: Any, portal_url: str,
+                                                                                 api_base: str) -> None:
     context, page, watch = open_page(browser, f"{portal_url}#/register", session=False, api_base=api_base, fake=True)
     try:
         page.get_by_label("Username").fill("bob")
@@ -195,7 +200,8 @@ def test_registration_shows_the_qr_code_as_an_image_and_the_recovery_codes_once(
         qr = page.locator("img.qr")
         qr.wait_for()
         assert qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
-        assert page.locator("[data-totp-secret]").get_attribute("data-totp-secret") == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+        secret = page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
+        assert secret == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
         screenshot(page, "flow-register-totp")
         page.get_by_label("Authenticator code").fill("123456")
         page.get_by_role("button", name="Verify and activate").click()
@@ -230,8 +236,10 @@ def test_a_reset_key_is_shown_once_with_a_ready_sdk_snippet(browser: Any, portal
         context.close()
 
 
-def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any, portal_url: str, api_base: str) -> None:
-    context, page, watch = open_page(browser, f"{portal_url}#/admin/providers", session=True, api_base=api_base, fake=True)
+def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any, portal_url: str,
+                                                                     api_base: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/admin/providers", session=True, api_base=api_base,
+                                     fake=True)
     try:
         fake_api.SENT.clear()
         page.get_by_role("button", name="Add provider").click()
@@ -244,14 +252,16 @@ def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any
         dialog.get_by_role("button", name="Save").click()
         dialog.wait_for(state="detached")
         assert fake_api.SENT == [("POST", "/api/admin/providers", {
-            "name": "deepseek", "type": "openai", "base_url": "https://api.deepseek.com/v1", "api_key": "sk-upstream-secret"})]
+            "name": "deepseek", "type": "openai", "base_url": "https://api.deepseek.com/v1",
+            "api_key": "sk-upstream-secret"})]
         assert "sk-upstream-secret" not in page.content()
         assert watch.errors == []
     finally:
         context.close()
 
 
-def test_the_csv_export_is_fetched_with_the_bearer_token_and_saved(browser: Any, portal_url: str, api_base: str) -> None:
+def test_the_csv_export_is_fetched_with_the_bearer_token_and_saved(browser: Any, portal_url: str,
+                                                                     api_base: str) -> None:
     context, page, watch = open_page(browser, f"{portal_url}#/usage", session=True, api_base=api_base, fake=True)
     try:
         with page.expect_download() as download:
@@ -264,7 +274,8 @@ def test_the_csv_export_is_fetched_with_the_bearer_token_and_saved(browser: Any,
 
 
 def test_dark_mode_follows_the_system(browser: Any, portal_url: str, api_base: str) -> None:
-    context, page, _ = open_page(browser, f"{portal_url}#/dashboard", session=True, api_base=api_base, fake=True, scheme="dark")
+    context, page, _ = open_page(browser, f"{portal_url}#/dashboard", session=True, api_base=api_base, fake=True,
+                                 scheme="dark")
     try:
         page.wait_for_timeout(150)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
@@ -276,7 +287,8 @@ def test_dark_mode_follows_the_system(browser: Any, portal_url: str, api_base: s
 
 
 def test_the_phone_menu_and_the_login_form_work_from_the_keyboard(browser: Any, portal_url: str, api_base: str) -> None:
-    context, page, watch = open_page(browser, f"{portal_url}#/dashboard", session=True, width=375, api_base=api_base, fake=True)
+    context, page, watch = open_page(browser, f"{portal_url}#/dashboard", session=True, width=375,
+                                     api_base=api_base, fake=True)
     try:
         nav = page.locator("#nav")
         assert not nav.is_visible()
@@ -288,7 +300,8 @@ def test_the_phone_menu_and_the_login_form_work_from_the_keyboard(browser: Any, 
         page.wait_for_url("**#/keys")
         page.wait_for_function(SETTLED)
         # focus moved to the new page's heading
-        page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('page-title')")
+        page.wait_for_function("() => document.activeElement"
+                               " && document.activeElement.classList.contains('page-title')")
         assert not nav.is_visible()
     finally:
         context.close()

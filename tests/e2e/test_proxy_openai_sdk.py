@@ -29,6 +29,7 @@ def _provider(fake, pid: str) -> ProviderTargetInfo:
 @pytest.fixture
 def api(container, openai_upstream, anthropic_upstream) -> Iterator[str]:
     from app import app
+
     from infra.localstack.servers import ApiServer
 
     env = build_proxy_env(container)

@@ -40,7 +40,8 @@ def build_proxy_env(container: Container, credit: str = "1", **key_kw: Any) -> P
     keys = FakeKeys()
     catalog = FakeCatalog(
         [make_route("gpt-test", providers=("p1", "p2")), make_route("solo", providers=("p1",)),
-         make_route("emb-test", input_price="0.1", output_price="0", capabilities=("embeddings",)), make_route("secret-model")],
+         make_route("emb-test", input_price="0.1", output_price="0", capabilities=("embeddings",)),
+         make_route("secret-model")],
         {"default": ["gpt-test", "solo", "emb-test"], "other": ["secret-model"]},
     )
     upstream = FakeUpstream()

@@ -18,8 +18,8 @@ def load_table(name: str) -> dict[str, str]:
     """The i18n table as node sees it (the module is real JavaScript, not JSON)."""
     if shutil.which("node") is None:
         pytest.skip("node is needed to read the i18n modules")
-    script = f"import(process.argv[1]).then(m => process.stdout.write(JSON.stringify(m.default)))"
-    out = subprocess.run(["node", "-e", script, str(SRC / "i18n" / name)],  # noqa: S607
+    script = "import(process.argv[1]).then(m => process.stdout.write(JSON.stringify(m.default)))"
+    out = subprocess.run(["node", "-e", script, str(SRC / "i18n" / name)],  # noqa: S603, S607 - fixed argv, no shell
                          check=True, capture_output=True, text=True, timeout=30)
     return json.loads(out.stdout)
 
@@ -30,9 +30,13 @@ def test_english_and_chinese_tables_have_the_same_keys() -> None:
     assert sorted(set(zh) - set(en)) == []
 
 
+def placeholders(text: str) -> set[str]:
+    return set(re.findall(r"\{\w+\}", text))
+
+
 def test_every_translation_keeps_the_placeholders_of_the_english_string() -> None:
     en, zh = load_table("en.js"), load_table("zh-CN.js")
-    mismatched = {k: (en[k], zh[k]) for k in en if set(re.findall(r"\{\w+\}", en[k])) != set(re.findall(r"\{\w+\}", zh[k]))}
+    mismatched = {k: (en[k], zh[k]) for k in en if placeholders(en[k]) != placeholders(zh[k])}
     assert mismatched == {}
 
 
@@ -47,7 +51,8 @@ def test_every_key_the_code_asks_for_exists() -> None:
 
 # Anything that parses a string as HTML. The portal builds every element with dom.h() and sets
 # text with textContent, so none of these may appear at all, with data or without.
-HTML_SINKS = re.compile(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser")
+HTML_SINKS = re.compile(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write"
+                        r"|createContextualFragment|DOMParser")
 
 
 def test_no_source_file_turns_strings_into_html() -> None:
@@ -83,13 +88,14 @@ def run_module(source: str) -> str:
     """Runs an ES module snippet with node from portal/src/js and returns its stdout."""
     if shutil.which("node") is None:
         pytest.skip("node is needed")
-    out = subprocess.run(["node", "--input-type=module", "-e", source], cwd=SRC / "js",  # noqa: S607
+    out = subprocess.run(["node", "--input-type=module", "-e", source], cwd=SRC / "js",  # noqa: S603, S607 - a test's snippet, no shell
                          check=True, capture_output=True, text=True, timeout=30)
     return out.stdout
 
 
 def test_money_is_formatted_from_the_decimal_string_never_through_a_float() -> None:
-    cases = ["12.500000", "0.000123", "-0.000420", "1234567.100000", "0.000000", "-0", "5", "9007199254740993.000001", "+3.1"]
+    cases = ["12.500000", "0.000123", "-0.000420", "1234567.100000", "0.000000", "-0", "5",
+             "9007199254740993.000001", "+3.1"]
     script = ("import { money } from './format.js';\n"
               f"for (const v of {json.dumps(cases)}) console.log(money(v, {{ sign: true }}));")
     assert run_module(script).splitlines() == [

@@ -5,8 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from chalicelib.services.metering_types import cost_of
-from chalicelib.services.token_estimate import IMAGE_TOKENS, MESSAGE_OVERHEAD, REPLY_OVERHEAD, \
-    chat_prompt_tokens, embeddings_input_tokens, output_tokens_cap
+from chalicelib.services.token_estimate import (
+    IMAGE_TOKENS,
+    MESSAGE_OVERHEAD,
+    REPLY_OVERHEAD,
+    chat_prompt_tokens,
+    embeddings_input_tokens,
+    output_tokens_cap,
+)
 
 
 def test_the_prompt_bound_counts_every_utf8_byte_so_emoji_and_cjk_cannot_exceed_it():

@@ -134,7 +134,8 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "KeyLedger", "version": version,
-                 "description": "Serverless AI API gateway: accounts, keys, quotas, ledger and an OpenAI-compatible proxy."},
+                 "description": "Serverless AI API gateway: accounts, keys, quotas, ledger"
+                                " and an OpenAI-compatible proxy."},
         "paths": paths,
         "components": {
             "schemas": defs,

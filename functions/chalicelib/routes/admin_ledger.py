@@ -6,8 +6,21 @@ from chalice import Blueprint
 
 from ..container import container
 from ..core.http import Request, api_route
-from .schemas_ledger import BatchCodesOut, BatchesOut, CodesIn, CreatedBatchOut, PageQuery, PlanIn, PlanOut, \
-    PlansOut, QuotaStatsQuery, RequestsOut, StatsOut, TopupIn, TopupOut
+from .schemas_ledger import (
+    BatchCodesOut,
+    BatchesOut,
+    CodesIn,
+    CreatedBatchOut,
+    PageQuery,
+    PlanIn,
+    PlanOut,
+    PlansOut,
+    QuotaStatsQuery,
+    RequestsOut,
+    StatsOut,
+    TopupIn,
+    TopupOut,
+)
 
 bp = Blueprint(__name__)
 _ADMIN = ("admin",)

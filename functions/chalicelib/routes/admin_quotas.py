@@ -6,7 +6,16 @@ from chalice import Blueprint
 
 from ..container import container
 from ..core.http import Request, api_route
-from .catalog_schemas import IssuedKeyList, IssuedKeyOut, QuotaCreated, QuotaIn, QuotaList, QuotaOut, QuotaQuery, QuotaUpdate
+from .catalog_schemas import (
+    IssuedKeyList,
+    IssuedKeyOut,
+    QuotaCreated,
+    QuotaIn,
+    QuotaList,
+    QuotaOut,
+    QuotaQuery,
+    QuotaUpdate,
+)
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)

@@ -6,8 +6,17 @@ from chalice import Blueprint
 
 from ..container import container
 from ..core.http import Request, api_route
-from .schemas_ledger import AutoRenewIn, BalanceOut, HistoryOut, MembershipOut, PageQuery, RedeemIn, RedeemOut, \
-    RenewIn, RenewOut
+from .schemas_ledger import (
+    AutoRenewIn,
+    BalanceOut,
+    HistoryOut,
+    MembershipOut,
+    PageQuery,
+    RedeemIn,
+    RedeemOut,
+    RenewIn,
+    RenewOut,
+)
 
 bp = Blueprint(__name__)
 

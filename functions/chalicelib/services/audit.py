@@ -47,7 +47,7 @@ class AuditService:
 
     def touch_ip(self, user_id: str, ip: str) -> None:
         """Remember that `user_id` signed in from `ip` (first/last seen, count)."""
-        self._table.touch_ip(user_id, ip or "0.0.0.0", iso(self._clock.now()))
+        self._table.touch_ip(user_id, ip or "0.0.0.0", iso(self._clock.now()))  # noqa: S104 - "address unknown"
 
     def ip_records(self, user_id: str) -> list[IpRecord]:
         """The addresses a user signed in from, most recently seen first."""

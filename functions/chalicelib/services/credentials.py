@@ -71,7 +71,8 @@ class Credentials:
         not flood the log)."""
         now = int(self._clock.now().timestamp())
         minute = now // 60
-        count = self._counters.hit_ip_minute(ip or "0.0.0.0", minute, ttl=(minute + 2) * 60)
+        count = self._counters.hit_ip_minute(ip or "0.0.0.0",  # noqa: S104 - "address unknown", not a bind
+                                             minute, ttl=(minute + 2) * 60)
         limit = self._settings.login_rate_limit_per_minute
         if count > limit:
             if count == limit + 1:

@@ -23,8 +23,16 @@ from typing import Any
 
 from ..core.clock import Clock, iso
 from ..core.context import RequestMeta
-from ..core.errors import AlreadyExists, Conflict, InsufficientBalance, KeyNotCurrent, QuotaExceeded, \
-    RateLimited, ServiceUnavailable, ValidationFailed
+from ..core.errors import (
+    AlreadyExists,
+    Conflict,
+    InsufficientBalance,
+    KeyNotCurrent,
+    QuotaExceeded,
+    RateLimited,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from ..core.ids import new_id
 from ..core.money import q
 from ..core.periods import period_window
@@ -34,8 +42,19 @@ from ..tables import quota_usage as quota_table
 from ..tables import usage as usage_table
 from ..tables.txn import StorageError, Txn, TxnCancelled, TxnConflict
 from .domain import KeyInfo, ModelRoute
-from .metering_types import ENTRY_TYPES, Balance, Hold, LedgerEntry, QuotaUsage, RecordFields, Settlement, \
-    TokenUsage, cost_of, from_micros, to_micros
+from .metering_types import (
+    ENTRY_TYPES,
+    Balance,
+    Hold,
+    LedgerEntry,
+    QuotaUsage,
+    RecordFields,
+    Settlement,
+    TokenUsage,
+    cost_of,
+    from_micros,
+    to_micros,
+)
 
 _ATTEMPTS = 4  # bounded retries of a transaction that met a concurrent one
 

@@ -126,5 +126,6 @@ class UsageViews:
         writer.writerow(CSV_COLUMNS)
         for r in rows:
             view = record_view(r)
-            writer.writerow([safe_cell(fmt(v) if isinstance(v, Decimal) else v) for v in (view[c] for c in CSV_COLUMNS)])
+            cells = (view[c] for c in CSV_COLUMNS)
+            writer.writerow([safe_cell(fmt(v) if isinstance(v, Decimal) else v) for v in cells])
         return out.getvalue(), truncated

@@ -308,7 +308,8 @@ class CatalogRepository:
                 tx.save(item, condition=CatalogItem.pk.does_not_exist())
         except TransactWriteError as exc:
             _cancelled(exc)
-            raise AlreadyExists(f"A {kind.lower()} named {name!r} already exists.", code=f"{kind.lower()}_exists") from exc
+            raise AlreadyExists(f"A {kind.lower()} named {name!r} already exists.",
+                                code=f"{kind.lower()}_exists") from exc
 
     def _replace_named(self, kind: str, old_name: str, new_name: str, item_id: str, item: CatalogItem) -> None:
         renamed = old_name.lower() != new_name.lower()
