@@ -47,7 +47,7 @@ class Clients:
 
         session = boto3.Session(region_name=region, profile_name=profile)
         names = ("s3", "cloudformation", "cloudfront", "dynamodb", "ssm", "sts")
-        return cls(*(session.client(name) for name in names))  # type: ignore[arg-type]
+        return cls(*(session.client(name) for name in names))
 
 
 @dataclass

@@ -79,7 +79,9 @@ def _named(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any
     found = []
     for entry in transact_items:
         op = next(iter(entry.values()), None) if isinstance(entry, dict) else None
-        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        if not isinstance(op, dict):
+            continue
+        table = backend.tables.get(op.get("TableName"))
         if table is None:
             continue
         key = op.get("Key") or op.get("Item") or {}

@@ -229,7 +229,7 @@ class Container:
         """The /v1 proxy; `keys`, `catalog` and `upstream_client` come from their areas."""
         from .services.proxy import ProxyService
 
-        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,  # type: ignore[attr-defined]
+        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,
                             membership=self.membership)
 
     def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
@@ -282,7 +282,7 @@ class Container:
         from .services.quota_warnings import QuotaWatch
 
         try:
-            keys = self.keys  # type: ignore[attr-defined]
+            keys = self.keys
         except AttributeError:
             return
         cursor = None

@@ -119,7 +119,7 @@ class PortalServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"  # a TCP server's host is a str (typeshed allows bytes)
 
     def start(self, api_base: str) -> None:
         self.site.api_base = api_base

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..nodelay import NoDelayMixin
 from .moto_http import MotoHttpServer
@@ -70,7 +70,13 @@ class InFlight:
             return self._cond.wait_for(lambda: self._count == 0, timeout=timeout)
 
 
-class AccessLogMixin(NoDelayMixin):
+if TYPE_CHECKING:  # the mixin is only ever mixed into a BaseHTTPRequestHandler
+    from http.server import BaseHTTPRequestHandler as _HandlerBase
+else:
+    _HandlerBase = object
+
+
+class AccessLogMixin(NoDelayMixin, _HandlerBase):
     """For BaseHTTPRequestHandler subclasses on a server with an `in_flight: InFlight`:
     one log line per request (method, path without query, status, ms), never bodies or
     headers; requests arriving while the server stops get 503 and the connection closes."""
@@ -81,7 +87,7 @@ class AccessLogMixin(NoDelayMixin):
 
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
-        super().send_response(code, message)  # type: ignore[misc]
+        super().send_response(code, message)
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass  # replaced by the timed line in handle_one_request
@@ -89,10 +95,13 @@ class AccessLogMixin(NoDelayMixin):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # stdlib error lines would repeat the raw request line (with its query string)
 
+    def _in_flight(self) -> InFlight:
+        return self.server.in_flight  # type: ignore[attr-defined]  # our servers set it
+
     def parse_request(self) -> bool:
-        if not super().parse_request():  # type: ignore[misc]
+        if not super().parse_request():
             return False
-        if not self.server.in_flight.enter():  # type: ignore[attr-defined]
+        if not self._in_flight().enter():
             self.close_connection = True
             self.send_error(503, "Shutting down")
             return False
@@ -104,10 +113,10 @@ class AccessLogMixin(NoDelayMixin):
         self._started = None
         self.command = None  # type: ignore[assignment]  # a closed keep-alive connection parses nothing
         try:
-            super().handle_one_request()  # type: ignore[misc]
+            super().handle_one_request()
         finally:
             if self._started is not None:
-                self.server.in_flight.leave()  # type: ignore[attr-defined]
+                self._in_flight().leave()
                 path = (getattr(self, "path", "") or "").split("?", 1)[0]
                 ms = (time.perf_counter() - self._started) * 1000
                 access_log.info("%s %s %s %d %.1fms", self.label, self.command, path, self._status, ms)

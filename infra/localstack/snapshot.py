@@ -101,7 +101,7 @@ def dump_tables(client: Any) -> dict[str, Any]:
     """Every table's schema and items, as a JSON-safe document."""
     tables: dict[str, Any] = {}
     for name in _table_names(client):
-        items = []
+        items: list[dict[str, Any]] = []
         for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
             items.extend({k: encode_value(v) for k, v in item.items()} for item in page["Items"])
         tables[name] = {"schema": _schema(client, name), "items": items}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -41,6 +41,9 @@ _CONTENT_TYPES = [
     "multipart/form-data",
 ]
 _CORS_ALLOW_HEADERS = "Authorization,Content-Type,x-api-key,x-request-id"
+# The type of chalice.Response's `headers`: a dict (invariant), so header dicts handed to it
+# are declared with this type where they are built; a dict[str, str] would not do.
+_ResponseHeaders = dict[str, str | list[str]]
 _options_paths: set[str] = set()
 
 
@@ -120,7 +123,8 @@ def api_route(
             _options_paths.add(path)
 
             def preflight(**_: str) -> Response:
-                return Response(body="", status_code=204, headers=_cors_headers(bp, preflight=True))
+                headers: _ResponseHeaders = {**_cors_headers(bp, preflight=True)}
+                return Response(body="", status_code=204, headers=headers)
 
             preflight.__name__ = f"{handler.__name__}_preflight"
             bp.route(path, methods=["OPTIONS"], content_types=_CONTENT_TYPES)(preflight)
@@ -157,7 +161,8 @@ def _serve(bp: Blueprint, handler: Callable[..., Any], path_params: dict[str, st
             if auth == "admin" and not caller.is_admin:
                 c.admin_refused(caller, meta, route)
                 raise Forbidden("This needs the superadmin role.", code="admin_required")
-        parsed_body = _parse_body(cr.raw_body, headers, body_model, limit, exact_floats)
+        # Chalice types raw_body `str | bytes`; it is always bytes (decoded from the event).
+        parsed_body = _parse_body(cr.raw_body, headers, body_model, limit, exact_floats)  # type: ignore[arg-type]
         parsed_query = _parse_model(query_model, dict(cr.query_params or {}), "query") if query_model else None
         req = Request(meta=meta, caller=caller, body=parsed_body, query=parsed_query, headers=headers)
         result = handler(req, **path_params)
@@ -238,7 +243,7 @@ def dumps(value: Any) -> str:
 
 
 def _to_response(result: Any, status: int, headers: dict[str, str]) -> Response:
-    base = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **headers}
+    base: _ResponseHeaders = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **headers}
     if isinstance(result, Raw):
         return Response(body=result.body, status_code=result.status,
                         headers={**base, "Content-Type": result.content_type, **result.headers})
@@ -270,7 +275,8 @@ def error_response(err: AppError, envelope: Envelope, headers: dict[str, str] | 
 def _cors_headers(bp: Blueprint, preflight: bool = False) -> dict[str, str]:
     from ..container import container
 
-    origin = (bp.current_request.headers or {}).get("origin")
+    request_headers: Mapping[str, str] = bp.current_request.headers or {}
+    origin = request_headers.get("origin")
     try:
         allowed = container().settings.cors_origins
     except Exception:  # misconfigured settings are reported by the view itself

@@ -9,7 +9,8 @@ the settings code reads them like any other variable.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
+from typing import Any, Protocol
 
 from .errors import ConfigError
 
@@ -20,7 +21,13 @@ _PARAMS = {
 }
 
 
-def resolve_secret_parameters(env: MutableMapping[str, str], ssm_client: object | None = None) -> None:
+class SsmClient(Protocol):
+    """The one call of boto3's SSM client used here."""
+
+    def get_parameters(self, *, Names: list[str], WithDecryption: bool) -> Mapping[str, Any]: ...
+
+
+def resolve_secret_parameters(env: MutableMapping[str, str], ssm_client: SsmClient | None = None) -> None:
     """Fill missing secret variables from the SSM parameters their `*_PARAM` names."""
     wanted = {var: env[param] for var, param in _PARAMS.items() if env.get(param) and not env.get(var)}
     if not wanted:
@@ -33,7 +40,7 @@ def resolve_secret_parameters(env: MutableMapping[str, str], ssm_client: object 
         ssm_client = boto3.client("ssm")
     names = sorted(set(wanted.values()))
     try:
-        answer = ssm_client.get_parameters(Names=names, WithDecryption=True)  # type: ignore[attr-defined]
+        answer = ssm_client.get_parameters(Names=names, WithDecryption=True)
     except (BotoCoreError, ClientError) as exc:
         # Name the parameters, never a value; the cause (e.g. AccessDenied) stays chained.
         raise ConfigError(f"cannot read SSM parameters {', '.join(names)}: {type(exc).__name__}") from exc

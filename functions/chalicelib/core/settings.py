@@ -8,6 +8,7 @@ this module is free. Secrets may come from SSM Parameter Store: see `secrets.py`
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 class _Env:
-    """Reads and casts variables, failing loudly with the variable's name."""
+    """Reads and casts variables, failing loudly with the variable's name.
+
+    The methods are named after the types they return, so below `str` the annotations say
+    `builtins.str` (in the class body the name means the method)."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
@@ -31,7 +35,7 @@ class _Env:
     def str(self, name: str, default: str = "") -> str:
         return self._env.get(name, default).strip()
 
-    def int(self, name: str, default: int, minimum: int = 0) -> int:
+    def int(self, name: builtins.str, default: int, minimum: int = 0) -> int:
         raw = self._env.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -43,7 +47,7 @@ class _Env:
             raise ConfigError(f"{name} must be >= {minimum}, got {value}")
         return value
 
-    def float(self, name: str, default: float) -> float:
+    def float(self, name: builtins.str, default: float) -> float:
         raw = self._env.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -52,7 +56,7 @@ class _Env:
         except ValueError as exc:
             raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
-    def decimal(self, name: str, default: str) -> Decimal:
+    def decimal(self, name: builtins.str, default: builtins.str) -> Decimal:
         raw = self._env.get(name) or default
         try:
             value = Decimal(raw)
@@ -62,7 +66,7 @@ class _Env:
             raise ConfigError(f"{name} must be a non-negative amount, got {raw!r}")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         raw = self._env.get(name)
         if raw is None:
             return default
@@ -73,7 +77,7 @@ class _Env:
             return False
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
-    def list(self, name: str) -> tuple[str, ...]:
+    def list(self, name: builtins.str) -> tuple[builtins.str, ...]:
         return tuple(p.strip() for p in self._env.get(name, "").split(",") if p.strip())
 
 

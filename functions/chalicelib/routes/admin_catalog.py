@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from chalice import Blueprint
 
 from ..container import container
+from ..core.context import RequestMeta
 from ..core.http import Request, api_route
 from .catalog_schemas import (
     GroupIn,
@@ -27,7 +30,14 @@ bp = Blueprint(__name__)
 TAGS = ("admin",)
 
 
-def _who(req: Request) -> dict[str, object]:
+class _Who(TypedDict):
+    """Who asks, as every catalog_admin call takes it (keyword arguments)."""
+
+    actor_id: str
+    meta: RequestMeta
+
+
+def _who(req: Request) -> _Who:
     return {"actor_id": req.user.user_id, "meta": req.meta}
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ..core.clock import Clock, iso
@@ -129,8 +130,7 @@ class MeteringService:
         charged, touch = to_micros(cost), True
         for _ in range(_ATTEMPTS):
             try:
-                self._commit(lambda c=charged, t=touch: self._settle_txn(hold, usage, fields, to_micros(cost), c,
-                                                                         now, t))
+                self._commit(partial(self._settle_txn, hold, usage, fields, to_micros(cost), charged, now, touch))
                 return Settlement(hold.request_id, cost, from_micros(charged), cost - from_micros(charged))
             except TxnCancelled as exc:
                 if "hold" in exc.failed:

@@ -79,7 +79,7 @@ class ProxyService:
 
     def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/chat/completions: plain or streamed, metered exactly."""
-        n = body.get("n") if isinstance(body.get("n"), int) else 1
+        n = body["n"] if isinstance(body.get("n"), int) else 1
 
         def reserve(key: KeyInfo) -> tuple[ModelRoute, Hold]:
             route = self.catalog.route(str(body.get("model")), key.group)

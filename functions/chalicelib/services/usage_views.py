@@ -69,8 +69,9 @@ def _aggregate(rollups: list[Rollup], by_day: bool) -> dict[str, Any]:
         s[1] += r.input_tokens
         s[2] += r.output_tokens
         s[3] += r.cost
-    items = [{"key": k, "requests": s[0], "input_tokens": s[1], "output_tokens": s[2], "cost": from_micros(s[3])}
-             for k, s in sorted(sums.items())]
+    items: list[dict[str, Any]] = [
+        {"key": k, "requests": s[0], "input_tokens": s[1], "output_tokens": s[2], "cost": from_micros(s[3])}
+        for k, s in sorted(sums.items())]
     totals = {"requests": sum(i["requests"] for i in items), "input_tokens": sum(i["input_tokens"] for i in items),
               "output_tokens": sum(i["output_tokens"] for i in items),
               "cost": from_micros(sum(s[3] for s in sums.values()))}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from .base import BaseModel
@@ -52,7 +53,7 @@ class IpItem(BaseModel):
     ip = UnicodeAttribute()
     first_seen = UnicodeAttribute(null=True)
     last_seen = UnicodeAttribute(null=True)
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]  # the stored name; hides Model.count(), unused here
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class AuditTable:
                   actions: tuple[str, ...] = (), limit: int = 50,
                   start: dict[str, Any] | None = None) -> tuple[list[LogEntry], dict[str, Any] | None]:
         """A user's log items with ids in [low, high], newest first; returns (page, next start key)."""
-        cond = None
+        cond: Condition | None = None
         if type:
             cond = LogItem.type == type
         if actions:

@@ -10,12 +10,14 @@ table's indexes and TTL attribute, and `create_tables` builds from it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar, cast
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 _MODELS: list[type[BaseModel]] = []
+ItemT = TypeVar("ItemT", bound="BaseModel")  # for an index class shared by item types
 
 
 class BaseModel(Model):
@@ -29,6 +31,7 @@ class BaseModel(Model):
         table_name = "unbound"
         region = "us-east-1"
         billing_mode = "PAY_PER_REQUEST"
+        host: str | None  # declared only: PynamoDB sets its default, bind_tables the endpoint
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -41,6 +44,12 @@ class BaseModel(Model):
         super().__init_subclass__(**kwargs)
         if cls.table:
             _MODELS.append(cls)
+
+
+def string_list(*, default: Callable[[], list[str]] | None = None) -> ListAttribute[str]:
+    """`ListAttribute(of=UnicodeAttribute)`, typed as the list of strings it reads and writes
+    (PynamoDB's annotations make its items UnicodeAttribute objects)."""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, default=default))
 
 
 def load_table_modules() -> None:
@@ -69,7 +78,7 @@ def bind_tables(settings: Any) -> None:
             # A model without its own Meta shares BaseModel's; binding it would rename
             # every such model's table to the last one bound (audit items written to the
             # users table). Give it its own Meta, inheriting PynamoDB's defaults.
-            model.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[assignment]
+            model.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[misc, assignment]
         model.Meta.table_name = settings.table_name(model.table)
         model.Meta.region = settings.aws_region
         model.Meta.host = settings.dynamodb_endpoint

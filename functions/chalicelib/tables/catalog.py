@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
-    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -30,7 +29,7 @@ from pynamodb.transactions import TransactWrite
 from ..core.clock import iso, parse_iso
 from ..core.errors import AlreadyExists, Conflict, NotFound
 from ..services.catalog_types import CatalogModel, Group, Provider, ProviderHealth, QuotaLimits
-from .base import BaseModel
+from .base import BaseModel, string_list
 
 MICRO = Decimal(1_000_000)
 
@@ -115,7 +114,7 @@ class ModelItem(CatalogItem):
     upstream_model = UnicodeAttribute()
     input_price_micro = NumberAttribute()
     output_price_micro = NumberAttribute()
-    capabilities = ListAttribute(of=UnicodeAttribute, default=list)
+    capabilities = string_list(default=list)
     max_output_tokens = NumberAttribute()
     enabled = BooleanAttribute(default=False)
     created_at = UnicodeAttribute()
@@ -143,12 +142,12 @@ class GroupItem(CatalogItem):
     creates_table: ClassVar[bool] = False
 
     name = UnicodeAttribute()
-    models = ListAttribute(of=UnicodeAttribute, default=list)
+    models = string_list(default=list)
     dq_period = UnicodeAttribute()
     dq_limit_cost_micro = NumberAttribute(null=True)
     dq_limit_tokens = NumberAttribute(null=True)
     dq_rpm = NumberAttribute(null=True)
-    dq_warn_at = ListAttribute(of=UnicodeAttribute, default=list)
+    dq_warn_at = string_list(default=list)
     dq_auto_renew = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -25,7 +25,7 @@ from ..core.clock import iso, parse_iso
 from ..core.errors import BadRequest, Conflict, NotFound
 from ..services.catalog_types import QuotaLimits
 from ..services.keys_types import ApiKey, Quota
-from .base import BaseModel
+from .base import BaseModel, string_list
 from .catalog import from_micro, to_micro
 
 REPLACED_KEY_RETENTION = timedelta(days=30)  # replaced keys stay visible (refused) for a while
@@ -35,7 +35,8 @@ def _dt(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-class KeysGsi1(GlobalSecondaryIndex["KeysItem"]):
+# Any, not KeysItem: PynamoDB gives each item type its own copy, so QuotaItem.gsi1 reads QuotaItems.
+class KeysGsi1(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
@@ -129,7 +130,7 @@ class ApiKeyItem(_LimitsMixin, KeysItem):
     group_id = UnicodeAttribute()
     status = UnicodeAttribute()
     expires_at = UnicodeAttribute(null=True)
-    ip_allow = ListAttribute(of=UnicodeAttribute, default=list)
+    ip_allow = string_list(default=list)
     quota_ends_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     last_used_at = UnicodeAttribute(null=True)  # written by the metering area's settle step

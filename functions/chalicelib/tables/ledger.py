@@ -18,11 +18,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from .base import BaseModel
+from .base import BaseModel, ItemT
 from .txn import Txn
 
 BALANCE_SK = "BALANCE"
@@ -33,7 +34,7 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-class LedgerIndex(GlobalSecondaryIndex["BalanceItem"]):
+class LedgerIndex(GlobalSecondaryIndex[ItemT]):
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
@@ -49,7 +50,7 @@ class BalanceItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi1 = LedgerIndex()
+    gsi1: LedgerIndex[BalanceItem] = LedgerIndex()
     ttl = NumberAttribute(null=True)
 
     available = NumberAttribute(default=0)  # micro-dollars
@@ -76,7 +77,7 @@ class HoldItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    hold_index = LedgerIndex()
+    hold_index: LedgerIndex[HoldItem] = LedgerIndex()
 
     request_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -201,10 +202,12 @@ def change_available(txn: Txn, user_id: str, micros: int, now_iso: str,
     """Label `balance`: available += micros (a debit when negative, refused below zero);
     `membership` may set plan / expires_at / auto_renew in the same write."""
     item = BalanceItem(user_pk(user_id), BALANCE_SK)
-    actions = [BalanceItem.available.add(micros), BalanceItem.held.add(0), BalanceItem.updated_at.set(now_iso)]
+    actions: list[Action] = [BalanceItem.available.add(micros), BalanceItem.held.add(0),
+                             BalanceItem.updated_at.set(now_iso)]
+    membership_attributes: dict[str, Attribute[Any]] = {
+        "plan": BalanceItem.plan, "expires_at": BalanceItem.expires_at, "auto_renew": BalanceItem.auto_renew}
     for name, value in (membership or {}).items():
-        attr = {"plan": BalanceItem.plan, "expires_at": BalanceItem.expires_at,
-                "auto_renew": BalanceItem.auto_renew}[name]
+        attr = membership_attributes[name]
         actions.append(attr.remove() if value is None else attr.set(value))
     condition = BalanceItem.available >= -micros if micros < 0 else None
     txn.update("balance", item, actions, condition)

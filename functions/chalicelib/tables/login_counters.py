@@ -20,7 +20,7 @@ class CounterItem(BaseModel):
 
     table = "users"
     ttl = NumberAttribute(null=True)
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]  # the stored name; hides Model.count(), unused here
     window_start = NumberAttribute(null=True)
     locked_until = NumberAttribute(null=True)
 

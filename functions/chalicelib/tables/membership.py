@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 
 from .ledger import BALANCE_SK, BalanceItem, user_pk
 from .txn import Txn
@@ -28,7 +29,7 @@ class DueMembership:
     expires_at: str
 
 
-def _same_expiry(expected: str | None):  # type: ignore[no-untyped-def]
+def _same_expiry(expected: str | None) -> Condition:
     return BalanceItem.expires_at.does_not_exist() if expected is None else BalanceItem.expires_at == expected
 
 

@@ -14,6 +14,7 @@ The catalog area's model declares (creates) the table; these models only use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -143,7 +144,7 @@ def put_batch(batch: BatchRow, codes: list[CodeRow]) -> None:
                   note=batch.note, created_by=batch.created_by, created_at=batch.created_at, swept=False).save()
 
 
-def list_batches(limit: int, start: dict[str, object] | None) -> tuple[list[BatchRow], dict[str, object] | None]:
+def list_batches(limit: int, start: dict[str, Any] | None) -> tuple[list[BatchRow], dict[str, Any] | None]:
     """Batches newest first (batch ids are ULIDs)."""
     items = CodeBatchItem.query(BATCH_PK, scan_index_forward=False, limit=limit, last_evaluated_key=start)
     rows = [_batch(i) for i in items]

@@ -34,7 +34,7 @@ class QuotaPeriodItem(BaseModel):
 class RpmWindowItem(BaseModel):
     table = "keys"
 
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]  # the stored name; hides Model.count(), unused here
     ttl = NumberAttribute(null=True)
 
 

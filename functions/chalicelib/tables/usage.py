@@ -18,13 +18,13 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from .base import BaseModel
+from .base import BaseModel, ItemT
 from .txn import Txn
 
 DIMENSIONS = ("model", "provider", "key", "quota")
 
 
-class UsageIndex(GlobalSecondaryIndex["UsageRecordItem"]):
+class UsageIndex(GlobalSecondaryIndex[ItemT]):
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
@@ -40,7 +40,7 @@ class UsageRecordItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi1 = UsageIndex()
+    gsi1: UsageIndex[UsageRecordItem] = UsageIndex()
     ttl = NumberAttribute(null=True)
 
     request_id = UnicodeAttribute()
@@ -69,7 +69,7 @@ class RollupItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    rollup_index = UsageIndex()
+    rollup_index: UsageIndex[RollupItem] = UsageIndex()
 
     day = UnicodeAttribute(null=True)
     dim = UnicodeAttribute(null=True)

@@ -265,7 +265,7 @@ class UsersTable:
                             condition=GuardItem.pk.does_not_exist())
                 if user.email:
                     tx.delete(GuardItem(f"EMAIL#{user.email.lower()}", "GUARD"))
-                actions = [UserItem.updated_at.set(now_iso)]
+                actions: list[Action] = [UserItem.updated_at.set(now_iso)]
                 actions.append(UserItem.email.set(new_email) if new_email else UserItem.email.remove())
                 tx.update(UserItem(pk, sk), actions=actions, condition=UserItem.email == user.email
                           if user.email else UserItem.email.does_not_exist())
@@ -329,7 +329,7 @@ class UsersTable:
 
 
 def _user_fields(user: User) -> dict[str, Any]:
-    fields = {
+    fields: dict[str, Any] = {
         "user_id": user.user_id, "username": user.username, "email": user.email,
         "password_hash": user.password_hash, "role": user.role, "status": user.status,
         "token_version": user.token_version, "totp_secret_enc": user.totp_secret_enc,
