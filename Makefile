@@ -16,7 +16,7 @@ help:
 	@echo "make fuzz   schemathesis against the local stack, longer than in make test (FUZZ_SECONDS per role)"
 	@echo "make load   the full load test against the local stack (2,000 proxied requests)"
 	@echo "make bench  print the figures table (import time, sizes, DynamoDB calls, latency, CPU, cost)"
-	@echo "make lint   ruff over the code"
+	@echo "make lint   ruff and mypy over the code (settings in pyproject.toml)"
 	@echo "make package STAGE=dev   build/package/<stage>: JSON CloudFormation + app zip + layer zip"
 	@echo "make deploy  STAGE=dev   package, then create/update the stack and publish the portal"
 	@echo "make destroy STAGE=dev   delete the stack, keep the tables (ARGS=--delete-tables to drop them)"
@@ -70,8 +70,10 @@ BENCH_N ?= 200
 bench: venv
 	$(BIN)/python bench/run.py --requests $(BENCH_N)
 
+# mypy takes what to check from pyproject.toml ([tool.mypy] files).
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
+	$(BIN)/python -m mypy
 
 # Deploy (docs/deploy.md). ARGS passes options through, e.g. ARGS="--profile ops --region eu-west-1".
 package: venv
