@@ -56,27 +56,26 @@ class DynamoMeter:
         self.calls: Counter[str] = Counter()
         self.rru = 0.0
         self.wru = 0.0
-        self._clients: dict[int, Any] = {}
+        self._clients: list[Any] = []
         self._raw: Any = None
 
     def attach(self) -> DynamoMeter:
-        from chalicelib.tables.base import all_models
+        from chalicelib.tables.base import table_clients
 
-        for model in all_models():
-            client = model._get_connection().connection.client
-            if id(client) not in self._clients:
-                self._clients[id(client)] = client
-                client.meta.events.register("before-call.dynamodb", self._before)
-                client.meta.events.register("after-call.dynamodb", self._after)
-                if self._raw is None:  # a hook-free client for reading sizes back
-                    import boto3
+        self._clients = table_clients()
+        for client in self._clients:
+            client.meta.events.register("before-call.dynamodb", self._before)
+            client.meta.events.register("after-call.dynamodb", self._after)
+        if self._raw is None and self._clients:  # a hook-free client for reading sizes back
+            import boto3
 
-                    self._raw = boto3.client("dynamodb", endpoint_url=client.meta.endpoint_url,
-                                             region_name=client.meta.region_name)
+            first = self._clients[0]
+            self._raw = boto3.client("dynamodb", endpoint_url=first.meta.endpoint_url,
+                                     region_name=first.meta.region_name)
         return self
 
     def detach(self) -> None:
-        for client in self._clients.values():
+        for client in self._clients:
             client.meta.events.unregister("before-call.dynamodb", self._before)
             client.meta.events.unregister("after-call.dynamodb", self._after)
         self._clients.clear()

@@ -170,6 +170,26 @@ def settle(page: Any) -> None:
     page.wait_for_function(READY, timeout=15_000)
 
 
+def register_through_page(page: Any, base: str, username: str, password: str) -> TotpCodes:
+    """Signs up on #/register (QR shown as an SVG data URL), verifies with a code computed from
+    the secret the page shows, and waits for the ten recovery codes; returns the TOTP codes."""
+    page.goto(f"{base}#/register")
+    settle(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.test")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    qr = page.locator("img.qr")
+    qr.wait_for(timeout=15_000)
+    assert qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    codes = TotpCodes(page.locator("[data-totp-secret]").get_attribute("data-totp-secret"))
+    page.get_by_label("Authenticator code").fill(codes.next())
+    page.get_by_role("button", name="Verify and activate").click()
+    page.locator("[data-recovery=codes]").wait_for(timeout=15_000)
+    assert page.locator("ol.codes li").count() == 10
+    return codes
+
+
 def log_in_to(page: Any, base: str, route: str, username: str, password: str, code: str) -> None:
     """Opens a page that needs a session: the portal asks to log in, then comes back to it."""
     import re

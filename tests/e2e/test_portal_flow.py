@@ -20,9 +20,9 @@ from openai import OpenAI
 from tests.e2e.portal_browser import (
     SCREENSHOTS,
     ConsoleWatch,
-    TotpCodes,
     chromium,
     log_in_to,
+    register_through_page,
     screenshot,
     settle,
     totp_codes,
@@ -66,18 +66,7 @@ def test_register_use_a_key_see_usage_and_balance_then_admin_prices_and_tops_up(
     username = f"flow{uuid.uuid4().hex[:8]}"
     password = "a long enough password"
     try:
-        page.goto(f"{base}#/register")
-        settle(page)
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Email").fill(f"{username}@example.test")
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Create account").click()
-        secret = page.locator("[data-totp-secret]")
-        secret.wait_for(timeout=15_000)
-        codes = TotpCodes(secret.get_attribute("data-totp-secret"))
-        page.get_by_label("Authenticator code").fill(codes.next())
-        page.get_by_role("button", name="Verify and activate").click()
-        page.locator("[data-recovery=codes]").wait_for(timeout=15_000)
+        codes = register_through_page(page, base, username, password)
 
         log_in_to(page, base, "/dashboard", username, password, codes.next())
         screenshot(page, "flow-stack-dashboard")

@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.portal_browser import ConsoleWatch, TotpCodes, chromium, log_in_to, screenshot, settle, totp_codes
+from tests.e2e.portal_browser import (
+    ConsoleWatch,
+    chromium,
+    log_in_to,
+    register_through_page,
+    screenshot,
+    settle,
+    totp_codes,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,20 +41,7 @@ def test_a_user_registers_secures_the_account_and_an_admin_disables_it(local_sta
     username = f"web{uuid.uuid4().hex[:8]}"
     password = "a long enough password"
     try:
-        page.goto(f"{base}#/register")
-        settle(page)
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Email").fill(f"{username}@example.test")
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Create account").click()
-        qr = page.locator("img.qr")
-        qr.wait_for(timeout=15_000)
-        assert qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
-        codes = TotpCodes(page.locator("[data-totp-secret]").get_attribute("data-totp-secret"))
-        page.get_by_label("Authenticator code").fill(codes.next())
-        page.get_by_role("button", name="Verify and activate").click()
-        page.locator("[data-recovery=codes]").wait_for(timeout=15_000)
-        assert page.locator("ol.codes li").count() == 10
+        codes = register_through_page(page, base, username, password)
         screenshot(page, "stack-register-codes")
 
         log_in_to(page, base, "/security", username, password, codes.next())

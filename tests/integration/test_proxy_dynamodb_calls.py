@@ -4,9 +4,10 @@ keys, catalog and metering services."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
-from chalicelib.tables.base import all_models
+from chalicelib.tables.base import table_clients
 
 from tests.support.real_proxy import build_real_proxy
 
@@ -16,18 +17,16 @@ class CallCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
-        self._clients: dict[int, object] = {}
+        self._clients: list[Any] = []
 
     def attach(self) -> CallCounter:
-        for model in all_models():
-            client = model._get_connection().connection.client
-            if id(client) not in self._clients:
-                self._clients[id(client)] = client
-                client.meta.events.register("before-call.dynamodb", self._count)
+        self._clients = table_clients()
+        for client in self._clients:
+            client.meta.events.register("before-call.dynamodb", self._count)
         return self
 
     def detach(self) -> None:
-        for client in self._clients.values():
+        for client in self._clients:
             client.meta.events.unregister("before-call.dynamodb", self._count)  # type: ignore[attr-defined]
 
     def _count(self, model, **_: object) -> None:

@@ -46,23 +46,21 @@ class _Rule:
 class DynamoFaults:
     seen: Counter[str] = field(default_factory=Counter)
     _rules: list[_Rule] = field(default_factory=list)
-    _clients: dict[int, Any] = field(default_factory=dict)
+    _clients: list[Any] = field(default_factory=list)
 
     # --- wiring ---
 
     def attach(self) -> DynamoFaults:
-        from chalicelib.tables.base import all_models
+        from chalicelib.tables.base import table_clients
 
-        for model in all_models():
-            client = model._get_connection().connection.client
-            if id(client) not in self._clients:
-                self._clients[id(client)] = client
-                client.meta.events.register_first("before-call.dynamodb", self._before)
-                client.meta.events.register_first("after-call.dynamodb", self._after)
+        self._clients = table_clients()
+        for client in self._clients:
+            client.meta.events.register_first("before-call.dynamodb", self._before)
+            client.meta.events.register_first("after-call.dynamodb", self._after)
         return self
 
     def detach(self) -> None:
-        for client in self._clients.values():
+        for client in self._clients:
             client.meta.events.unregister("before-call.dynamodb", self._before)
             client.meta.events.unregister("after-call.dynamodb", self._after)
         self._clients.clear()

@@ -70,6 +70,16 @@ def all_models() -> list[type[BaseModel]]:
     return list(_MODELS)
 
 
+def table_clients() -> list[Any]:
+    """The distinct botocore clients behind the table models, for instrumentation through
+    their events: bench/ counts calls and units, tests inject faults."""
+    seen: dict[int, Any] = {}
+    for model in all_models():
+        client = model._get_connection().connection.client
+        seen.setdefault(id(client), client)
+    return list(seen.values())
+
+
 def bind_tables(settings: Any) -> None:
     """Point every model at this deployment's tables (and the local endpoint, if any)."""
     load_table_modules()
