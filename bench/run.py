@@ -1,6 +1,6 @@
 """`make bench`: KeyLedger's figures in one table.
 
-    .venv/bin/python bench/run.py [--requests 200] [--write docs/figures.md]
+    .venv/bin/python bench/run.py [--requests 200] [--write FILE]
 
 Starts a local stack on free loopback ports (its own temporary data folder), measures, stops
 it, and prints one Markdown table (and writes it with the date and machine with --write).
