@@ -146,7 +146,8 @@ def test_register_use_a_key_see_usage_and_balance_then_admin_prices_and_tops_up(
         dialog.get_by_label("Amount (USD)").fill("5.00")
         dialog.get_by_role("button", name="Top up").click()
         dialog.wait_for(state="detached", timeout=15_000)
-        page.locator(".toast-success", has_text=username).wait_for(timeout=15_000)
+        # The sign-in toast ("Welcome, <name>") may still be up: wait for the top-up's own.
+        page.locator(".toast-success", has_text=f"added to {username}").wait_for(timeout=15_000)
         screenshot(page, "flow-stack-users")
         assert watch.errors == [], watch.errors
     finally:

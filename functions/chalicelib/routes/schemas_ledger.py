@@ -15,13 +15,16 @@ Limit = Annotated[int, Field(ge=1, le=100)]
 
 
 def _day(value: Any) -> Any:
-    """`2026-11-21` or a full ISO time (its UTC day is taken)."""
-    if isinstance(value, str) and len(value) > 10:
-        try:
-            return parse_iso(value).date()
-        except ValueError:
-            return value
-    return value
+    """`2026-11-21` or a full ISO time (its UTC day is taken); nothing else. Without this,
+    pydantic would read a number such as `-2.4e-104` as a Unix time (1970-01-01)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a date such as 2026-11-21")
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else parse_iso(value).date()
+    except ValueError as exc:
+        raise ValueError("expected a date such as 2026-11-21 or an ISO 8601 time") from exc
 
 
 Day = Annotated[date, BeforeValidator(_day)]
