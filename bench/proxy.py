@@ -49,6 +49,19 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def reference_ms(rounds: int = 7) -> float:
+    """CPU ms of a fixed pure-Python workload (best of `rounds`): the machine's speed right now.
+    The same code measures differently on a busy or throttled VM; compare runs by this figure."""
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.thread_time()
+        total = 0
+        for i in range(200_000):
+            total += i % 7
+        best = min(best, time.thread_time() - t0)
+    return best * 1000
+
+
 def measure(n: int = 200, profile: bool = False) -> dict:
     from infra.demo_upstream import start_demo_upstream
     from infra.localstack.moto_http import MotoHttpServer
@@ -111,7 +124,9 @@ def measure(n: int = 200, profile: bool = False) -> dict:
         for _ in range(n):
             c.proxy.chat(issued.key, body, RequestMeta(new_id(), "127.0.0.1", "bench"))
         prof.disable()
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        # PROFILE_SORT=cumulative shows where the time goes; PROFILE_ROWS how many lines.
+        stats = pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+        stats.print_stats(int(os.environ.get("PROFILE_ROWS", "25")))
         return {}
     added, cpu, direct = [], [], []
     user = kernel = 0.0  # summed over the rounds: the thread's user and system time, proxied - direct
@@ -138,7 +153,7 @@ def measure(n: int = 200, profile: bool = False) -> dict:
         "ddb_calls_with_rpm": sum(with_rpm.values()) / 10, "wru": units.wru / unit_runs, "rru": units.rru / unit_runs,
         "added_p50": _pct(added, 50), "added_p95": _pct(added, 95), "direct_p50": _pct(direct, 50),
         "direct_p95": _pct(direct, 95), "cpu_p50": _pct(cpu, 50), "cpu_ms": statistics.mean(cpu),
-        "cpu_user_ms": user * 1000 / n, "cpu_kernel_ms": kernel * 1000 / n,
+        "cpu_user_ms": user * 1000 / n, "cpu_kernel_ms": kernel * 1000 / n, "reference_ms": reference_ms(),
     }
     c.upstream_client.close()
     demo.stop()
@@ -159,6 +174,8 @@ def main(n: int = 200, profile: bool = False) -> None:
           "(this process's request thread, excluding moto and the upstream)")
     print(f"  of which user {f['cpu_user_ms']:.2f} ms, kernel {f['cpu_kernel_ms']:.2f} ms "
           "(the kernel part is mostly loopback socket I/O to moto)")
+    print(f"machine reference: {f['reference_ms']:.2f} ms CPU for a fixed pure-Python loop "
+          "(CPU figures scale with it; compare runs by it)")
 
 
 if __name__ == "__main__":

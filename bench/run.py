@@ -78,6 +78,8 @@ def table(imp: dict, size: dict, px: dict, mem: int) -> list[tuple[str, str]]:
         ("gateway CPU per proxied chat (request thread, proxied - direct)",
          f"{px['cpu_ms']:.2f} ms mean, {px['cpu_p50']:.2f} ms p50 (user {px['cpu_user_ms']:.2f} ms, "
          f"kernel {px['cpu_kernel_ms']:.2f} ms; target < 5 ms)"),
+        ("machine reference (CPU for a fixed pure-Python loop; CPU figures scale with it)",
+         f"{px['reference_ms']:.2f} ms"),
         ("proxied chats measured", f"{px['requests']} (non-streamed; DynamoDB = moto server on loopback)"),
     ]
     # Lambda bills the whole duration; with a real upstream that is mostly waiting for it, so the

@@ -1,0 +1,26 @@
+"""`make bench` keeps working: bench/proxy.py runs end to end on a few requests and prints
+every figure the README table is built from (the figures themselves are not asserted: speed
+is the bench's to report, not a test's to time)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_proxy_bench_prints_every_figure_for_a_short_run() -> None:
+    done = subprocess.run([sys.executable, "bench/proxy.py", "5"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    for label in ("gateway added latency: p50", "DynamoDB units per request", "gateway CPU per request: p50",
+                  "machine reference:"):
+        assert label in out, out
+    calls = re.search(r"DynamoDB calls per request: ([\d.]+) .*: ([\d.]+)$", out, re.MULTILINE)
+    assert calls, out
+    # A warm container with the key remembered: reserve + settle; the RPM header read adds one.
+    assert (float(calls.group(1)), float(calls.group(2))) == (2.0, 3.0)
