@@ -12,18 +12,8 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from .base import BaseModel
-
-
-class LogTypeIndex(GlobalSecondaryIndex["LogItem"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
+from .base import BaseModel, Gsi1
 
 
 class LogItem(BaseModel):
@@ -33,7 +23,7 @@ class LogItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi1 = LogTypeIndex()
+    gsi1: Gsi1[LogItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
     log_id = UnicodeAttribute()

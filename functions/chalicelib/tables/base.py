@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, cast
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 _MODELS: list[type[BaseModel]] = []
@@ -44,6 +45,19 @@ class BaseModel(Model):
         super().__init_subclass__(**kwargs)
         if cls.table:
             _MODELS.append(cls)
+
+
+class Gsi1(GlobalSecondaryIndex[ItemT]):
+    """Every table's one secondary index: `gsi1` on `gsi1pk` (hash) / `gsi1sk` (range), all
+    attributes projected. One class serves every item type: PynamoDB binds its own copy of
+    the index to each model class, so `HoldItem.hold_index` reads HoldItems."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 def string_list(*, default: Callable[[], list[str]] | None = None) -> ListAttribute[str]:

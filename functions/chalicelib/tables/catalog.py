@@ -23,13 +23,12 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from ..core.clock import iso, parse_iso
 from ..core.errors import AlreadyExists, Conflict, NotFound
 from ..services.catalog_types import CatalogModel, Group, Provider, ProviderHealth, QuotaLimits
-from .base import BaseModel, string_list
+from .base import BaseModel, Gsi1, string_list
 
 MICRO = Decimal(1_000_000)
 
@@ -46,15 +45,6 @@ def _dt(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-class CatalogGsi1(GlobalSecondaryIndex["CatalogItem"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
 class CatalogItem(BaseModel):
     """Declares the catalog table (keys, gsi1, ttl); every catalog item type derives from it."""
 
@@ -68,7 +58,7 @@ class CatalogItem(BaseModel):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
-    gsi1 = CatalogGsi1()
+    gsi1: Gsi1[CatalogItem] = Gsi1()
 
 
 class ProviderItem(CatalogItem):

@@ -18,14 +18,13 @@ from typing import Any, ClassVar
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from ..core.clock import iso, parse_iso
 from ..core.errors import BadRequest, Conflict, NotFound
 from ..services.catalog_types import QuotaLimits
 from ..services.keys_types import ApiKey, Quota
-from .base import BaseModel, string_list
+from .base import BaseModel, Gsi1, string_list
 from .catalog import from_micro, to_micro
 
 REPLACED_KEY_RETENTION = timedelta(days=30)  # replaced keys stay visible (refused) for a while
@@ -33,16 +32,6 @@ REPLACED_KEY_RETENTION = timedelta(days=30)  # replaced keys stay visible (refus
 
 def _dt(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
-
-
-# Any, not KeysItem: PynamoDB gives each item type its own copy, so QuotaItem.gsi1 reads QuotaItems.
-class KeysGsi1(GlobalSecondaryIndex[Any]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 class KeysItem(BaseModel):
@@ -58,7 +47,7 @@ class KeysItem(BaseModel):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
-    gsi1 = KeysGsi1()
+    gsi1: Gsi1[Any] = Gsi1()
 
 
 class _LimitsMixin:

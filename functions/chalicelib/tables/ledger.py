@@ -21,9 +21,8 @@ from typing import Any
 from pynamodb.attributes import Attribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from .base import BaseModel, ItemT
+from .base import BaseModel, Gsi1
 from .txn import Txn
 
 BALANCE_SK = "BALANCE"
@@ -34,15 +33,6 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-class LedgerIndex(GlobalSecondaryIndex[ItemT]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
 class BalanceItem(BaseModel):
     table = "ledger"
     creates_table = True
@@ -50,7 +40,7 @@ class BalanceItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi1: LedgerIndex[BalanceItem] = LedgerIndex()
+    gsi1: Gsi1[BalanceItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
     available = NumberAttribute(default=0)  # micro-dollars
@@ -77,7 +67,7 @@ class HoldItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    hold_index: LedgerIndex[HoldItem] = LedgerIndex()
+    hold_index: Gsi1[HoldItem] = Gsi1()
 
     request_id = UnicodeAttribute()
     user_id = UnicodeAttribute()

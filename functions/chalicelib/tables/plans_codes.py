@@ -18,22 +18,12 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from .base import BaseModel
+from .base import BaseModel, Gsi1
 from .txn import Txn
 
 PLAN_PK = "PLAN"
 BATCH_PK = "CODEBATCH"
-
-
-class CatalogLedgerIndex(GlobalSecondaryIndex["CodeItem"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 class PlanItem(BaseModel):
@@ -65,7 +55,7 @@ class CodeItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    batch_index = CatalogLedgerIndex()
+    batch_index: Gsi1[CodeItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
     code_id = UnicodeAttribute()

@@ -16,21 +16,11 @@ from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from .base import BaseModel, ItemT
+from .base import BaseModel, Gsi1
 from .txn import Txn
 
 DIMENSIONS = ("model", "provider", "key", "quota")
-
-
-class UsageIndex(GlobalSecondaryIndex[ItemT]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 class UsageRecordItem(BaseModel):
@@ -40,7 +30,7 @@ class UsageRecordItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi1: UsageIndex[UsageRecordItem] = UsageIndex()
+    gsi1: Gsi1[UsageRecordItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
     request_id = UnicodeAttribute()
@@ -69,7 +59,7 @@ class RollupItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    rollup_index: UsageIndex[RollupItem] = UsageIndex()
+    rollup_index: Gsi1[RollupItem] = Gsi1()
 
     day = UnicodeAttribute(null=True)
     dim = UnicodeAttribute(null=True)

@@ -14,20 +14,10 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from ..core.errors import AlreadyExists, NotFound
-from .base import BaseModel
-
-
-class UsersIndex(GlobalSecondaryIndex["UserItem"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
+from .base import BaseModel, Gsi1
 
 
 class UserItem(BaseModel):
@@ -37,7 +27,7 @@ class UserItem(BaseModel):
 
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi1 = UsersIndex()
+    gsi1: Gsi1[UserItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
     user_id = UnicodeAttribute()
