@@ -103,6 +103,17 @@ def test_a_chat_without_messages_is_400_in_the_openai_envelope(client, env):
     assert error_of(resp)["param"] is None and "messages" in error_of(resp)["message"]
 
 
+@pytest.mark.parametrize(("field", "value"), [("max_tokens", "10"), ("max_tokens", True), ("n", "2"),
+                                              ("stream", "true"), ("stream", 1)])
+def test_a_number_or_flag_of_the_wrong_json_type_is_400_before_any_reservation(client, env, field, value):
+    # As OpenAI does: "10" is not an integer and "true" not a boolean. Read leniently, "10"
+    # would reserve for 10 tokens while the upstream refused the request.
+    resp = post(client, "/v1/chat/completions", chat_body(**{field: value}))
+    assert resp.status_code == 400 and field in error_of(resp)["message"]
+    assert env.upstream.calls == []
+    assert env.container.metering.balance(env.key.user_id).held == 0
+
+
 def test_embeddings_answer_the_openai_list(client, env):
     resp = post(client, "/v1/embeddings", {"model": "emb-test", "input": ["a", "b"]})
     assert resp.status_code == 200 and json.loads(resp.body)["object"] == "list"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.money import Money, NonNegativeMoney
 from ..services.catalog_types import QuotaLimits
+from .fields import JsonBool, NoCoercion
 
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
 ProviderType = Literal["openai", "anthropic"]
@@ -87,8 +88,8 @@ class ModelIn(_In):
     input_price: NonNegativeMoney
     output_price: NonNegativeMoney
     capabilities: Annotated[list[Capability], Field(max_length=4)] = ["chat"]
-    max_output_tokens: Annotated[int, Field(ge=1, le=10_000_000)] = 4096
-    enabled: bool = True
+    max_output_tokens: Annotated[int, Field(ge=1, le=10_000_000), NoCoercion] = 4096
+    enabled: JsonBool = True
 
 
 class ModelUpdate(_In):
@@ -98,8 +99,8 @@ class ModelUpdate(_In):
     input_price: NonNegativeMoney | None = None
     output_price: NonNegativeMoney | None = None
     capabilities: Annotated[list[Capability], Field(max_length=4)] | None = None
-    max_output_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    enabled: bool | None = None
+    max_output_tokens: Annotated[int, Field(ge=1, le=10_000_000), NoCoercion] | None = None
+    enabled: JsonBool | None = None
 
 
 class ModelOut(BaseModel):
@@ -127,10 +128,10 @@ class ModelList(BaseModel):
 class LimitsIn(_In):
     period: PeriodName = "month"
     limit_cost: NonNegativeMoney | None = None
-    limit_tokens: Annotated[int, Field(ge=0)] | None = None
-    rpm: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
+    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] = []
-    auto_renew: bool = True
+    auto_renew: JsonBool = True
 
     def to_limits(self) -> QuotaLimits:
         return QuotaLimits(period=self.period, limit_cost=self.limit_cost, limit_tokens=self.limit_tokens,
@@ -230,10 +231,10 @@ class QuotaIn(_In):
     group: Annotated[str, Field(min_length=1, max_length=128)]
     period: PeriodName | None = None
     limit_cost: NonNegativeMoney | None = None
-    limit_tokens: Annotated[int, Field(ge=0)] | None = None
-    rpm: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
+    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
-    auto_renew: bool | None = None
+    auto_renew: JsonBool | None = None
     expires_at: datetime | None = None
     ip_allow: Annotated[list[Cidr], Field(max_length=50)] = []
 
@@ -241,10 +242,10 @@ class QuotaIn(_In):
 class QuotaUpdate(_In):
     period: PeriodName | None = None
     limit_cost: NonNegativeMoney | None = None
-    limit_tokens: Annotated[int, Field(ge=0)] | None = None
-    rpm: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
+    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
-    auto_renew: bool | None = None
+    auto_renew: JsonBool | None = None
     expires_at: datetime | None = None
     ip_allow: Annotated[list[Cidr], Field(max_length=50)] | None = None
 

@@ -7,7 +7,7 @@ Errors use the OpenAI envelope, so the official SDK raises its own exception cla
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..container import container
 from ..core.errors import Unauthorized
 from ..core.http import Json, Raw, Request, api_route
+from .fields import JsonBool, NoCoercion
 
 bp = Blueprint(__name__)
 
@@ -30,10 +31,10 @@ class ChatIn(BaseModel):
 
     model: str = Field(min_length=1, max_length=200)
     messages: list[dict[str, Any]] = Field(min_length=1)
-    stream: bool | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=None, ge=1, le=16)
+    stream: JsonBool | None = None
+    max_tokens: Annotated[int, Field(ge=1), NoCoercion] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1), NoCoercion] | None = None
+    n: Annotated[int, Field(ge=1, le=16), NoCoercion] | None = None
 
 
 class EmbeddingsIn(BaseModel):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..core.clock import parse_iso
 from ..core.money import Money, PositiveMoney
+from .fields import JsonBool, NoCoercion
 
 Cursor = Annotated[str, Field(max_length=4096)]
 Limit = Annotated[int, Field(ge=1, le=100)]
@@ -106,7 +107,7 @@ class RenewOut(BaseModel):
 
 
 class AutoRenewIn(In):
-    enabled: StrictBool
+    enabled: JsonBool
 
 
 # --- usage ----------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class TopupOut(BaseModel):
 
 
 class CodesIn(In):
-    count: Annotated[int, Field(ge=1, le=500)]
+    count: Annotated[int, Field(ge=1, le=500), NoCoercion]
     amount: PositiveMoney
     expires_at: When | None = None
     note: Note = ""
@@ -249,7 +250,7 @@ class PlanIn(In):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")]
     price: PositiveMoney
     period: Literal["day", "week", "month", "year", "days"]
-    days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    days: Annotated[int, Field(ge=1, le=3660), NoCoercion] | None = None
 
 
 class PlanOut(BaseModel):
