@@ -98,7 +98,12 @@ def test_a_boolean_flag_sent_as_text_or_a_number_is_refused(client, accounts):
                        {"name": "flags", "default_quota": {"auto_renew": False, "rpm": 5.0}})[0] == 201
 
 
-def test_a_count_of_codes_sent_as_a_string_is_refused(client, accounts):
+def test_a_count_of_codes_as_a_string_or_an_expiry_as_a_number_is_refused(client, accounts):
     admin = accounts.admin()
     status, body = _admin_json(client, admin, "POST", "/api/admin/codes", {"count": "3", "amount": "1.00"})
     assert status == 400 and "count" in body["error"]["message"], body
+    status, body = _admin_json(client, admin, "POST", "/api/admin/codes",
+                               {"count": 3, "amount": "1.00", "expires_at": 1893456000})
+    assert status == 400 and "ISO 8601" in body["error"]["message"], body
+    listed = client.http.get("/api/admin/codes", headers=admin.headers)
+    assert json.loads(listed.body)["items"] == []

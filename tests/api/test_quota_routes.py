@@ -129,7 +129,12 @@ def test_bad_quota_input_is_a_clear_400_and_writes_nothing(kclient, people):
                  {"user_id": uid, "group": "basic", "warn_at": ["1.5"]},
                  {"user_id": uid, "group": "basic", "ip_allow": ["300.1.1.1/8"]},
                  {"user_id": uid, "group": "basic", "limit_cost": "-1"},
-                 {"user_id": uid, "group": "basic", "surprise": 1}):
+                 {"user_id": uid, "group": "basic", "surprise": 1},
+                 # JSON types as the schema says: no number as a time, no text as a number or flag
+                 {"user_id": uid, "group": "basic", "expires_at": 1893456000},
+                 {"user_id": uid, "group": "basic", "limit_tokens": "1000"},
+                 {"user_id": uid, "group": "basic", "rpm": True},
+                 {"user_id": uid, "group": "basic", "auto_renew": "no"}):
         status, answer = _call(kclient, "POST", "/api/admin/quotas", body=body)
         assert status == 400, (body, answer)
     status, answer = _call(kclient, "POST", "/api/admin/quotas", body={"user_id": uid, "group": "ghost"})

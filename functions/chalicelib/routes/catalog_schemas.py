@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.money import Money, NonNegativeMoney
 from ..services.catalog_types import QuotaLimits
-from .fields import JsonBool, NoCoercion
+from .fields import JsonBool, NoCoercion, When
 
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
 ProviderType = Literal["openai", "anthropic"]
@@ -235,7 +235,7 @@ class QuotaIn(_In):
     rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
     auto_renew: JsonBool | None = None
-    expires_at: datetime | None = None
+    expires_at: When | None = None
     ip_allow: Annotated[list[Cidr], Field(max_length=50)] = []
 
 
@@ -246,7 +246,7 @@ class QuotaUpdate(_In):
     rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
     auto_renew: JsonBool | None = None
-    expires_at: datetime | None = None
+    expires_at: When | None = None
     ip_allow: Annotated[list[Cidr], Field(max_length=50)] | None = None
 
 

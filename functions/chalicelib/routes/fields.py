@@ -3,13 +3,19 @@
 pydantic's lax mode reads the string "5" as the integer 5, true as 1, and "yes" or 1 as true.
 A JSON body has real types: an integer field takes a JSON integer (5.0 is one, as JSON Schema
 says), a boolean field takes true or false, and anything else answers 400 `validation_error`.
-Query parameters arrive as text and keep pydantic's lax types.
+A time is an ISO 8601 string, never a number read as a Unix time. Query parameters arrive as
+text and keep pydantic's lax types.
 """
 
 from __future__ import annotations
 
-from pydantic import BeforeValidator, StrictBool
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, StrictBool
 from pydantic_core import PydanticCustomError
+
+from ..core.clock import parse_iso
 
 
 def _json_integer(value: object) -> object:
@@ -25,3 +31,17 @@ NoCoercion = BeforeValidator(_json_integer)
 limits into the OpenAPI schema as unknown keys instead of minimum/maximum)."""
 
 JsonBool = StrictBool
+
+
+def _json_time(value: object) -> object:
+    if isinstance(value, (str, datetime)):
+        return value
+    raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 time such as 2026-11-21T12:00:00Z")
+
+
+def _as_utc(value: datetime) -> datetime:
+    return parse_iso(value.isoformat())
+
+
+When = Annotated[datetime, BeforeValidator(_json_time), AfterValidator(_as_utc)]
+"""An ISO 8601 time in a body, in UTC (a time without an offset is taken as UTC)."""

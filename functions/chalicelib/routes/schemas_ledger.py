@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..core.clock import parse_iso
 from ..core.money import Money, PositiveMoney
-from .fields import JsonBool, NoCoercion
+from .fields import JsonBool, NoCoercion, When
 
 Cursor = Annotated[str, Field(max_length=4096)]
 Limit = Annotated[int, Field(ge=1, le=100)]
@@ -29,13 +29,6 @@ def _day(value: Any) -> Any:
 
 
 Day = Annotated[date, BeforeValidator(_day)]
-
-
-def _as_utc(value: datetime) -> datetime:
-    return parse_iso(value.isoformat())
-
-
-When = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class In(BaseModel):
