@@ -107,3 +107,17 @@ def test_a_count_of_codes_as_a_string_or_an_expiry_as_a_number_is_refused(client
     assert status == 400 and "ISO 8601" in body["error"]["message"], body
     listed = client.http.get("/api/admin/codes", headers=admin.headers)
     assert json.loads(listed.body)["items"] == []
+
+
+@pytest.mark.parametrize("value", [0, 5, 2.5])
+def test_an_amount_sent_as_a_json_number_is_refused_as_api_md_says(client, accounts, value):
+    # schemathesis: PUT /api/admin/groups/{id} took default_quota.limit_cost 0 (a number; the
+    # schema and API.md say amounts are decimal strings). Numbers now get a 400 that says so.
+    admin = accounts.admin()
+    status, body = _admin_json(client, admin, "POST", "/api/admin/groups",
+                               {"name": "money", "default_quota": {"limit_cost": value}})
+    assert status == 400 and "decimal strings" in body["error"]["message"], body
+    status, body = _admin_json(client, admin, "POST", f"/api/admin/users/{admin.user_id}/topup", {"amount": value})
+    assert status == 400 and "decimal strings" in body["error"]["message"], body
+    assert _admin_json(client, admin, "POST", "/api/admin/groups",
+                       {"name": "money", "default_quota": {"limit_cost": "2.50"}})[0] == 201

@@ -6,6 +6,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 PLACES = Decimal("0.000001")
 ZERO = Decimal("0")
@@ -49,5 +50,17 @@ Money = Annotated[
 ]
 """A signed amount in USD."""
 
-PositiveMoney = Annotated[Money, Field(gt=0)]
-NonNegativeMoney = Annotated[Money, Field(ge=0)]
+
+def _sent_as_text(value: object) -> object:
+    # A JSON number reaches us as int or Decimal, indistinguishable from a Python amount: the
+    # types below are for what clients send, so only the documented decimal string is taken.
+    if isinstance(value, str):
+        return value
+    raise PydanticCustomError("decimal_string", 'Send amounts as decimal strings, e.g. "12.50"')
+
+
+_UNSIGNED = WithJsonSchema({**_SCHEMA, "pattern": r"^\d+(\.\d{1,6})?$"})
+PositiveMoney = Annotated[Money, Field(gt=0), BeforeValidator(_sent_as_text), _UNSIGNED]
+"""An amount a client sends (a request body): a decimal string greater than zero."""
+NonNegativeMoney = Annotated[Money, Field(ge=0), BeforeValidator(_sent_as_text), _UNSIGNED]
+"""An amount a client sends (a request body): a decimal string, zero or more."""
