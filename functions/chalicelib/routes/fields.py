@@ -4,13 +4,13 @@ pydantic's lax mode reads the string "5" as the integer 5, true as 1, and "yes" 
 A JSON body has real types: an integer field takes a JSON integer (5.0 is one, as JSON Schema
 says), a boolean field takes true or false, and anything else answers 400 `validation_error`.
 A time is an ISO 8601 string, never a number read as a Unix time. Query parameters arrive as
-text and keep pydantic's lax types.
+text and keep pydantic's lax types, except dates (`Day`), which refuse what is not a date.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StrictBool
 from pydantic_core import PydanticCustomError
@@ -45,3 +45,19 @@ def _as_utc(value: datetime) -> datetime:
 
 When = Annotated[datetime, BeforeValidator(_json_time), AfterValidator(_as_utc)]
 """An ISO 8601 time in a body, in UTC (a time without an offset is taken as UTC)."""
+
+
+def _day(value: Any) -> Any:
+    """`2026-11-21` or a full ISO time (its UTC day is taken); nothing else. Without this,
+    pydantic would read a number such as `-2.4e-104` as a Unix time (1970-01-01)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a date such as 2026-11-21")
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else parse_iso(value).date()
+    except ValueError as exc:
+        raise ValueError("expected a date such as 2026-11-21 or an ISO 8601 time") from exc
+
+
+Day = Annotated[date, BeforeValidator(_day)]

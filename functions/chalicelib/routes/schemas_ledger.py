@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.clock import parse_iso
 from ..core.money import Money, PositiveMoney
-from .fields import JsonBool, NoCoercion, When
+from .fields import Day, JsonBool, NoCoercion, When
 
 Cursor = Annotated[str, Field(max_length=4096)]
 Limit = Annotated[int, Field(ge=1, le=100)]
 
 
-def _day(value: Any) -> Any:
-    """`2026-11-21` or a full ISO time (its UTC day is taken); nothing else. Without this,
-    pydantic would read a number such as `-2.4e-104` as a Unix time (1970-01-01)."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected a date such as 2026-11-21")
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else parse_iso(value).date()
-    except ValueError as exc:
-        raise ValueError("expected a date such as 2026-11-21 or an ISO 8601 time") from exc
-
-
-Day = Annotated[date, BeforeValidator(_day)]
 
 
 class In(BaseModel):
