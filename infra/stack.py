@@ -5,7 +5,6 @@ Every function takes its boto3 client as an argument so tests hand in moto-backe
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
+
+from infra.package import read_packaged_template
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's role; the SAM transform
 # Properties that point at a local file in Chalice's output, per resource type.
@@ -80,8 +81,7 @@ def upload_artefacts(s3: Any, bucket: str, package_dir: Path, stage: str) -> str
     Chalice's template names `./deployment.zip` and `./layer-deployment.zip`; they are
     replaced by S3 locations, which is what `aws cloudformation package` would do.
     """
-    template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
-    resolved = copy.deepcopy(template)
+    resolved = read_packaged_template(package_dir)
     prefix = f"keyledger/{stage}"
     for resource in resolved.get("Resources", {}).values():
         prop = _LOCAL_ARTEFACTS.get(resource.get("Type", ""))

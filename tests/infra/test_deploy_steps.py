@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import ClientError, WaiterError
 from moto import mock_aws
 
@@ -53,7 +54,7 @@ def aws_clients() -> Iterator[dict[str, Any]]:
 
 
 def _stand_in_package(tmp_path: Path) -> Path:
-    (tmp_path / "sam.json").write_text(json.dumps(STAND_IN))
+    (tmp_path / "sam.yaml").write_text(yaml.safe_dump(STAND_IN))
     return tmp_path
 
 
@@ -86,7 +87,7 @@ def test_zips_are_uploaded_once_and_the_template_points_at_them(
 
 def test_a_missing_zip_is_a_clear_deploy_error(aws_clients: dict[str, Any], tmp_path: Path) -> None:
     template = {"Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./gone.zip"}}}}
-    (tmp_path / "sam.json").write_text(json.dumps(template))
+    (tmp_path / "sam.yaml").write_text(yaml.safe_dump(template))
     with pytest.raises(stack.DeployError, match="make package"):
         stack.upload_artefacts(aws_clients["s3"], BUCKET, tmp_path, "dev")
 
