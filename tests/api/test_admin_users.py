@@ -6,13 +6,7 @@ import json
 
 import pyotp
 
-JSON = {"Content-Type": "application/json"}
-
-
-def call(client, method, path, account, body=None):
-    r = client.http.request(method, path, body=json.dumps(body) if body is not None else b"",
-                            headers={**account.headers, **JSON})
-    return r.status_code, (json.loads(r.body) if r.body else None)
+from tests.support.api_calls import JSON, call
 
 
 def test_ordinary_users_get_403_on_admin_routes(client, accounts):

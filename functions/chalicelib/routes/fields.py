@@ -5,6 +5,8 @@ A JSON body has real types: an integer field takes a JSON integer (5.0 is one, a
 says), a boolean field takes true or false, and anything else answers 400 `validation_error`.
 A time is an ISO 8601 string, never a number read as a Unix time. Query parameters arrive as
 text and keep pydantic's lax types, except dates (`Day`), which refuse what is not a date.
+Amounts a client sends are `PositiveMoney` / `NonNegativeMoney` (core/money.py): decimal
+strings only, as API.md says.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class KeysItem(BaseModel):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
-    gsi1: Gsi1[Any] = Gsi1()
+    gsi1: Gsi1[Any] = Gsi1()  # Any: QuotaItem.gsi1 reads QuotaItems, KeyItem.gsi1 KeyItems (a copy each)
 
 
 class _LimitsMixin:
