@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 import pyotp
-from chalicelib.container import Container, set_container
+from chalicelib.bootstrap import Container, set_container
 
 from tests.support.api_calls import JSON, call
 

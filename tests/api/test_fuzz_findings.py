@@ -42,7 +42,7 @@ def test_routes_that_check_the_password_document_423(client, container):
 def test_every_throttled_public_route_documents_429(client, container, settings, clock):
     import dataclasses
 
-    from chalicelib.container import Container, set_container
+    from chalicelib.bootstrap import Container, set_container
 
     set_container(Container(dataclasses.replace(settings, login_rate_limit_per_minute=1), clock=clock))
     clock.set(clock.now().replace(second=0))

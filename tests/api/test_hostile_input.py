@@ -107,7 +107,7 @@ def test_an_origin_with_cr_lf_is_not_echoed(client, container):
 
 @pytest.mark.parametrize("note", ["paid\r\nX-Injected: 1", "line\nbreak", "tab\there", "nul\u0000"])
 def test_control_characters_in_a_top_up_note_are_refused_and_write_nothing(client, container, accounts, note):
-    from chalicelib.tables.ledger import list_entries
+    from chalicelib.ledger.store import list_entries
 
     admin = accounts.admin()
     user = accounts.user()

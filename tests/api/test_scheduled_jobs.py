@@ -10,11 +10,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.clock import iso, parse_iso
-from chalicelib.core.ids import new_id
-from chalicelib.services.quota_warnings import QuotaWatch
-from chalicelib.services.webhooks import WebhookSender
-from chalicelib.tables import ledger
+from chalicelib.kernel.clock import iso, parse_iso
+from chalicelib.kernel.ids import new_id
+from chalicelib.ledger import store as ledger
+from chalicelib.notifications.quota_warnings import QuotaWatch
+from chalicelib.notifications.webhooks import WebhookSender
 
 from tests.support.ledger import ensure_tables, paid_request
 from tests.support.metering import assert_ledger_consistent, make_key, make_route

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..core.errors import AppError
+from ..kernel.errors import AppError
 from . import failures
 from .adapters import adapter_for
 from .decoding import chunks_from_completion

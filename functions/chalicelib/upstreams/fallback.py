@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from ..core.errors import AppError
+from ..kernel.errors import AppError
 from .types import Target
 
 T = TypeVar("T")

@@ -1,0 +1,55 @@
+"""The caller's money: balance, history, redemption, membership renewal (API.md: Balance)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..bootstrap import container
+from ..web.http import Request, api_route
+from .schemas import (
+    AutoRenewIn,
+    BalanceOut,
+    HistoryOut,
+    MembershipOut,
+    PageQuery,
+    RedeemIn,
+    RedeemOut,
+    RenewIn,
+    RenewOut,
+)
+
+bp = Blueprint(__name__)
+
+
+@api_route(bp, "/api/balance", response=BalanceOut, tags=("balance",))
+def balance(req: Request) -> BalanceOut:
+    """Available and held money, and spend per provider over the last 30 days."""
+    return BalanceOut.model_validate(container().ledger.balance(req.user.user_id))
+
+
+@api_route(bp, "/api/balance/history", query=PageQuery, response=HistoryOut, tags=("balance",))
+def history(req: Request) -> HistoryOut:
+    """Ledger entries newest first, each with the balance after it; page with `cursor`."""
+    items, next_cursor = container().ledger.history(req.user.user_id, req.query.cursor, req.query.limit)
+    return HistoryOut.model_validate({"items": items, "next_cursor": next_cursor})
+
+
+@api_route(bp, "/api/balance/redeem", "POST", body=RedeemIn, response=RedeemOut, tags=("balance",),
+           responses={400: "Invalid or already used code"})
+def redeem(req: Request) -> RedeemOut:
+    """Redeem a code once: its amount is added to the balance."""
+    return RedeemOut.model_validate(container().codes.redeem(req.user.user_id, req.body.code, req.meta))
+
+
+@api_route(bp, "/api/balance/renew", "POST", body=RenewIn, response=RenewOut, tags=("balance",),
+           responses={402: "Balance too low", 404: "No such plan"})
+def renew(req: Request) -> RenewOut:
+    """Pay one period of a plan from the balance; the membership is extended."""
+    return RenewOut.model_validate(container().membership.renew(req.user.user_id, req.body.plan, req.meta))
+
+
+@api_route(bp, "/api/membership/auto-renew", "PUT", body=AutoRenewIn, response=MembershipOut, tags=("balance",))
+def auto_renew(req: Request) -> MembershipOut:
+    """Turn automatic renewal at expiry on or off."""
+    return MembershipOut.model_validate(container().membership.set_auto_renew(req.user.user_id, req.body.enabled,
+                                                                              req.meta))

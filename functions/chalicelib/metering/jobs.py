@@ -1,0 +1,34 @@
+"""Scheduled: give back the holds of requests that never settled (a crashed Lambda).
+
+A hold expires HOLD_TTL_SECONDS after its reservation (longer than any request may
+run), so a live request is never released under its feet; releasing is idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from ..bootstrap import container
+
+bp = Blueprint(__name__)
+_BATCH = 100
+_MAX_BATCHES = 50  # bounded: what is left waits for the next run
+
+
+def release_expired_holds() -> int:
+    """Release every expired hold (in bounded batches); returns how many were released."""
+    c = container()
+    total = 0
+    for _ in range(_MAX_BATCHES):
+        released = c.metering.release_expired_holds(c.clock.now(), limit=_BATCH)
+        total += released
+        if released < _BATCH:
+            break
+    return total
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name="release-expired-holds")
+def release_expired_holds_job(event: Any) -> dict[str, int]:
+    return {"released": release_expired_holds()}
