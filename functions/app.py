@@ -7,9 +7,10 @@ from chalice import Chalice
 from chalicelib.accounts import admin_routes as accounts_admin
 from chalicelib.accounts import auth_routes, security_routes
 from chalicelib.accounts import routes as accounts
-from chalicelib.bootstrap import web_edge
+from chalicelib.bootstrap import resolve, web_edge
 from chalicelib.catalog import admin_routes as catalog_admin
 from chalicelib.health import routes as health
+from chalicelib.kernel.locator import install_resolver
 from chalicelib.keys import admin_routes as keys_admin
 from chalicelib.keys import routes as keys
 from chalicelib.ledger import admin_routes as ledger_admin
@@ -21,7 +22,8 @@ from chalicelib.proxy import routes as proxy
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
 
-install(web_edge())  # api_route reads settings, the caller and services through this
+install(web_edge())  # api_route reads settings and the caller through this
+install_resolver(resolve)  # routes and jobs reach their services through this (kernel.locator.use)
 app = Chalice(app_name="keyledger")
 app.api.binary_types = []  # every answer is text (JSON, CSV, event streams)
 

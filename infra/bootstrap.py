@@ -57,7 +57,7 @@ def bootstrap(container: Any, username: str, email: str | None, password: str | 
     Returns what must be shown to the operator once (a generated password if none was given)."""
     from chalicelib.kernel.errors import Conflict
 
-    existing, _ = container.users_table.list_users(1, None, role="superadmin")
+    existing, _ = container.users_store.list_users(1, None, role="superadmin")
     if existing and not force:
         raise Conflict("A superadmin already exists; use --force to add another.", code="superadmin_exists")
     password = password or secrets.token_urlsafe(18)

@@ -8,7 +8,6 @@ it with `set_container`; nothing is patched.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -21,17 +20,18 @@ from .web.http import Edge
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from .accounts.activation import Activation
     from .accounts.admin import AdminUserService
     from .accounts.credentials import Credentials
-    from .accounts.login_store import LoginCountersTable
+    from .accounts.login_store import LoginCountersStore
     from .accounts.passwords import Passwords
     from .accounts.security import AccountSecurityService
     from .accounts.service import AccountService
-    from .accounts.store import UsersTable
+    from .accounts.store import UsersStore
     from .accounts.tokens import TokenService
     from .accounts.totp import Totp
     from .audit.service import AuditService
-    from .audit.store import AuditTable
+    from .audit.store import AuditStore
     from .catalog.admin import CatalogAdmin
     from .catalog.probe import ProviderClient
     from .catalog.service import CatalogService
@@ -63,22 +63,22 @@ class Container:
     # --- accounts, tokens, audit (issue 2) ---
 
     @cached_property
-    def users_table(self) -> UsersTable:
-        from .accounts.store import UsersTable
+    def users_store(self) -> UsersStore:
+        from .accounts.store import UsersStore
 
-        return UsersTable()
-
-    @cached_property
-    def login_counters(self) -> LoginCountersTable:
-        from .accounts.login_store import LoginCountersTable
-
-        return LoginCountersTable()
+        return UsersStore()
 
     @cached_property
-    def audit_table(self) -> AuditTable:
-        from .audit.store import AuditTable
+    def login_counters(self) -> LoginCountersStore:
+        from .accounts.login_store import LoginCountersStore
 
-        return AuditTable()
+        return LoginCountersStore()
+
+    @cached_property
+    def audit_store(self) -> AuditStore:
+        from .audit.store import AuditStore
+
+        return AuditStore()
 
     @cached_property
     def cursors(self) -> Cursors:
@@ -90,7 +90,7 @@ class Container:
     def audit(self) -> AuditService:
         from .audit.service import AuditService
 
-        return AuditService(self.audit_table, self.clock, self.settings, self.cursors)
+        return AuditService(self.audit_store, self.clock, self.settings, self.cursors)
 
     @cached_property
     def passwords(self) -> Passwords:
@@ -109,37 +109,37 @@ class Container:
     def credentials(self) -> Credentials:
         from .accounts.credentials import Credentials
 
-        return Credentials(self.settings, self.clock, self.users_table, self.login_counters, self.passwords,
+        return Credentials(self.settings, self.clock, self.users_store, self.login_counters, self.passwords,
                            self.totp, self.audit)
 
     @cached_property
     def tokens(self) -> TokenService:
         from .accounts.tokens import TokenService
 
-        return TokenService(self.settings, self.clock, self.users_table, self.audit)
+        return TokenService(self.settings, self.clock, self.users_store, self.audit)
 
     @cached_property
     def accounts(self) -> AccountService:
         from .accounts.service import AccountService
 
         # The hooks are looked up on each call, so other areas (and tests) can override them.
-        return AccountService(self.settings, self.clock, self.users_table, self.passwords, self.totp,
+        return AccountService(self.settings, self.clock, self.users_store, self.passwords, self.totp,
                               self.credentials, self.tokens, self.audit,
                               on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
-                              membership_of=lambda uid: self.membership_of(uid))
+                              membership_of=lambda uid: self.membership.membership_of(uid))
 
     @cached_property
     def account_security(self) -> AccountSecurityService:
         from .accounts.security import AccountSecurityService
 
-        return AccountSecurityService(self.settings, self.clock, self.users_table, self.totp, self.credentials,
+        return AccountSecurityService(self.settings, self.clock, self.users_store, self.totp, self.credentials,
                                       self.audit)
 
     @cached_property
     def admin_users(self) -> AdminUserService:
         from .accounts.admin import AdminUserService
 
-        return AdminUserService(self.clock, self.users_table, self.accounts, self.credentials, self.totp,
+        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.totp,
                                 self.audit, self.cursors,
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
                                 on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
@@ -161,25 +161,18 @@ class Container:
         self.audit.record(user_id=caller.user_id, type="security", action="admin_denied", meta=meta,
                           detail={"route": route})
 
+    @cached_property
+    def activation(self) -> Activation:
+        from .accounts.activation import Activation
+
+        return Activation(self.keys, self.metering, self.settings.signup_credit)
+
+    # The accounts services call these two seams on each status change (tests replace them).
     def on_user_activated(self, user_id: str, meta: RequestMeta | None) -> dict[str, Any]:
-        """A new account became active: give it its default quota and key, and its sign-up
-        credit. Returns extra fields for the verify response (the new key, shown once)."""
-        extras: dict[str, Any] = {}
-        issued = self.keys.provision_default(user_id, meta)
-        if issued is not None:
-            extras["api_key"] = issued.as_dict()  # {key_id, key, prefix, quota_id}; shown once
-        if self.settings.signup_credit > 0:
-            # Called once per account, when it turns active (the accounts area's status change).
-            self.metering.credit(user_id, self.settings.signup_credit, "signup_credit", "signup", request=meta)
-        return extras
+        return self.activation.activated(user_id, meta)
 
     def on_user_disabled(self, user_id: str, meta: RequestMeta | None) -> None:
-        """A user was disabled: every key of theirs stops working at once."""
-        self.keys.disable_user_keys(user_id, meta)
-
-    def membership_of(self, user_id: str) -> dict[str, Any]:
-        """`{plan, expires_at, auto_renew}` for /api/me (ledger area)."""
-        return self.membership.membership_of(user_id)
+        self.activation.disabled(user_id, meta)
 
     # --- catalog, keys, quotas (issue 3) ---
 
@@ -187,9 +180,9 @@ class Container:
     def catalog(self) -> CatalogService:
         """The proxy's catalog reads (cached snapshot) and provider health."""
         from .catalog.service import CatalogService
-        from .catalog.store import CatalogRepository
+        from .catalog.store import CatalogStore
 
-        return CatalogService(CatalogRepository(), self.cipher, self.clock, self.settings,
+        return CatalogService(CatalogStore(), self.cipher, self.clock, self.settings,
                               admin=lambda: self.catalog_admin)
 
     @cached_property
@@ -202,20 +195,20 @@ class Container:
     @cached_property
     def catalog_admin(self) -> CatalogAdmin:
         from .catalog.admin import CatalogAdmin
-        from .catalog.store import CatalogRepository
+        from .catalog.store import CatalogStore
         from .catalog.types import QuotaLimits
 
-        return CatalogAdmin(CatalogRepository(), self.catalog, self.cipher, self.clock, self.audit,
+        return CatalogAdmin(CatalogStore(), self.catalog, self.cipher, self.clock, self.audit,
                             self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))
 
     @cached_property
     def keys(self) -> KeysService:
         from .keys.service import KeysService
-        from .keys.store import KeysRepository
+        from .keys.store import KeysStore
 
-        return KeysService(KeysRepository(), self.catalog, self.catalog_admin, self.clock, self.settings,
-                           self.audit, self.quota_usage,
-                           user_exists=lambda uid: self.users_table.get_user(uid) is not None)
+        return KeysService(KeysStore(), self.catalog, self.catalog_admin, self.clock, self.settings,
+                           self.audit, self.metering.quota_totals,
+                           user_exists=lambda uid: self.users_store.get_user(uid) is not None)
 
     # --- proxy, upstreams (issue 4) ---
 
@@ -240,18 +233,16 @@ class Container:
         return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,
                             membership=self.membership)
 
-    def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
-        """A quota's settled usage in one period: (cost in USD, tokens)."""
-        usage = self.metering.quota_usage(quota_id, period_key)
-        return usage.used_cost, usage.used_tokens
-
     # --- ledger, usage, jobs (issue 5) ---
 
     @cached_property
     def ledger(self) -> LedgerService:
         from .ledger.service import LedgerService
+        from .usage.reads_store import user_rollups
 
-        return LedgerService(self.clock, self.metering, self.users_table, self.audit, self.cursors)
+        return LedgerService(self.clock, self.metering, lambda uid: self.users_store.get_user(uid) is not None,
+                             self.audit, self.cursors,
+                             provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"))
 
     @cached_property
     def membership(self) -> MembershipService:
@@ -282,27 +273,14 @@ class Container:
     def quota_warnings(self) -> QuotaWarningService:
         from .notifications.quota_warnings import QuotaWarningService
 
-        return QuotaWarningService(self.clock, self.audit, self.webhooks, self.quota_usage, self.quota_watches)
+        return QuotaWarningService(self.clock, self.audit, self.webhooks, self.metering.quota_totals,
+                                   lambda: self.quota_watches())
 
     def quota_watches(self) -> Iterator[QuotaWatch]:
-        """Every quota with its limits and warn_at, from the keys area (paged); none until
-        that area is in the container."""
-        from .notifications.quota_warnings import QuotaWatch
+        """The quotas the warning job watches (a seam tests replace)."""
+        from .notifications.quota_warnings import quota_watches
 
-        try:
-            keys = self.keys
-        except AttributeError:
-            return
-        cursor = None
-        for _ in range(10_000):  # bounded: 1M quotas
-            views, cursor = keys.list_quotas(user_id=None, limit=100, cursor=cursor)
-            for v in views:
-                limit_cost = v.get("limit_cost")
-                yield QuotaWatch(v["quota_id"], v["user_id"], v.get("period") or "month",
-                                 None if limit_cost is None else Decimal(str(limit_cost)), v.get("limit_tokens"),
-                                 tuple(Decimal(str(f)) for f in v.get("warn_at") or ()))
-            if not cursor:
-                return
+        return quota_watches(self.keys.list_quotas)
 
 
 # What routes may ask for by type (web.http.use): the class name -> the Container attribute.
@@ -311,6 +289,7 @@ _PROVIDES = {
     "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
     "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
+    "MeteringService": "metering", "QuotaWarningService": "quota_warnings",
 }
 _container: Container | None = None
 
@@ -329,8 +308,12 @@ def web_edge() -> Edge:
         settings=lambda: container().settings,
         authenticate=lambda token: container().authenticate(token),
         admin_refused=lambda caller, meta, route: container().admin_refused(caller, meta, route),
-        resolve=lambda kind: container().resolve(kind),
     )
+
+
+def resolve(kind: type[Any]) -> Any:
+    """The resolver functions/app.py installs (kernel.locator): the current container's `kind`."""
+    return container().resolve(kind)
 
 
 def set_container(new: Container | None) -> None:

@@ -24,7 +24,7 @@ def test_a_unicode_letter_that_lower_cases_to_ascii_is_not_a_username(client, co
                                                            "password": "correct horse battery"}),
                          headers={"Content-Type": "application/json"})
     assert r.status_code == 400
-    assert container.users_table.user_id_for_username("kelly") is None
+    assert container.users_store.user_id_for_username("kelly") is None
 
 
 def test_login_and_verify_document_401(client, container):

@@ -83,7 +83,7 @@ def test_a_membership_lapses_at_expiry_when_the_balance_is_short_with_one_warnin
     warnings = logs(container, "u1", "membership_lapsed")
     assert len(warnings) == 1 and warnings[0].detail["reason"] == "insufficient_balance"
     assert ledger.get_balance("u1").available == 0 and len(entries("u1", "renewal")) == 1
-    assert container.membership_of("u1")["active"] is False
+    assert container.membership.membership_of("u1")["active"] is False
     assert_ledger_consistent("u1")
 
 

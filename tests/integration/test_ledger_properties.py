@@ -11,9 +11,10 @@ import pytest
 from chalicelib.kernel.context import Caller
 from chalicelib.kernel.errors import InsufficientBalance
 from chalicelib.kernel.ids import new_id
+from chalicelib.kernel.money import to_micros
 from chalicelib.ledger import store as ledger
 from chalicelib.ledger.codes import InvalidCode
-from chalicelib.metering.types import RecordFields, cost_of, to_micros
+from chalicelib.metering.types import RecordFields, cost_of
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test

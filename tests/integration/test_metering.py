@@ -206,7 +206,7 @@ def test_sign_up_credit_is_granted_on_activation_when_configured(container, sett
     container.on_user_activated("u9", None)
     assert container.metering.balance("u9").available == Decimal("1")
     assert [e.type for e in ledger.list_entries("u9")] == ["signup_credit"]
-    assert [(log.user_id, log.action) for log in container.audit_table.logs_of_type("billing")] == \
+    assert [(log.user_id, log.action) for log in container.audit_store.logs_of_type("billing")] == \
         [("u9", "ledger.signup_credit")]
 
 

@@ -13,7 +13,7 @@ from ..kernel.errors import Conflict, NotFound
 from .credentials import Credentials
 from .rules import normalize_email
 from .service import AccountService, user_view
-from .store import UsersTable
+from .store import UsersStore
 from .totp import Totp
 
 STATUSES = ("pending_totp", "active", "disabled")
@@ -21,7 +21,7 @@ Hook = Callable[[str, RequestMeta | None], Any]
 
 
 class AdminUserService:
-    def __init__(self, clock: Clock, users: UsersTable, accounts: AccountService, credentials: Credentials,
+    def __init__(self, clock: Clock, users: UsersStore, accounts: AccountService, credentials: Credentials,
                  totp: Totp, audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook) -> None:
         self._clock = clock
         self._users = users

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..bootstrap import container
+from ..kernel.locator import use
 from ..web.http import Request, api_route
+from .admin import AdminUserService
 from .schemas import Email, In, NewPassword, TotpEnrollment, Username
 
 bp = Blueprint(__name__)
@@ -65,7 +66,7 @@ class CreatedUserOut(AdminUserOut):
 def list_users(req: Request) -> UsersOut:
     """Users newest first; filter by text, status and role; page with `cursor`."""
     q = req.query
-    return UsersOut.model_validate(container().admin_users.list_users(q=q.q, status=q.status, role=q.role,
+    return UsersOut.model_validate(use(AdminUserService).list_users(q=q.q, status=q.status, role=q.role,
                                                                       limit=q.limit, cursor=q.cursor))
 
 
@@ -74,7 +75,7 @@ def list_users(req: Request) -> UsersOut:
 def create_user(req: Request) -> CreatedUserOut:
     """Create an active user; its TOTP secret and recovery codes are shown only here."""
     b = req.body
-    return CreatedUserOut.model_validate(container().admin_users.create_user(
+    return CreatedUserOut.model_validate(use(AdminUserService).create_user(
         req.user, username=b.username, email=b.email, password=b.password, role=b.role, meta=req.meta))
 
 
@@ -83,5 +84,5 @@ def create_user(req: Request) -> CreatedUserOut:
 def update_user(req: Request, user_id: str) -> AdminUserOut:
     """Change a user's role, status or email; disabling stops their tokens and keys at once."""
     b = req.body
-    return AdminUserOut.model_validate(container().admin_users.update_user(
+    return AdminUserOut.model_validate(use(AdminUserService).update_user(
         req.user, user_id, role=b.role, status=b.status, email=b.email, meta=req.meta))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..bootstrap import container
+from ..kernel.locator import use
 from ..web.http import Request, api_route
 from .schemas import LoginIn, RefreshIn, RegisterIn, RegisterOut, TokenOut, VerifyIn, VerifyOut
+from .service import AccountService
 
 bp = Blueprint(__name__)
 
@@ -16,7 +17,7 @@ bp = Blueprint(__name__)
 def register(req: Request) -> RegisterOut:
     """Create a pending account and return its TOTP enrollment (secret shown once)."""
     b = req.body
-    return RegisterOut.model_validate(container().accounts.register(b.username, b.email, b.password, req.meta))
+    return RegisterOut.model_validate(use(AccountService).register(b.username, b.email, b.password, req.meta))
 
 
 @api_route(bp, "/api/register/verify", "POST", body=VerifyIn, response=VerifyOut, auth="none", tags=("auth",),
@@ -25,7 +26,7 @@ def register(req: Request) -> RegisterOut:
 def verify(req: Request) -> VerifyOut:
     """Activate the account with a first TOTP code; returns 10 recovery codes (shown once)."""
     b = req.body
-    return VerifyOut.model_validate(container().accounts.verify_registration(b.username, b.password, b.code,
+    return VerifyOut.model_validate(use(AccountService).verify_registration(b.username, b.password, b.code,
                                                                                req.meta))
 
 
@@ -35,7 +36,7 @@ def verify(req: Request) -> VerifyOut:
 def login(req: Request) -> TokenOut:
     """Sign in with password and a TOTP code (or a recovery code)."""
     b = req.body
-    pair = container().accounts.login(b.username, b.password, b.totp_code, b.recovery_code, req.meta)
+    pair = use(AccountService).login(b.username, b.password, b.totp_code, b.recovery_code, req.meta)
     return TokenOut.model_validate(pair.as_dict())
 
 
@@ -43,10 +44,10 @@ def login(req: Request) -> TokenOut:
            responses={401: "Invalid, expired or reused refresh token"})
 def refresh(req: Request) -> TokenOut:
     """Swap a refresh token for a new pair; the old one stops working."""
-    return TokenOut.model_validate(container().accounts.refresh(req.body.refresh_token, req.meta).as_dict())
+    return TokenOut.model_validate(use(AccountService).refresh(req.body.refresh_token, req.meta).as_dict())
 
 
 @api_route(bp, "/api/logout", "POST", status=204, tags=("auth",))
 def logout(req: Request) -> None:
     """End this session: its access and refresh tokens stop working at once."""
-    container().accounts.logout(req.user.user_id, req.user.session_id, req.meta)
+    use(AccountService).logout(req.user.user_id, req.user.session_id, req.meta)

@@ -15,9 +15,9 @@ from ..kernel.context import RequestMeta
 from ..kernel.crypto import keyed_hash
 from ..kernel.errors import InvalidCredentials, Locked, RateLimited
 from ..kernel.settings import Settings
-from .login_store import LoginCountersTable
+from .login_store import LoginCountersStore
 from .passwords import Passwords
-from .store import User, UsersTable
+from .store import User, UsersStore
 from .totp import Totp
 
 RECOVERY_CODE_COUNT = 10
@@ -25,7 +25,7 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1
 
 
 class Credentials:
-    def __init__(self, settings: Settings, clock: Clock, users: UsersTable, counters: LoginCountersTable,
+    def __init__(self, settings: Settings, clock: Clock, users: UsersStore, counters: LoginCountersStore,
                  passwords: Passwords, totp: Totp, audit: AuditService) -> None:
         self._settings = settings
         self._clock = clock

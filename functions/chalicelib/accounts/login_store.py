@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from ..store.base import BaseModel
+from ..store.base import TableModel
 
 
-class CounterItem(BaseModel):
+class CounterItem(TableModel):
     """Throttle and lockout counters (short-lived, TTL)."""
 
     table = "users"
@@ -36,7 +36,7 @@ def _conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-class LoginCountersTable:
+class LoginCountersStore:
     """Throttle and lockout counters (short-lived, conditional, TTL)."""
 
     def hit_ip_minute(self, ip: str, minute: int, ttl: int) -> int:

@@ -10,12 +10,12 @@ from ..kernel.context import Caller, RequestMeta
 from ..kernel.errors import Conflict, InvalidCredentials
 from ..kernel.settings import Settings
 from .credentials import Credentials
-from .store import User, UsersTable
+from .store import User, UsersStore
 from .totp import Totp
 
 
 class AccountSecurityService:
-    def __init__(self, settings: Settings, clock: Clock, users: UsersTable, totp: Totp,
+    def __init__(self, settings: Settings, clock: Clock, users: UsersStore, totp: Totp,
                  credentials: Credentials, audit: AuditService) -> None:
         self._settings = settings
         self._clock = clock

@@ -18,7 +18,7 @@ from ..kernel.settings import Settings
 from .credentials import Credentials
 from .passwords import Passwords
 from .rules import check_password_policy, normalize_email, normalize_username
-from .store import User, UsersTable
+from .store import User, UsersStore
 from .tokens import TokenPair, TokenService
 from .totp import Totp
 
@@ -34,7 +34,7 @@ def user_view(user: User) -> dict[str, Any]:
 
 
 class AccountService:
-    def __init__(self, settings: Settings, clock: Clock, users: UsersTable, passwords: Passwords, totp: Totp,
+    def __init__(self, settings: Settings, clock: Clock, users: UsersStore, passwords: Passwords, totp: Totp,
                  credentials: Credentials, tokens: TokenService, audit: AuditService,
                  on_activated: Hook, membership_of: Callable[[str], dict[str, Any]]) -> None:
         self._settings = settings

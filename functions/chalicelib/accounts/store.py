@@ -17,10 +17,10 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..kernel.errors import AlreadyExists, NotFound
-from ..store.base import BaseModel, Gsi1
+from ..store.base import Gsi1, TableModel
 
 
-class UserItem(BaseModel):
+class UserItem(TableModel):
     table = "users"
     creates_table = True
     ttl_attribute = "ttl"
@@ -45,12 +45,12 @@ class UserItem(BaseModel):
     updated_at = UnicodeAttribute()
 
 
-class GuardItem(BaseModel):
+class GuardItem(TableModel):
     table = "users"
     user_id = UnicodeAttribute()
 
 
-class SessionItem(BaseModel):
+class SessionItem(TableModel):
     table = "users"
     ttl = NumberAttribute(null=True)
     session_id = UnicodeAttribute()
@@ -119,7 +119,7 @@ def _conditional_failed(exc: Exception) -> bool:
     return False
 
 
-class UsersTable:
+class UsersStore:
     """Every read and write of the users table."""
 
     # --- users and guards ---

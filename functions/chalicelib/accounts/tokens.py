@@ -23,7 +23,7 @@ from ..kernel.crypto import keyed_hash
 from ..kernel.errors import Unauthorized
 from ..kernel.ids import new_id
 from ..kernel.settings import Settings
-from .store import Session, User, UsersTable
+from .store import Session, User, UsersStore
 
 ALGORITHM = "HS256"
 _CLAIMS = ("sub", "sid", "jti", "iat", "exp", "typ", "ver")
@@ -45,7 +45,7 @@ def _invalid(message: str = "The token is not valid or has expired.") -> Unautho
 
 
 class TokenService:
-    def __init__(self, settings: Settings, clock: Clock, users: UsersTable, audit: AuditService) -> None:
+    def __init__(self, settings: Settings, clock: Clock, users: UsersStore, audit: AuditService) -> None:
         self._settings = settings
         self._clock = clock
         self._users = users

@@ -47,8 +47,3 @@ class Totp:
             if pyotp.utils.strings_equal(totp.generate_otp(step), code):
                 return step
         return None
-
-    @staticmethod
-    def code_at(secret: str, at: datetime) -> str:
-        """The code an authenticator shows at `at` (tests, scripts)."""
-        return pyotp.TOTP(secret).at(at)

@@ -10,7 +10,7 @@ from ..kernel.context import RequestMeta
 from ..kernel.cursors import Cursors
 from ..kernel.ids import id_ceiling, id_floor, new_id
 from ..kernel.settings import Settings
-from .store import AuditTable, IpRecord, LogEntry
+from .store import AuditStore, IpRecord, LogEntry
 
 TYPES = ("auth", "security", "account", "keys", "billing", "admin", "system", "usage")
 LOGIN_ACTIONS = ("login", "login_failed")
@@ -21,7 +21,7 @@ _SECRET_SUFFIXES = ("password", "secret", "token", "_hash")
 
 
 class AuditService:
-    def __init__(self, table: AuditTable, clock: Clock, settings: Settings, cursors: Cursors) -> None:
+    def __init__(self, table: AuditStore, clock: Clock, settings: Settings, cursors: Cursors) -> None:
         self._table = table
         self._clock = clock
         self._settings = settings

@@ -13,10 +13,10 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 
-from ..store.base import BaseModel, Gsi1
+from ..store.base import Gsi1, TableModel
 
 
-class LogItem(BaseModel):
+class LogItem(TableModel):
     table = "audit"
     creates_table = True
     ttl_attribute = "ttl"
@@ -38,7 +38,7 @@ class LogItem(BaseModel):
     created_at = UnicodeAttribute()
 
 
-class IpItem(BaseModel):
+class IpItem(TableModel):
     table = "audit"
     ip = UnicodeAttribute()
     first_seen = UnicodeAttribute(null=True)
@@ -74,7 +74,7 @@ def _entry(item: LogItem) -> LogEntry:
                     actor_id=item.actor_id, detail=json.loads(item.detail or "{}"), created_at=item.created_at)
 
 
-class AuditTable:
+class AuditStore:
     """Every read and write of the audit table."""
 
     def append(self, entry: LogEntry, ttl: int) -> None:

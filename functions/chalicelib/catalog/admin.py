@@ -18,13 +18,12 @@ from ..kernel.crypto import Cipher
 from ..kernel.errors import AppError, BadRequest, Conflict, NotFound, UpstreamError
 from ..kernel.ids import new_id
 from ..kernel.serialize import plain
+from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS
 from .probe import ProviderClient
 from .routing import ProviderTargetInfo
 from .service import CatalogService, group_view, mask_secret, model_view, provider_view, scrub
-from .store import CatalogRepository
+from .store import CatalogStore
 from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
-
-DEFAULT_MAX_OUTPUT_TOKENS = 4096
 
 
 def validate_base_url(url: str) -> str:
@@ -50,7 +49,7 @@ def _infer_capabilities(upstream_model: str) -> tuple[str, ...]:
 
 
 class CatalogAdmin:
-    def __init__(self, repo: CatalogRepository, catalog: CatalogService, cipher: Cipher, clock: Clock,
+    def __init__(self, repo: CatalogStore, catalog: CatalogService, cipher: Cipher, clock: Clock,
                  audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None) -> None:
         self._new_group_quota = new_group_quota or QuotaLimits()  # what a group made by ensure_group gives
         self._repo = repo

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.money import Money, NonNegativeMoney
+from ..upstreams.types import ProviderType
 from ..web.fields import JsonBool, NoCoercion, When
 from .types import QuotaLimits
 
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
-ProviderType = Literal["openai", "anthropic"]
 Capability = Literal["chat", "embeddings", "vision", "tools"]
 PeriodName = Literal["day", "week", "month", "none"]
 Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]

@@ -23,7 +23,7 @@ from ..kernel.crypto import Cipher
 from ..kernel.errors import ConfigError, Forbidden, NotFound
 from ..kernel.settings import Settings
 from .routing import ModelRoute, ProviderTargetInfo
-from .store import CatalogRepository
+from .store import CatalogStore
 from .types import CatalogModel, Group, Provider
 
 log = logging.getLogger("keyledger.catalog")
@@ -59,7 +59,7 @@ def scrub(text: str, secret: str) -> str:
 
 
 class CatalogService:
-    def __init__(self, repo: CatalogRepository, cipher: Cipher, clock: Clock, settings: Settings,
+    def __init__(self, repo: CatalogStore, cipher: Cipher, clock: Clock, settings: Settings,
                  admin: Callable[[], Any] | None = None) -> None:
         self._repo = repo
         self._admin = admin  # the CatalogAdmin, built on demand (it depends on this service)

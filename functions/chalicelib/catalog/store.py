@@ -10,7 +10,6 @@ through float for non-integers).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -27,32 +26,23 @@ from pynamodb.transactions import TransactWrite
 
 from ..kernel.clock import iso, parse_iso
 from ..kernel.errors import AlreadyExists, Conflict, NotFound
-from ..store.base import BaseModel, Gsi1, string_list
+from ..kernel.money import from_micros, to_micros
+from ..store.base import Gsi1, TableModel, string_list
 from .types import CatalogModel, Group, Provider, ProviderHealth, QuotaLimits
-
-MICRO = Decimal(1_000_000)
-
-
-def to_micro(amount: Decimal) -> int:
-    return int((amount * MICRO).to_integral_value())
-
-
-def from_micro(value: Any) -> Decimal:
-    return (Decimal(int(value)) / MICRO).quantize(Decimal("0.000001"))
 
 
 def _dt(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-class CatalogItem(BaseModel):
+class CatalogItem(TableModel):
     """Declares the catalog table (keys, gsi1, ttl); every catalog item type derives from it."""
 
     table: ClassVar[str] = "catalog"
     creates_table: ClassVar[bool] = True
     ttl_attribute: ClassVar[str | None] = "ttl"
 
-    class Meta(BaseModel.Meta):
+    class Meta(TableModel.Meta):
         pass
 
     gsi1pk = UnicodeAttribute(null=True)
@@ -114,7 +104,7 @@ class ModelItem(CatalogItem):
     def from_domain(cls, m: CatalogModel) -> ModelItem:
         return cls(
             "MODEL", m.model_id, name=m.name, provider_id=m.provider_id, upstream_model=m.upstream_model,
-            input_price_micro=to_micro(m.input_price), output_price_micro=to_micro(m.output_price),
+            input_price_micro=to_micros(m.input_price), output_price_micro=to_micros(m.output_price),
             capabilities=list(m.capabilities), max_output_tokens=m.max_output_tokens, enabled=m.enabled,
             created_at=iso(m.created_at), updated_at=iso(m.updated_at),
         )
@@ -122,7 +112,7 @@ class ModelItem(CatalogItem):
     def to_domain(self) -> CatalogModel:
         return CatalogModel(
             model_id=self.sk, name=self.name, provider_id=self.provider_id, upstream_model=self.upstream_model,
-            input_price=from_micro(self.input_price_micro), output_price=from_micro(self.output_price_micro),
+            input_price=from_micros(self.input_price_micro), output_price=from_micros(self.output_price_micro),
             capabilities=tuple(self.capabilities or ()), max_output_tokens=int(self.max_output_tokens),
             enabled=bool(self.enabled), created_at=parse_iso(self.created_at), updated_at=parse_iso(self.updated_at),
         )
@@ -147,7 +137,7 @@ class GroupItem(CatalogItem):
         d = g.default_quota
         return cls(
             "GROUP", g.group_id, name=g.name, models=list(g.models), dq_period=d.period,
-            dq_limit_cost_micro=to_micro(d.limit_cost) if d.limit_cost is not None else None,
+            dq_limit_cost_micro=to_micros(d.limit_cost) if d.limit_cost is not None else None,
             dq_limit_tokens=d.limit_tokens, dq_rpm=d.rpm, dq_warn_at=[str(f) for f in d.warn_at],
             dq_auto_renew=d.auto_renew, created_at=iso(g.created_at), updated_at=iso(g.updated_at),
         )
@@ -157,7 +147,7 @@ class GroupItem(CatalogItem):
             group_id=self.sk, name=self.name, models=tuple(self.models or ()),
             default_quota=QuotaLimits(
                 period=self.dq_period,
-                limit_cost=from_micro(self.dq_limit_cost_micro) if self.dq_limit_cost_micro is not None else None,
+                limit_cost=from_micros(self.dq_limit_cost_micro) if self.dq_limit_cost_micro is not None else None,
                 limit_tokens=int(self.dq_limit_tokens) if self.dq_limit_tokens is not None else None,
                 rpm=int(self.dq_rpm) if self.dq_rpm is not None else None,
                 warn_at=tuple(Decimal(f) for f in self.dq_warn_at or ()),
@@ -191,7 +181,7 @@ def _cancelled(exc: TransactWriteError) -> list[str]:
     return [(getattr(r, "code", None) or "") if r is not None else "" for r in (exc.cancellation_reasons or [])]
 
 
-class CatalogRepository:
+class CatalogStore:
     """Storage for providers, models and groups; every kind is one partition."""
 
     # --- reads ---
@@ -284,10 +274,6 @@ class CatalogRepository:
 
     def delete_group(self, g: Group) -> None:
         self._delete_named("GROUP", g.group_id, g.name, GroupItem)
-
-    def create_models(self, models: Iterable[CatalogModel]) -> None:
-        for m in models:
-            self.create_model(m)
 
     def _create_named(self, kind: str, item_id: str, name: str, item: CatalogItem) -> None:
         guard = NameGuardItem(_guard_pk(kind, name), "GUARD", owner_id=item_id)

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import get_args
 
 from ..kernel.errors import BadRequest
-from ..kernel.periods import PERIODS
+from ..kernel.periods import QUOTA_PERIODS
+from ..upstreams.types import ProviderType
 
-PROVIDER_TYPES = ("openai", "anthropic")
+PROVIDER_TYPES: tuple[str, ...] = get_args(ProviderType)  # the one list: upstreams.types.ProviderType
 CAPABILITIES = ("chat", "embeddings", "vision", "tools")
 
 
@@ -85,8 +87,8 @@ class Group:
 
 
 def validate_limits(lim: QuotaLimits) -> QuotaLimits:
-    if lim.period not in PERIODS:
-        raise BadRequest(f"period must be one of {', '.join(PERIODS)}.", code="invalid_period")
+    if lim.period not in QUOTA_PERIODS:
+        raise BadRequest(f"period must be one of {', '.join(QUOTA_PERIODS)}.", code="invalid_period")
     if any(not (Decimal(0) < f <= Decimal(1)) for f in lim.warn_at):
         raise BadRequest("warn_at fractions must be > 0 and <= 1.", code="invalid_warn_at")
     if lim.limit_cost is not None and lim.limit_cost < 0:

@@ -7,7 +7,8 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel
 
-from ..bootstrap import container
+from ..kernel.locator import use
+from ..kernel.settings import Settings
 from ..web import openapi
 from ..web.http import Request, api_route
 
@@ -22,10 +23,10 @@ class HealthOut(BaseModel):
 @api_route(bp, "/api/health", auth="none", response=HealthOut, tags=("meta",))
 def health(req: Request) -> HealthOut:
     """Liveness: answers without touching DynamoDB."""
-    return HealthOut(status="ok", version=container().settings.version)
+    return HealthOut(status="ok", version=use(Settings).version)
 
 
 @api_route(bp, "/api/openapi.json", auth="none", response=dict[str, Any], tags=("meta",))
 def openapi_document(req: Request) -> dict[str, Any]:
     """This API's OpenAPI 3.1 document, generated from the route schemas."""
-    return openapi.build_document(container().settings.version)
+    return openapi.build_document(use(Settings).version)

@@ -78,10 +78,6 @@ class NotFound(AppError):
     default_message = "Not found."
 
 
-class MethodNotAllowed(AppError):
-    status, code, openai_type = 405, "method_not_allowed", "invalid_request_error"
-
-
 class Conflict(AppError):
     status, code, openai_type = 409, "conflict", "invalid_request_error"
     default_message = "The request conflicts with the current state."
@@ -95,11 +91,6 @@ class AlreadyExists(Conflict):
 class PayloadTooLarge(AppError):
     status, code, openai_type = 413, "payload_too_large", "invalid_request_error"
     default_message = "The request body is too large."
-
-
-class UnsupportedMediaType(AppError):
-    status, code, openai_type = 415, "unsupported_media_type", "invalid_request_error"
-    default_message = "Send a JSON body with Content-Type: application/json."
 
 
 class Locked(AppError):

@@ -27,6 +27,17 @@ def fmt(amount: Decimal) -> str:
     return format(q(amount), "f")
 
 
+def to_micros(amount: Decimal) -> int:
+    """USD as integer micro-dollars, the unit DynamoDB counters hold (rounds half-even to the
+    micro-dollar; amounts are six-place Decimals already, so this is exact for them)."""
+    return int((amount * MILLION).to_integral_value())
+
+
+def from_micros(micros: int | float) -> Decimal:
+    """Integer micro-dollars back to a six-place USD Decimal."""
+    return q(Decimal(int(micros)) / MILLION)
+
+
 def token_cost(tokens: int, price_per_million: Decimal) -> Decimal:
     return Decimal(tokens) * price_per_million / MILLION
 

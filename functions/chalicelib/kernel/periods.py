@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 Period = Literal["day", "week", "month", "none"]
-PERIODS: tuple[str, ...] = ("day", "week", "month", "none")
+QUOTA_PERIODS: tuple[str, ...] = ("day", "week", "month", "none")
 _NONE_START = datetime(1970, 1, 1, tzinfo=UTC)
 _NONE_END = datetime(9999, 12, 31, tzinfo=UTC)
 

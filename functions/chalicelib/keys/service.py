@@ -30,7 +30,7 @@ from ..kernel.periods import period_window
 from ..kernel.serialize import plain
 from ..kernel.settings import Settings
 from .cache import KeyCache
-from .store import KeysRepository
+from .store import KeysStore
 from .types import ApiKey, IssuedKey, KeyInfo, Quota
 
 KEY_PREFIX = "sk-kl-"
@@ -81,7 +81,7 @@ def key_view(k: ApiKey | None) -> dict[str, Any] | None:
 
 
 class KeysService:
-    def __init__(self, repo: KeysRepository, catalog: CatalogService, catalog_admin: CatalogAdmin, clock: Clock,
+    def __init__(self, repo: KeysStore, catalog: CatalogService, catalog_admin: CatalogAdmin, clock: Clock,
                  settings: Settings, audit: AuditRecorder, usage: UsageReader,
                  user_exists: Callable[[str], bool] | None = None) -> None:
         self._repo = repo

@@ -20,11 +20,11 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..catalog.store import from_micro, to_micro
 from ..catalog.types import QuotaLimits
 from ..kernel.clock import iso, parse_iso
 from ..kernel.errors import BadRequest, Conflict, NotFound
-from ..store.base import BaseModel, Gsi1, string_list
+from ..kernel.money import from_micros, to_micros
+from ..store.base import Gsi1, TableModel, string_list
 from .types import ApiKey, Quota
 
 REPLACED_KEY_RETENTION = timedelta(days=30)  # replaced keys stay visible (refused) for a while
@@ -34,14 +34,14 @@ def _dt(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-class KeysItem(BaseModel):
+class KeysItem(TableModel):
     """Declares the keys table (keys, gsi1, ttl); every keys item type derives from it."""
 
     table: ClassVar[str] = "keys"
     creates_table: ClassVar[bool] = True
     ttl_attribute: ClassVar[str | None] = "ttl"
 
-    class Meta(BaseModel.Meta):
+    class Meta(TableModel.Meta):
         pass
 
     gsi1pk = UnicodeAttribute(null=True)
@@ -64,7 +64,7 @@ class _LimitsMixin:
 def _limit_values(lim: QuotaLimits) -> dict[str, Any]:
     return {
         "period": lim.period,
-        "limit_cost_micro": to_micro(lim.limit_cost) if lim.limit_cost is not None else None,
+        "limit_cost_micro": to_micros(lim.limit_cost) if lim.limit_cost is not None else None,
         "limit_tokens": lim.limit_tokens, "rpm": lim.rpm,
         "warn_at": [str(f) for f in lim.warn_at], "auto_renew": lim.auto_renew,
     }
@@ -73,7 +73,7 @@ def _limit_values(lim: QuotaLimits) -> dict[str, Any]:
 def _limits_of(item: Any) -> QuotaLimits:
     return QuotaLimits(
         period=item.period,
-        limit_cost=from_micro(item.limit_cost_micro) if item.limit_cost_micro is not None else None,
+        limit_cost=from_micros(item.limit_cost_micro) if item.limit_cost_micro is not None else None,
         limit_tokens=int(item.limit_tokens) if item.limit_tokens is not None else None,
         rpm=int(item.rpm) if item.rpm is not None else None,
         warn_at=tuple(Decimal(f) for f in item.warn_at or ()),
@@ -171,7 +171,7 @@ def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return value
 
 
-class KeysRepository:
+class KeysStore:
     """Storage for quotas and their keys."""
 
     def get_key(self, key_hash: str) -> ApiKey | None:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..bootstrap import container
+from ..kernel.locator import use
+from ..keys.service import KeysService
+from ..usage.schemas import QuotaStatsQuery, RequestsOut, StatsOut
+from ..usage.service import UsageViews
 from ..web.http import Request, api_route
+from .codes import CodeService
+from .membership import MembershipService
 from .schemas import (
     BatchCodesOut,
     BatchesOut,
@@ -15,12 +20,10 @@ from .schemas import (
     PlanIn,
     PlanOut,
     PlansOut,
-    QuotaStatsQuery,
-    RequestsOut,
-    StatsOut,
     TopupIn,
     TopupOut,
 )
+from .service import LedgerService
 
 bp = Blueprint(__name__)
 _ADMIN = ("admin",)
@@ -31,13 +34,13 @@ _ADMIN = ("admin",)
 def topup(req: Request, user_id: str) -> TopupOut:
     """Credit a user's balance (a `topup` ledger entry)."""
     b = req.body
-    return TopupOut.model_validate(container().ledger.topup(req.user, user_id, b.amount, b.note, req.meta))
+    return TopupOut.model_validate(use(LedgerService).topup(req.user, user_id, b.amount, b.note, req.meta))
 
 
 @api_route(bp, "/api/admin/codes", query=PageQuery, response=BatchesOut, auth="admin", tags=_ADMIN)
 def list_codes(req: Request) -> BatchesOut:
     """Redemption code batches newest first (never a code's plaintext)."""
-    items, next_cursor = container().codes.list_batches(req.query.cursor, req.query.limit)
+    items, next_cursor = use(CodeService).list_batches(req.query.cursor, req.query.limit)
     return BatchesOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
@@ -46,7 +49,7 @@ def list_codes(req: Request) -> BatchesOut:
 def create_codes(req: Request) -> CreatedBatchOut:
     """Generate a batch of codes; their plaintexts are shown in this answer only."""
     b = req.body
-    return CreatedBatchOut.model_validate(container().codes.create_batch(
+    return CreatedBatchOut.model_validate(use(CodeService).create_batch(
         req.user, count=b.count, amount=b.amount, expires_at=b.expires_at, note=b.note, meta=req.meta))
 
 
@@ -54,7 +57,7 @@ def create_codes(req: Request) -> CreatedBatchOut:
            responses={404: "No such batch"})
 def batch_codes(req: Request, batch_id: str) -> BatchCodesOut:
     """One batch with the state of each code (unused, redeemed by whom, expired)."""
-    return BatchCodesOut.model_validate(container().codes.batch_codes(batch_id))
+    return BatchCodesOut.model_validate(use(CodeService).batch_codes(batch_id))
 
 
 @api_route(bp, "/api/admin/plans", response=PlansOut, auth="admin", tags=_ADMIN)
@@ -62,7 +65,7 @@ def list_plans(req: Request) -> PlansOut:
     """Membership plans."""
     from .membership import plan_view
 
-    return PlansOut.model_validate({"items": [plan_view(p) for p in container().membership.plans(fresh=True)]})
+    return PlansOut.model_validate({"items": [plan_view(p) for p in use(MembershipService).plans(fresh=True)]})
 
 
 @api_route(bp, "/api/admin/plans", "POST", body=PlanIn, response=PlanOut, status=201, auth="admin", tags=_ADMIN,
@@ -70,7 +73,7 @@ def list_plans(req: Request) -> PlansOut:
 def create_plan(req: Request) -> PlanOut:
     """A new membership plan: name, price, period (day/week/month/year, or `days` with days)."""
     b = req.body
-    return PlanOut.model_validate(container().membership.create_plan(
+    return PlanOut.model_validate(use(MembershipService).create_plan(
         req.user, name=b.name, price=b.price, period=b.period, days=b.days, meta=req.meta))
 
 
@@ -78,8 +81,8 @@ def create_plan(req: Request) -> PlanOut:
            tags=_ADMIN)
 def quota_requests(req: Request, id: str) -> RequestsOut:  # noqa: A002 - the path parameter's name
     """A quota's requests newest first."""
-    container().keys.require_quota(id)
-    items, next_cursor = container().usage_views.quota_requests(id, req.query.cursor, req.query.limit)
+    use(KeysService).require_quota(id)
+    items, next_cursor = use(UsageViews).quota_requests(id, req.query.cursor, req.query.limit)
     return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
@@ -87,6 +90,6 @@ def quota_requests(req: Request, id: str) -> RequestsOut:  # noqa: A002 - the pa
            tags=_ADMIN)
 def quota_statistics(req: Request, id: str) -> StatsOut:  # noqa: A002 - the path parameter's name
     """A quota's statistics per model or day."""
-    container().keys.require_quota(id)
+    use(KeysService).require_quota(id)
     q = req.query
-    return StatsOut.model_validate(container().usage_views.quota_statistics(id, q.from_, q.to, q.group_by))
+    return StatsOut.model_validate(use(UsageViews).quota_statistics(id, q.from_, q.to, q.group_by))

@@ -24,11 +24,10 @@ from ..kernel.crypto import keyed_hash
 from ..kernel.cursors import Cursors
 from ..kernel.errors import BadRequest, NotFound, ValidationFailed
 from ..kernel.ids import new_id
-from ..metering.types import from_micros, to_micros
-from ..store.txn import Txn, TxnCancelled
+from ..kernel.money import from_micros, to_micros
+from ..store.txn import Txn, TxnCancelled, commit_with_retry
 from . import codes_store as plans_codes
 from . import store as ledger_table
-from .commit import commit
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1
 GROUPS, GROUP_LEN = 4, 4
@@ -121,7 +120,7 @@ class CodeService:
             return txn
 
         try:
-            commit(build, self._sleep)
+            commit_with_retry(build, self._sleep)
         except TxnCancelled as exc:
             raise InvalidCode() from exc
         self._audit.record(user_id=user_id, type="billing", action="code_redeemed", meta=meta,

@@ -19,14 +19,14 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from ..store.base import BaseModel, Gsi1
+from ..store.base import Gsi1, TableModel
 from ..store.txn import Txn
 
 PLAN_PK = "PLAN"
 BATCH_PK = "CODEBATCH"
 
 
-class PlanItem(BaseModel):
+class PlanItem(TableModel):
     table = "catalog"
 
     name = UnicodeAttribute()
@@ -38,7 +38,7 @@ class PlanItem(BaseModel):
     updated_at = UnicodeAttribute()
 
 
-class CodeBatchItem(BaseModel):
+class CodeBatchItem(TableModel):
     table = "catalog"
 
     size = NumberAttribute()  # how many codes
@@ -50,7 +50,7 @@ class CodeBatchItem(BaseModel):
     swept = BooleanAttribute(default=False)
 
 
-class CodeItem(BaseModel):
+class CodeItem(TableModel):
     table = "catalog"
 
     gsi1pk = UnicodeAttribute(null=True)

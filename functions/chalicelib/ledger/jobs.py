@@ -1,5 +1,5 @@
 """Scheduled ledger jobs (EventBridge -> Lambda): thin handlers over services that take `now`
-from the composition root's clock. Each is idempotent: a second run changes nothing more.
+from the composition root's clock (through kernel.locator). Each is idempotent: a second run changes nothing more.
 Each handler becomes its own Lambda function, named after the handler."""
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
-from ..bootstrap import container
+from ..kernel.locator import now, use
+from ..kernel.settings import Settings
+from .codes import CodeService
+from .membership import MembershipService
 
 log = logging.getLogger("keyledger.jobs")
 bp = Blueprint(__name__)
@@ -18,8 +21,7 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="renew_memberships",
              description="Auto-renew memberships due within the hour; lapse the rest")
 def renew_memberships(event: Any) -> dict[str, int]:
-    c = container()
-    result = c.membership.renew_due(c.clock.now())
+    result = use(MembershipService).renew_due(now())
     log.info("renew_memberships: %s", result)
     return result
 
@@ -27,7 +29,7 @@ def renew_memberships(event: Any) -> dict[str, int]:
 @bp.schedule(Rate(1, unit=Rate.DAYS), name="cleanup_expired",
              description="Clean-up beyond TTL: expire unused codes of expired batches")
 def cleanup_expired(event: Any) -> dict[str, int]:
-    c = container()
-    result = {"codes_expired": c.codes.sweep_expired(c.clock.now(), c.settings.audit_retention_days)}
+    retention_days = use(Settings).audit_retention_days
+    result = {"codes_expired": use(CodeService).sweep_expired(now(), retention_days)}
     log.info("cleanup_expired: %s", result)
     return result

@@ -19,14 +19,13 @@ from ..kernel.clock import Clock, iso, parse_iso
 from ..kernel.context import Caller, RequestMeta
 from ..kernel.errors import AlreadyExists, Conflict, Forbidden, InsufficientBalance, NotFound
 from ..kernel.ids import new_id
-from ..metering.types import from_micros, to_micros
-from ..store.txn import Txn, TxnCancelled
+from ..kernel.money import from_micros, to_micros
+from ..store.txn import Txn, TxnCancelled, commit_with_retry
 from . import codes_store as plans_codes
 from . import membership_store as membership_table
 from . import store as ledger_table
-from .commit import commit
 
-PERIODS = ("day", "week", "month", "year", "days")
+PLAN_PERIODS = ("day", "week", "month", "year", "days")
 _RACE_ATTEMPTS = 3
 
 
@@ -128,7 +127,7 @@ class MembershipService:
             return txn
 
         try:
-            commit(build, self._sleep)
+            commit_with_retry(build, self._sleep)
         except TxnCancelled as exc:
             if ledger_table.get_balance(user_id).expires_at != expected:
                 return False

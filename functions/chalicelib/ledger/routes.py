@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..bootstrap import container
+from ..kernel.locator import use
 from ..web.http import Request, api_route
+from .codes import CodeService
+from .membership import MembershipService
 from .schemas import (
     AutoRenewIn,
     BalanceOut,
@@ -17,6 +19,7 @@ from .schemas import (
     RenewIn,
     RenewOut,
 )
+from .service import LedgerService
 
 bp = Blueprint(__name__)
 
@@ -24,13 +27,13 @@ bp = Blueprint(__name__)
 @api_route(bp, "/api/balance", response=BalanceOut, tags=("balance",))
 def balance(req: Request) -> BalanceOut:
     """Available and held money, and spend per provider over the last 30 days."""
-    return BalanceOut.model_validate(container().ledger.balance(req.user.user_id))
+    return BalanceOut.model_validate(use(LedgerService).balance(req.user.user_id))
 
 
 @api_route(bp, "/api/balance/history", query=PageQuery, response=HistoryOut, tags=("balance",))
 def history(req: Request) -> HistoryOut:
     """Ledger entries newest first, each with the balance after it; page with `cursor`."""
-    items, next_cursor = container().ledger.history(req.user.user_id, req.query.cursor, req.query.limit)
+    items, next_cursor = use(LedgerService).history(req.user.user_id, req.query.cursor, req.query.limit)
     return HistoryOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
@@ -38,18 +41,18 @@ def history(req: Request) -> HistoryOut:
            responses={400: "Invalid or already used code"})
 def redeem(req: Request) -> RedeemOut:
     """Redeem a code once: its amount is added to the balance."""
-    return RedeemOut.model_validate(container().codes.redeem(req.user.user_id, req.body.code, req.meta))
+    return RedeemOut.model_validate(use(CodeService).redeem(req.user.user_id, req.body.code, req.meta))
 
 
 @api_route(bp, "/api/balance/renew", "POST", body=RenewIn, response=RenewOut, tags=("balance",),
            responses={402: "Balance too low", 404: "No such plan"})
 def renew(req: Request) -> RenewOut:
     """Pay one period of a plan from the balance; the membership is extended."""
-    return RenewOut.model_validate(container().membership.renew(req.user.user_id, req.body.plan, req.meta))
+    return RenewOut.model_validate(use(MembershipService).renew(req.user.user_id, req.body.plan, req.meta))
 
 
 @api_route(bp, "/api/membership/auto-renew", "PUT", body=AutoRenewIn, response=MembershipOut, tags=("balance",))
 def auto_renew(req: Request) -> MembershipOut:
     """Turn automatic renewal at expiry on or off."""
-    return MembershipOut.model_validate(container().membership.set_auto_renew(req.user.user_id, req.body.enabled,
+    return MembershipOut.model_validate(use(MembershipService).set_auto_renew(req.user.user_id, req.body.enabled,
                                                                               req.meta))

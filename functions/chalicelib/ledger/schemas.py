@@ -1,23 +1,13 @@
-"""Request and response models of the balance, usage and ledger admin routes (API.md)."""
+"""Request and response models of the balance and ledger admin routes (API.md)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ..kernel.money import Money, PositiveMoney
-from ..web.fields import Day, JsonBool, NoCoercion, When
-
-Cursor = Annotated[str, Field(max_length=4096)]
-Limit = Annotated[int, Field(ge=1, le=100)]
-
-
-
-
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+from ..web.fields import Cursor, In, JsonBool, Limit, NoCoercion, When
 
 # --- balance --------------------------------------------------------------------------
 
@@ -85,79 +75,6 @@ class RenewOut(BaseModel):
 
 class AutoRenewIn(In):
     enabled: JsonBool
-
-
-# --- usage ----------------------------------------------------------------------------
-
-
-class StatsQuery(In):
-    from_: Day | None = Field(default=None, alias="from")
-    to: Day | None = None
-    group_by: Literal["model", "provider", "day", "key"] = "model"
-
-
-class QuotaStatsQuery(In):
-    from_: Day | None = Field(default=None, alias="from")
-    to: Day | None = None
-    group_by: Literal["model", "day"] = "model"
-
-
-class RangeQuery(In):
-    from_: Day | None = Field(default=None, alias="from")
-    to: Day | None = None
-
-
-class StatItem(BaseModel):
-    key: str
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cost: Money
-
-
-class StatTotals(BaseModel):
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cost: Money
-
-
-class StatsOut(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True)
-
-    items: list[StatItem]
-    totals: StatTotals
-    from_: str = Field(serialization_alias="from", validation_alias="from")
-    to: str
-    group_by: str
-
-
-class UsageHistoryQuery(In):
-    cursor: Cursor | None = None
-    limit: Limit = 50
-    model: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-
-
-class RequestOut(BaseModel):
-    request_id: str
-    model: str
-    provider: str
-    input_tokens: int
-    output_tokens: int
-    cost: Money
-    status: int
-    latency_ms: int
-    ip: str
-    created_at: str
-    outcome: str
-    key_id: str
-    quota_id: str
-    endpoint: str
-
-
-class RequestsOut(BaseModel):
-    items: list[RequestOut]
-    next_cursor: str | None
 
 
 # --- admin ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Ledger reads (balance, history) and admin top-ups.
 
-Money moves only through `MeteringService` (credit/debit, reserve/settle) or the
+Money moves only through metering's `MeteringService` (credit/debit, reserve/settle) or the
 membership and code services, each as one transaction with its append-only entry; this
 service reads and adds top-ups. Amounts are Decimal here, micro-dollars in the tables.
 """
@@ -8,21 +8,20 @@ service reads and adds top-ups. Amounts are Decimal here, micro-dollars in the t
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..accounts.store import UsersTable
 from ..audit.service import AuditService
 from ..kernel.clock import Clock
 from ..kernel.context import Caller, RequestMeta
 from ..kernel.cursors import Cursors
 from ..kernel.errors import NotFound, ValidationFailed
-from ..metering.service import MeteringService
-from ..metering.types import from_micros
-from ..usage import reads_store as usage_reads
+from ..kernel.money import from_micros
 from . import reads_store as ledger_reads
 from . import store as ledger_table
+from .types import Crediting, SpendRow
 
 MAX_TOPUP = Decimal("100000")  # USD per top-up: a typo guard, not a business limit
 SPEND_WINDOW_DAYS = 30  # `by_provider` covers the last 30 days of rollups
@@ -30,11 +29,12 @@ _SNAPSHOT_ATTEMPTS = 3
 
 
 class LedgerService:
-    def __init__(self, clock: Clock, metering: MeteringService, users: UsersTable, audit: AuditService,
-                 cursors: Cursors) -> None:
+    def __init__(self, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool], audit: AuditService,
+                 cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]]) -> None:
         self._clock = clock
         self._metering = metering
-        self._users = users
+        self._user_exists = user_exists
+        self._provider_spend = provider_spend  # (user_id, first_day, last_day) -> daily provider rollups
         self._audit = audit
         self._cursors = cursors
 
@@ -45,7 +45,7 @@ class LedgerService:
         today = self._clock.now().date()
         first = today - timedelta(days=SPEND_WINDOW_DAYS - 1)
         spent: dict[str, int] = defaultdict(int)
-        for r in usage_reads.user_rollups(user_id, first.isoformat(), today.isoformat(), "provider"):
+        for r in self._provider_spend(user_id, first.isoformat(), today.isoformat()):
             spent[r.value or "unknown"] += r.cost
         by_provider = [{"provider": p, "spent": from_micros(c)} for p, c in sorted(spent.items())]
         return {"available": from_micros(row.available), "held": from_micros(row.held), "currency": "USD",
@@ -95,7 +95,7 @@ class LedgerService:
         """Credit `amount` to a user (admin): one `topup` entry; NotFound for an unknown user."""
         if amount > MAX_TOPUP:
             raise ValidationFailed(f"A top-up is at most {MAX_TOPUP} USD.", code="amount_too_large")
-        if self._users.get_user(user_id) is None:
+        if not self._user_exists(user_id):
             raise NotFound("No such user.", code="user_not_found")
         # metering's credit leaves the user's `billing` log item (`ledger.topup`, actor = admin)
         entry = self._metering.credit(user_id, amount, "topup", ref=admin.user_id,

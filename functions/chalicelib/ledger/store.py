@@ -22,7 +22,7 @@ from pynamodb.attributes import Attribute, BooleanAttribute, NumberAttribute, Un
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from ..store.base import BaseModel, Gsi1
+from ..store.base import Gsi1, TableModel
 from ..store.txn import Txn
 
 BALANCE_SK = "BALANCE"
@@ -33,7 +33,7 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-class BalanceItem(BaseModel):
+class BalanceItem(TableModel):
     table = "ledger"
     creates_table = True
     ttl_attribute = "ttl"
@@ -51,7 +51,7 @@ class BalanceItem(BaseModel):
     updated_at = UnicodeAttribute(null=True)
 
 
-class EntryItem(BaseModel):
+class EntryItem(TableModel):
     table = "ledger"
 
     entry_id = UnicodeAttribute()
@@ -62,7 +62,7 @@ class EntryItem(BaseModel):
     meta = UnicodeAttribute(default="{}")  # JSON text
 
 
-class HoldItem(BaseModel):
+class HoldItem(TableModel):
     table = "ledger"
 
     gsi1pk = UnicodeAttribute(null=True)

@@ -10,7 +10,8 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
-from ..bootstrap import container
+from ..kernel.locator import now, use
+from .service import MeteringService
 
 bp = Blueprint(__name__)
 _BATCH = 100
@@ -19,10 +20,10 @@ _MAX_BATCHES = 50  # bounded: what is left waits for the next run
 
 def release_expired_holds() -> int:
     """Release every expired hold (in bounded batches); returns how many were released."""
-    c = container()
+    metering = use(MeteringService)
     total = 0
     for _ in range(_MAX_BATCHES):
-        released = c.metering.release_expired_holds(c.clock.now(), limit=_BATCH)
+        released = metering.release_expired_holds(now(), limit=_BATCH)
         total += released
         if released < _BATCH:
             break

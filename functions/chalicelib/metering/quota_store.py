@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from ..store.base import BaseModel
+from ..store.base import TableModel
 from ..store.txn import Txn
 
 
-class QuotaPeriodItem(BaseModel):
+class QuotaPeriodItem(TableModel):
     table = "keys"
 
     cost = NumberAttribute(default=0)  # micro-dollars, used + held
@@ -31,14 +31,14 @@ class QuotaPeriodItem(BaseModel):
     requests = NumberAttribute(default=0)
 
 
-class RpmWindowItem(BaseModel):
+class RpmWindowItem(TableModel):
     table = "keys"
 
     count = NumberAttribute(default=0)  # type: ignore[assignment]  # the stored name; hides Model.count(), unused here
     ttl = NumberAttribute(null=True)
 
 
-class KeyStateItem(BaseModel):
+class KeyStateItem(TableModel):
     """The two attributes of the keys area's key item that metering reads or writes."""
 
     table = "keys"

@@ -36,34 +36,25 @@ from ..kernel.errors import (
     ValidationFailed,
 )
 from ..kernel.ids import new_id
-from ..kernel.money import q
+from ..kernel.money import from_micros, q, to_micros
 from ..kernel.periods import period_window
 from ..kernel.settings import Settings
 from ..keys.types import KeyInfo
 from ..ledger import store as ledger_table
-from ..store.txn import StorageError, Txn, TxnCancelled, TxnConflict
+from ..ledger.types import ENTRY_TYPES, Balance, LedgerEntry
+from ..store.txn import Txn, TxnCancelled, commit_with_retry
 from ..usage import store as usage_table
 from . import quota_store as quota_table
 from .types import (
-    ENTRY_TYPES,
-    Balance,
     Hold,
-    LedgerEntry,
     QuotaUsage,
     RecordFields,
     Settlement,
     TokenUsage,
     cost_of,
-    from_micros,
-    to_micros,
 )
 
 _ATTEMPTS = 4  # bounded retries of a transaction that met a concurrent one
-
-
-class HoldAlreadyEnded(Conflict):
-    code = "hold_already_ended"
-    default_message = "This request was already settled or released."
 
 
 class MeteringService:
@@ -195,6 +186,11 @@ class MeteringService:
         return Balance(user_id, from_micros(row.available), from_micros(row.held), row.plan, row.expires_at,
                        row.auto_renew)
 
+    def quota_totals(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
+        """A quota's settled usage in one period: (cost in USD, tokens)."""
+        usage = self.quota_usage(quota_id, period_key)
+        return usage.used_cost, usage.used_tokens
+
     def quota_usage(self, quota_id: str, period_key: str) -> QuotaUsage:
         u = quota_table.get_period_usage(quota_id, period_key)
         return QuotaUsage(period_key, from_micros(u.used_cost), from_micros(u.held_cost), u.used_tokens,
@@ -276,17 +272,7 @@ class MeteringService:
         return int(now.timestamp()) + self.settings.usage_retention_days * 86400
 
     def _commit(self, build: Callable[[], Txn]) -> None:
-        """Commit, retrying (bounded, with backoff) only when a concurrent transaction
-        touched the same items; a failed condition is the caller's to map."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                build().commit()
-                return
-            except TxnConflict:
-                self._sleep(0.01 * (2**attempt))
-            except StorageError as exc:
-                raise ServiceUnavailable() from exc
-        raise ServiceUnavailable("The service is busy; retry shortly.")
+        commit_with_retry(build, self._sleep, attempts=_ATTEMPTS)
 
 
 def _reserve_error(failed: list[str], now: datetime) -> Exception:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..kernel.money import MILLION, q_up, token_cost
+from ..kernel.money import q_up, to_micros, token_cost
 
 
 class TokenUsage(Protocol):
@@ -15,15 +15,6 @@ class TokenUsage(Protocol):
 
     input_tokens: int
     output_tokens: int
-
-
-def to_micros(amount: Decimal) -> int:
-    """Exact: amounts are six-place Decimals (callers round first)."""
-    return int(amount * MILLION)
-
-
-def from_micros(micros: int) -> Decimal:
-    return Decimal(micros) / MILLION
 
 
 def cost_of(input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal) -> Decimal:
@@ -80,27 +71,6 @@ class Settlement:
 
 
 @dataclass(frozen=True)
-class Balance:
-    user_id: str
-    available: Decimal
-    held: Decimal
-    plan: str | None
-    expires_at: str | None
-    auto_renew: bool
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    user_id: str
-    entry_id: str
-    type: str
-    amount: Decimal  # signed: credits > 0
-    ref: str
-    created_at: str
-    meta: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class QuotaUsage:
     period_key: str
     used_cost: Decimal  # settled
@@ -108,6 +78,3 @@ class QuotaUsage:
     used_tokens: int
     held_tokens: int
     requests: int
-
-
-ENTRY_TYPES = ("topup", "redeem", "charge", "refund", "renewal", "adjustment", "signup_credit")

@@ -7,7 +7,8 @@ from typing import Any
 
 from chalice import Blueprint, Rate
 
-from ..bootstrap import container
+from ..kernel.locator import now, use
+from .quota_warnings import QuotaWarningService
 
 log = logging.getLogger("keyledger.jobs")
 bp = Blueprint(__name__)
@@ -16,7 +17,6 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(10, unit=Rate.MINUTES), name="warn_quotas",
              description="Quota warnings at each warn_at threshold, once per period")
 def warn_quotas(event: Any) -> dict[str, int]:
-    c = container()
-    result = {"warned": c.quota_warnings.run(c.clock.now())}
+    result = {"warned": use(QuotaWarningService).run(now())}
     log.info("warn_quotas: %s", result)
     return result

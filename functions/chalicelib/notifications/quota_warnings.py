@@ -5,10 +5,11 @@ set, a signed webhook. "Once" is a conditional put of a marker item, so a job ru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso
@@ -84,3 +85,17 @@ class QuotaWarningService:
 def _label(threshold: Decimal) -> str:
     """`0.8` and `0.80` are one threshold: one marker."""
     return format(threshold.normalize(), "f")
+
+
+def quota_watches(list_quotas: Callable[..., tuple[list[dict[str, Any]], str | None]]) -> Iterator[QuotaWatch]:
+    """Every quota with its limits and warn_at, from the keys domain's `list_quotas` (paged)."""
+    cursor = None
+    for _ in range(10_000):  # bounded: 1M quotas
+        views, cursor = list_quotas(user_id=None, limit=100, cursor=cursor)
+        for v in views:
+            limit_cost = v.get("limit_cost")
+            yield QuotaWatch(v["quota_id"], v["user_id"], v.get("period") or "month",
+                             None if limit_cost is None else Decimal(str(limit_cost)), v.get("limit_tokens"),
+                             tuple(Decimal(str(f)) for f in v.get("warn_at") or ()))
+        if not cursor:
+            return

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
-from ..store.base import BaseModel
+from ..store.base import TableModel
 
 
-class WarnMarkerItem(BaseModel):
+class WarnMarkerItem(TableModel):
     table = "keys"
 
     created_at = UnicodeAttribute()

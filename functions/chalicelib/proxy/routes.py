@@ -12,16 +12,18 @@ from typing import Annotated, Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..bootstrap import container
 from ..kernel.errors import Unauthorized
+from ..kernel.locator import use
+from ..kernel.settings import Settings
 from ..web.fields import JsonBool, NoCoercion
 from ..web.http import Json, Raw, Request, api_route
+from .service import ProxyService
 
 bp = Blueprint(__name__)
 
 
 def _max_body() -> int:
-    return container().settings.proxy_max_body_bytes
+    return use(Settings).proxy_max_body_bytes
 
 
 class ChatIn(BaseModel):
@@ -60,7 +62,7 @@ _PROXY = {"auth": "none", "envelope": "openai", "max_body": _max_body, "exact_fl
 @api_route(bp, "/v1/chat/completions", "POST", body=ChatIn, response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def chat_completions(req: Request) -> Json | Raw:
     """Chat completion through the key's model group, metered and debited."""
-    answer = container().proxy.chat(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
+    answer = use(ProxyService).chat(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
     if answer.stream:
         return Raw(answer.body, "text/event-stream; charset=utf-8", headers=answer.headers)
     return Json(answer.body, headers=answer.headers)
@@ -69,17 +71,17 @@ def chat_completions(req: Request) -> Json | Raw:
 @api_route(bp, "/v1/embeddings", "POST", body=EmbeddingsIn, response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def embeddings(req: Request) -> Json:
     """Embeddings through the key's model group, metered and debited."""
-    answer = container().proxy.embeddings(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
+    answer = use(ProxyService).embeddings(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
     return Json(answer.body, headers=answer.headers)
 
 
 @api_route(bp, "/v1/models", response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def models(req: Request) -> dict[str, Any]:
     """The models this key may use."""
-    return container().proxy.models(api_key_of(req), req.meta)
+    return use(ProxyService).models(api_key_of(req), req.meta)
 
 
 @api_route(bp, "/v1/usage", response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def usage(req: Request) -> dict[str, Any]:
     """This key's period, use and limits."""
-    return container().proxy.usage(api_key_of(req), req.meta)
+    return use(ProxyService).usage(api_key_of(req), req.meta)

@@ -19,11 +19,11 @@ from ..catalog.routing import ModelRoute, ProviderTargetInfo
 from ..kernel.clock import Clock
 from ..kernel.context import RequestMeta
 from ..kernel.errors import AppError, BadRequest, KeyNotCurrent, UpstreamError
-from ..kernel.money import fmt
+from ..kernel.money import fmt, from_micros
 from ..kernel.periods import period_window
 from ..keys.types import KeyInfo
 from ..metering.service import MeteringService
-from ..metering.types import Hold, RecordFields, Settlement, TokenUsage, from_micros
+from ..metering.types import Hold, RecordFields, Settlement, TokenUsage
 from . import stream as proxy_stream
 from .token_estimate import chat_prompt_tokens, embeddings_input_tokens, output_tokens_cap
 

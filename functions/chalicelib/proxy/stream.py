@@ -13,18 +13,14 @@ from typing import Any
 
 from ..metering.types import TokenUsage
 from ..upstreams.sse import DONE, render_chunk, render_error
-
-
-def usage_dict(usage: TokenUsage) -> dict[str, int]:
-    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens}
+from ..upstreams.types import openai_usage
 
 
 def _usage_chunk(template: dict[str, Any] | None, model: str, usage: TokenUsage, created: int) -> dict[str, Any]:
     base = template or {}
     return {"id": base.get("id", "chatcmpl-keyledger"), "object": "chat.completion.chunk",
             "created": base.get("created", created), "model": base.get("model", model), "choices": [],
-            "usage": usage_dict(usage)}
+            "usage": openai_usage(usage.input_tokens, usage.output_tokens)}
 
 
 def render(chunks: list[dict[str, Any]], usage: TokenUsage | None, *, model: str, created: int,

@@ -17,11 +17,11 @@ from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-_MODELS: list[type[BaseModel]] = []
-ItemT = TypeVar("ItemT", bound="BaseModel")  # for an index class shared by item types
+_MODELS: list[type[TableModel]] = []
+ItemT = TypeVar("ItemT", bound="TableModel")  # for an index class shared by item types
 
 
-class BaseModel(Model):
+class TableModel(Model):
     """Base of every item model. Subclasses set `table` (a name from settings.TABLES)."""
 
     table: ClassVar[str] = ""
@@ -41,7 +41,7 @@ class BaseModel(Model):
         # Python hands every subclass the same inherited `Meta` object; without a copy of
         # its own, binding one model's table name would rename every other table too.
         if "Meta" not in cls.__dict__:
-            cls.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[misc, assignment]
+            cls.Meta = type("Meta", (TableModel.Meta,), {})  # type: ignore[misc, assignment]
         super().__init_subclass__(**kwargs)
         if cls.table:
             _MODELS.append(cls)
@@ -85,7 +85,7 @@ def load_table_modules() -> None:
                 importlib.import_module(f"{package.__name__}.{module.name}")
 
 
-def all_models() -> list[type[BaseModel]]:
+def all_models() -> list[type[TableModel]]:
     load_table_modules()
     return list(_MODELS)
 
@@ -104,11 +104,11 @@ def bind_tables(settings: Any) -> None:
     """Point every model at this deployment's tables (and the local endpoint, if any)."""
     load_table_modules()
     for model in _MODELS:
-        if model.Meta is BaseModel.Meta:
-            # A model without its own Meta shares BaseModel's; binding it would rename
+        if model.Meta is TableModel.Meta:
+            # A model without its own Meta shares TableModel's; binding it would rename
             # every such model's table to the last one bound (audit items written to the
             # users table). Give it its own Meta, inheriting PynamoDB's defaults.
-            model.Meta = type("Meta", (BaseModel.Meta,), {})  # type: ignore[misc, assignment]
+            model.Meta = type("Meta", (TableModel.Meta,), {})  # type: ignore[misc, assignment]
         model.Meta.table_name = settings.table_name(model.table)
         model.Meta.region = settings.aws_region
         model.Meta.host = settings.dynamodb_endpoint

@@ -9,10 +9,14 @@ Services map labels to domain errors; nothing parses an error message.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
+
+from ..kernel.errors import ServiceUnavailable
 
 
 class TxnCancelled(Exception):
@@ -88,3 +92,24 @@ class Txn:
             if not failed:  # throttling, validation: nothing to blame on a condition
                 raise StorageError(f"transaction cancelled: {sorted(set(codes.values()))}") from exc
             raise TxnCancelled(failed, codes) from exc
+
+
+COMMIT_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.01  # the first wait; doubled per attempt, then jittered
+
+
+def commit_with_retry(build: Callable[[], Txn], sleep: Callable[[float], None], *,
+                      attempts: int = COMMIT_ATTEMPTS, jitter: Callable[[], float] = random.random) -> None:
+    """Build and commit one transaction, retrying (bounded, with jittered exponential backoff)
+    only when a concurrent transaction touched the same items, so racing writers do not retry
+    in lockstep. `TxnCancelled` (a failed condition) propagates: the caller maps its labels to
+    a domain error. Any other storage failure, or running out of attempts, is a 503."""
+    for attempt in range(attempts):
+        try:
+            build().commit()
+            return
+        except TxnConflict:
+            sleep(BACKOFF_SECONDS * (2**attempt) * (0.5 + jitter()))
+        except StorageError as exc:
+            raise ServiceUnavailable() from exc
+    raise ServiceUnavailable("The service is busy; retry shortly.")

@@ -2,7 +2,7 @@
 
 Public interface (what the proxy and the admin API import):
 `UpstreamClient`, `Target`, `Usage`, `ChatResult`, `StreamResult`, `EmbeddingsResult`,
-`ProbeResult`, `HealthTracker` + `call_with_fallback`, the errors `ProviderError` (502), `ProviderTimeout` (504),
+`ProbeResult`, the errors `ProviderError` (502), `ProviderTimeout` (504),
 `ProviderRejected` (400), `UnsupportedByProvider` (400), and `sse.render_stream`.
 """
 
@@ -10,16 +10,10 @@ from __future__ import annotations
 
 from .client import UpstreamClient
 from .errors import ProviderError, ProviderRejected, ProviderTimeout, UnsupportedByProvider, UpstreamFailure
-from .fallback import Attempt, FallbackOutcome, HealthTracker, ProviderHealth, call_with_fallback
 from .sse import render_chunk, render_stream
 from .types import ChatResult, EmbeddingsResult, ProbeResult, StreamResult, Target, Usage
 
 __all__ = [
-    "Attempt",
-    "FallbackOutcome",
-    "HealthTracker",
-    "ProviderHealth",
-    "call_with_fallback",
     "ChatResult",
     "EmbeddingsResult",
     "ProbeResult",

@@ -22,8 +22,7 @@ from ..kernel.clock import Clock
 from ..kernel.cursors import Cursors
 from ..kernel.errors import ValidationFailed
 from ..kernel.ids import id_ceiling, id_floor
-from ..kernel.money import fmt
-from ..metering.types import from_micros
+from ..kernel.money import fmt, from_micros
 from . import reads_store as usage_reads
 from .store import Rollup, UsageRecord
 

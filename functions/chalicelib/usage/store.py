@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from ..store.base import BaseModel, Gsi1
+from ..store.base import Gsi1, TableModel
 from ..store.txn import Txn
 
 DIMENSIONS = ("model", "provider", "key", "quota")
 
 
-class UsageRecordItem(BaseModel):
+class UsageRecordItem(TableModel):
     table = "usage"
     creates_table = True
     ttl_attribute = "ttl"
@@ -54,7 +54,7 @@ class UsageRecordItem(BaseModel):
     created_at = UnicodeAttribute()
 
 
-class RollupItem(BaseModel):
+class RollupItem(TableModel):
     table = "usage"
 
     gsi1pk = UnicodeAttribute(null=True)
@@ -114,12 +114,6 @@ def get_record(user_id: str, request_id: str) -> UsageRecord | None:
         return _record(UsageRecordItem.get(user_pk(user_id), f"REQ#{request_id}", consistent_read=True))
     except DoesNotExist:
         return None
-
-
-def list_records(user_id: str, limit: int | None = None, newest_first: bool = True) -> list[UsageRecord]:
-    items = UsageRecordItem.query(user_pk(user_id), UsageRecordItem.sk.startswith("REQ#"),
-                                  scan_index_forward=not newest_first, limit=limit)
-    return [_record(i) for i in items]
 
 
 def rollups(user_id: str, first_day: str, last_day: str) -> list[Rollup]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from ..kernel.clock import parse_iso
@@ -63,3 +63,13 @@ def _day(value: Any) -> Any:
 
 
 Day = Annotated[date, BeforeValidator(_day)]
+
+
+Cursor = Annotated[str, Field(max_length=4096)]  # an opaque page cursor (kernel.cursors)
+Limit = Annotated[int, Field(ge=1, le=100)]  # a page size
+
+
+class In(BaseModel):
+    """Base of an input model: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")

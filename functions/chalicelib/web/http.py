@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
@@ -45,19 +45,17 @@ _CORS_ALLOW_HEADERS = "Authorization,Content-Type,x-api-key,x-request-id"
 # are declared with this type where they are built; a dict[str, str] would not do.
 _ResponseHeaders = dict[str, str | list[str]]
 _options_paths: set[str] = set()
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Edge:
-    """What `api_route` and the routes need from the composition root, handed in by the entry
+    """What `api_route` needs from the composition root, handed in by the entry
     point (`install`): web/ never imports bootstrap. Each is called per request, so a test
     that installs another container is seen at once."""
 
     settings: Callable[[], Settings]
     authenticate: Callable[[str], Caller]  # access token -> caller, or raises Unauthorized
     admin_refused: Callable[[Caller, RequestMeta, str], None]  # audit a non-admin on an admin route
-    resolve: Callable[[type[Any]], Any]  # a service (or settings, clock) by its type
 
 
 _edge: Edge | None = None
@@ -73,11 +71,6 @@ def _installed() -> Edge:
     if _edge is None:
         raise RuntimeError("web.http.install(...) was not called: the entry point wires the edge")
     return _edge
-
-
-def use(kind: type[T]) -> T:
-    """The service of type `kind` from the composition root, for a route handler."""
-    return cast(T, _installed().resolve(kind))
 
 
 @dataclass(frozen=True)
