@@ -64,7 +64,7 @@ def test_real_template_converts_without_a_short_tag_left(tmp_path: Path) -> None
     yaml_to_json(ROOT / "template.yaml", target)
     text = target.read_text()
     assert '"!' not in text, "a short-form tag survived the conversion"
-    assert json.loads(text)["Resources"]["UsersStore"]["Type"] == "AWS::DynamoDB::Table"
+    assert json.loads(text)["Resources"]["UsersTable"]["Type"] == "AWS::DynamoDB::Table"
 
 
 def test_a_file_without_resources_is_refused(tmp_path: Path) -> None:

@@ -177,7 +177,7 @@ def test_deploy_without_a_package_says_to_run_make_package(clients: Clients, tmp
 
 RETAINED = {
     "Resources": {
-        "UsersStore": {
+        "UsersTable": {
             "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": {"TableName": "keyledger-dev-users", "BillingMode": "PAY_PER_REQUEST",
                            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
@@ -185,7 +185,7 @@ RETAINED = {
         },
         "PortalBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "kl-dev-portal"}},
     },
-    "Outputs": {"UsersTableName": {"Value": {"Ref": "UsersStore"}},
+    "Outputs": {"UsersTableName": {"Value": {"Ref": "UsersTable"}},
                 "PortalBucketName": {"Value": {"Ref": "PortalBucket"}}},
 }
 

@@ -27,7 +27,7 @@ STAND_IN = {
     "Parameters": {name: {"Type": "String", "Default": ""} for name in
                    ("Stage", "CorsOrigins", "SecretKeyParam", "EncryptionKeyParam", "EncryptionKeysOldParam")},
     "Resources": {
-        "UsersStore": {
+        "UsersTable": {
             "Type": "AWS::DynamoDB::Table",
             "DeletionPolicy": "Retain",
             "Properties": {

@@ -74,7 +74,7 @@ def test_functions_get_table_names_and_secret_names_through_globals(packaged_tem
 
 def test_merge_keeps_chalice_api_and_the_template_resources(packaged_template: dict[str, Any]) -> None:
     resources = packaged_template["Resources"]
-    assert {"APIHandler", "ManagedLayer", "ApiHandlerRole", "PortalDistribution", "UsersStore"} <= set(resources)
+    assert {"APIHandler", "ManagedLayer", "ApiHandlerRole", "PortalDistribution", "UsersTable"} <= set(resources)
     template = load_template(ROOT / "template.yaml")
     assert set(template["Resources"]) <= set(resources)
     assert set(template["Outputs"]) <= set(packaged_template["Outputs"])
