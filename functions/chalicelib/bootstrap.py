@@ -144,11 +144,12 @@ class Container:
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
                                 on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
 
-    def resolve(self, kind: type[Any]) -> Any:
-        """The settings, clock or service of type `kind`, for a route (see web.http.use)."""
-        name = _PROVIDES.get(kind.__name__)
+    def resolve(self, kind: type[Any] | str) -> Any:
+        """The settings, clock or service of type (or class name) `kind`, for kernel.locator."""
+        wanted = kind if isinstance(kind, str) else kind.__name__
+        name = _PROVIDES.get(wanted)
         if name is None:
-            raise LookupError(f"the composition root provides no {kind.__name__}")
+            raise LookupError(f"the composition root provides no {wanted}")
         return getattr(self, name)
 
     def authenticate(self, access_token: str) -> Caller:
@@ -311,7 +312,7 @@ def web_edge() -> Edge:
     )
 
 
-def resolve(kind: type[Any]) -> Any:
+def resolve(kind: type[Any] | str) -> Any:
     """The resolver functions/app.py installs (kernel.locator): the current container's `kind`."""
     return container().resolve(kind)
 

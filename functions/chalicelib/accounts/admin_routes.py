@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..kernel.locator import use
+from ..kernel.locator import service
 from ..web.http import Request, api_route
-from .admin import AdminUserService
 from .schemas import Email, In, NewPassword, TotpEnrollment, Username
+
+if TYPE_CHECKING:
+    from .admin import AdminUserService
 
 bp = Blueprint(__name__)
 
@@ -62,11 +64,15 @@ class CreatedUserOut(AdminUserOut):
     recovery_codes: list[str]
 
 
+def _admin_user_service() -> AdminUserService:
+    return service("AdminUserService")
+
+
 @api_route(bp, "/api/admin/users", query=UsersQuery, response=UsersOut, auth="admin", tags=("admin",))
 def list_users(req: Request) -> UsersOut:
     """Users newest first; filter by text, status and role; page with `cursor`."""
     q = req.query
-    return UsersOut.model_validate(use(AdminUserService).list_users(q=q.q, status=q.status, role=q.role,
+    return UsersOut.model_validate(_admin_user_service().list_users(q=q.q, status=q.status, role=q.role,
                                                                       limit=q.limit, cursor=q.cursor))
 
 
@@ -75,7 +81,7 @@ def list_users(req: Request) -> UsersOut:
 def create_user(req: Request) -> CreatedUserOut:
     """Create an active user; its TOTP secret and recovery codes are shown only here."""
     b = req.body
-    return CreatedUserOut.model_validate(use(AdminUserService).create_user(
+    return CreatedUserOut.model_validate(_admin_user_service().create_user(
         req.user, username=b.username, email=b.email, password=b.password, role=b.role, meta=req.meta))
 
 
@@ -84,5 +90,5 @@ def create_user(req: Request) -> CreatedUserOut:
 def update_user(req: Request, user_id: str) -> AdminUserOut:
     """Change a user's role, status or email; disabling stops their tokens and keys at once."""
     b = req.body
-    return AdminUserOut.model_validate(use(AdminUserService).update_user(
+    return AdminUserOut.model_validate(_admin_user_service().update_user(
         req.user, user_id, role=b.role, status=b.status, email=b.email, meta=req.meta))

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from ..kernel.locator import use
+from ..kernel.locator import service
 from ..web.http import Request, api_route
 from .schemas import LoginIn, RefreshIn, RegisterIn, RegisterOut, TokenOut, VerifyIn, VerifyOut
-from .service import AccountService
+
+if TYPE_CHECKING:
+    from .service import AccountService
 
 bp = Blueprint(__name__)
+
+
+def _account_service() -> AccountService:
+    return service("AccountService")
 
 
 @api_route(bp, "/api/register", "POST", body=RegisterIn, response=RegisterOut, status=201, auth="none",
@@ -17,7 +25,7 @@ bp = Blueprint(__name__)
 def register(req: Request) -> RegisterOut:
     """Create a pending account and return its TOTP enrollment (secret shown once)."""
     b = req.body
-    return RegisterOut.model_validate(use(AccountService).register(b.username, b.email, b.password, req.meta))
+    return RegisterOut.model_validate(_account_service().register(b.username, b.email, b.password, req.meta))
 
 
 @api_route(bp, "/api/register/verify", "POST", body=VerifyIn, response=VerifyOut, auth="none", tags=("auth",),
@@ -26,7 +34,7 @@ def register(req: Request) -> RegisterOut:
 def verify(req: Request) -> VerifyOut:
     """Activate the account with a first TOTP code; returns 10 recovery codes (shown once)."""
     b = req.body
-    return VerifyOut.model_validate(use(AccountService).verify_registration(b.username, b.password, b.code,
+    return VerifyOut.model_validate(_account_service().verify_registration(b.username, b.password, b.code,
                                                                                req.meta))
 
 
@@ -36,7 +44,7 @@ def verify(req: Request) -> VerifyOut:
 def login(req: Request) -> TokenOut:
     """Sign in with password and a TOTP code (or a recovery code)."""
     b = req.body
-    pair = use(AccountService).login(b.username, b.password, b.totp_code, b.recovery_code, req.meta)
+    pair = _account_service().login(b.username, b.password, b.totp_code, b.recovery_code, req.meta)
     return TokenOut.model_validate(pair.as_dict())
 
 
@@ -44,10 +52,10 @@ def login(req: Request) -> TokenOut:
            responses={401: "Invalid, expired or reused refresh token"})
 def refresh(req: Request) -> TokenOut:
     """Swap a refresh token for a new pair; the old one stops working."""
-    return TokenOut.model_validate(use(AccountService).refresh(req.body.refresh_token, req.meta).as_dict())
+    return TokenOut.model_validate(_account_service().refresh(req.body.refresh_token, req.meta).as_dict())
 
 
 @api_route(bp, "/api/logout", "POST", status=204, tags=("auth",))
 def logout(req: Request) -> None:
     """End this session: its access and refresh tokens stop working at once."""
-    use(AccountService).logout(req.user.user_id, req.user.session_id, req.meta)
+    _account_service().logout(req.user.user_id, req.user.session_id, req.meta)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..audit.service import AuditService
 from ..kernel.clock import parse_iso
-from ..kernel.locator import use
+from ..kernel.locator import service
 from ..web.http import Request, api_route
+
+if TYPE_CHECKING:
+    from ..audit.service import AuditService
 
 bp = Blueprint(__name__)
 
@@ -68,10 +70,14 @@ class LogsOut(BaseModel):
     next_cursor: str | None
 
 
+def _audit_service() -> AuditService:
+    return service("AuditService")
+
+
 @api_route(bp, "/api/security/ip-records", response=IpRecordsOut, tags=("security",))
 def ip_records(req: Request) -> IpRecordsOut:
     """Addresses the caller signed in from: first and last seen, how often."""
-    records = use(AuditService).ip_records(req.user.user_id)
+    records = _audit_service().ip_records(req.user.user_id)
     return IpRecordsOut(items=[IpRecordOut(ip=r.ip, first_seen=r.first_seen, last_seen=r.last_seen, count=r.count)
                                for r in records])
 
@@ -79,7 +85,7 @@ def ip_records(req: Request) -> IpRecordsOut:
 @api_route(bp, "/api/security/login-history", response=LoginHistoryOut, tags=("security",))
 def login_history(req: Request) -> LoginHistoryOut:
     """The caller's recent sign-in attempts, successful or not."""
-    entries = use(AuditService).login_history(req.user.user_id)
+    entries = _audit_service().login_history(req.user.user_id)
     return LoginHistoryOut(items=[
         LoginAttemptOut(at=e.created_at, ip=e.ip, user_agent=e.user_agent, success=e.action == "login",
                         reason=e.detail.get("reason")) for e in entries])
@@ -89,7 +95,7 @@ def login_history(req: Request) -> LoginHistoryOut:
 def logs(req: Request) -> LogsOut:
     """The caller's operation log, newest first; filter by type and time, page with `cursor`."""
     q = req.query
-    entries, next_cursor = use(AuditService).logs(req.user.user_id, type=q.type, since=q.from_, until=q.to,
+    entries, next_cursor = _audit_service().logs(req.user.user_id, type=q.type, since=q.from_, until=q.to,
                                                   cursor=q.cursor, limit=q.limit)
     return LogsOut(items=[LogOut(log_id=e.log_id, type=e.type, action=e.action, ip=e.ip, detail=e.detail,
                                  created_at=e.created_at) for e in entries], next_cursor=next_cursor)

@@ -13,23 +13,31 @@ from typing import Any, TypeVar, cast
 from .clock import Clock
 
 T = TypeVar("T")
-_resolve: Callable[[type[Any]], Any] | None = None
+_resolve: Callable[[type[Any] | str], Any] | None = None
 
 
-def install_resolver(resolve: Callable[[type[Any]], Any]) -> None:
+def install_resolver(resolve: Callable[[type[Any] | str], Any]) -> None:
     global _resolve
     _resolve = resolve
 
 
-def _resolver() -> Callable[[type[Any]], Any]:
+def _resolver() -> Callable[[type[Any] | str], Any]:
     if _resolve is None:
         raise RuntimeError("no resolver installed: the entry point calls install_resolver (see functions/app.py)")
     return _resolve
 
 
 def use(kind: type[T]) -> T:
-    """The settings or service of type `kind` from the composition root."""
+    """The settings (or another kernel type) of type `kind` from the composition root."""
     return cast(T, _resolver()(kind))
+
+
+def service(name: str) -> Any:
+    """The service whose class is called `name` (routes and jobs name it, so that importing
+    a route module does not import its service, stores and clients: a cold start imports
+    them on the first request that needs them). Type it where it is used:
+    `keys: KeysService = service("KeysService")`."""
+    return _resolver()(name)
 
 
 def now() -> datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..catalog.schemas import (
@@ -14,20 +16,26 @@ from ..catalog.schemas import (
     QuotaQuery,
     QuotaUpdate,
 )
-from ..kernel.locator import use
+from ..kernel.locator import service
 from ..web.http import Request, api_route
-from .service import KeysService
+
+if TYPE_CHECKING:
+    from .service import KeysService
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
 _LIMIT_FIELDS = ("period", "limit_cost", "limit_tokens", "rpm", "warn_at", "auto_renew")
 
 
+def _keys_service() -> KeysService:
+    return service("KeysService")
+
+
 @api_route(bp, "/api/admin/quotas", "GET", auth="admin", query=QuotaQuery, response=QuotaList, tags=TAGS)
 def list_quotas(req: Request) -> QuotaList:
     """Quotas of one user (`user_id`), or every quota paged by `cursor`."""
     q = req.query
-    items, cursor = use(KeysService).list_quotas(user_id=q.user_id, limit=q.limit, cursor=q.cursor)
+    items, cursor = _keys_service().list_quotas(user_id=q.user_id, limit=q.limit, cursor=q.cursor)
     return QuotaList.model_validate({"items": items, "next_cursor": cursor})
 
 
@@ -38,7 +46,7 @@ def create_quota(req: Request) -> QuotaCreated:
     the answer carries its key, shown this once."""
     b = req.body
     given = b.model_dump(exclude_unset=True)
-    view, issued = use(KeysService).create_quota(
+    view, issued = _keys_service().create_quota(
         user_id=b.user_id, group=b.group, limits={k: given[k] for k in _LIMIT_FIELDS if k in given},
         expires_at=b.expires_at, ip_allow=b.ip_allow, actor_id=req.user.user_id, meta=req.meta)
     return QuotaCreated.model_validate({**view, "api_key": issued.as_dict()})
@@ -47,7 +55,7 @@ def create_quota(req: Request) -> QuotaCreated:
 @api_route(bp, "/api/admin/quotas/{id}", "PUT", auth="admin", body=QuotaUpdate, response=QuotaOut, tags=TAGS)
 def update_quota(req: Request, id: str) -> QuotaOut:
     """Change a quota's limits or its key's expiry and IP allow-list."""
-    view = use(KeysService).update_quota(id, req.body.model_dump(exclude_unset=True), actor_id=req.user.user_id,
+    view = _keys_service().update_quota(id, req.body.model_dump(exclude_unset=True), actor_id=req.user.user_id,
                                          meta=req.meta)
     return QuotaOut.model_validate(view)
 
@@ -55,18 +63,18 @@ def update_quota(req: Request, id: str) -> QuotaOut:
 @api_route(bp, "/api/admin/quotas/{id}", "DELETE", auth="admin", status=204, tags=TAGS)
 def delete_quota(req: Request, id: str) -> None:
     """Remove a quota; its key stops working at once."""
-    use(KeysService).delete_quota(id, actor_id=req.user.user_id, meta=req.meta)
+    _keys_service().delete_quota(id, actor_id=req.user.user_id, meta=req.meta)
 
 
 @api_route(bp, "/api/admin/quotas/{id}/reset_api_key", "POST", auth="admin", response=IssuedKeyOut, tags=TAGS)
 def reset_quota_key(req: Request, id: str) -> IssuedKeyOut:
     """A new key for the quota, shown once; the old one stops working at once."""
-    issued = use(KeysService).reset_key(id, actor_id=req.user.user_id, meta=req.meta)
+    issued = _keys_service().reset_key(id, actor_id=req.user.user_id, meta=req.meta)
     return IssuedKeyOut.model_validate(issued.as_dict())
 
 
 @api_route(bp, "/api/admin/users/{user_id}/reset-all-keys", "POST", auth="admin", response=IssuedKeyList, tags=TAGS)
 def reset_all_keys(req: Request, user_id: str) -> IssuedKeyList:
     """Replace every key of a user; the new keys are shown once."""
-    issued = use(KeysService).reset_all_keys(user_id, actor_id=req.user.user_id, meta=req.meta)
+    issued = _keys_service().reset_all_keys(user_id, actor_id=req.user.user_id, meta=req.meta)
     return IssuedKeyList.model_validate({"items": [i.as_dict() for i in issued]})

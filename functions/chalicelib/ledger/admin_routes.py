@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from ..kernel.locator import use
-from ..keys.service import KeysService
+from ..kernel.locator import service
 from ..usage.schemas import QuotaStatsQuery, RequestsOut, StatsOut
-from ..usage.service import UsageViews
 from ..web.http import Request, api_route
-from .codes import CodeService
-from .membership import MembershipService
 from .schemas import (
     BatchCodesOut,
     BatchesOut,
@@ -23,10 +21,36 @@ from .schemas import (
     TopupIn,
     TopupOut,
 )
-from .service import LedgerService
+
+if TYPE_CHECKING:
+    from ..keys.service import KeysService
+    from ..usage.service import UsageViews
+    from .codes import CodeService
+    from .membership import MembershipService
+    from .service import LedgerService
 
 bp = Blueprint(__name__)
 _ADMIN = ("admin",)
+
+
+def _code_service() -> CodeService:
+    return service("CodeService")
+
+
+def _keys_service() -> KeysService:
+    return service("KeysService")
+
+
+def _ledger_service() -> LedgerService:
+    return service("LedgerService")
+
+
+def _membership_service() -> MembershipService:
+    return service("MembershipService")
+
+
+def _usage_views() -> UsageViews:
+    return service("UsageViews")
 
 
 @api_route(bp, "/api/admin/users/{user_id}/topup", "POST", body=TopupIn, response=TopupOut, auth="admin",
@@ -34,13 +58,13 @@ _ADMIN = ("admin",)
 def topup(req: Request, user_id: str) -> TopupOut:
     """Credit a user's balance (a `topup` ledger entry)."""
     b = req.body
-    return TopupOut.model_validate(use(LedgerService).topup(req.user, user_id, b.amount, b.note, req.meta))
+    return TopupOut.model_validate(_ledger_service().topup(req.user, user_id, b.amount, b.note, req.meta))
 
 
 @api_route(bp, "/api/admin/codes", query=PageQuery, response=BatchesOut, auth="admin", tags=_ADMIN)
 def list_codes(req: Request) -> BatchesOut:
     """Redemption code batches newest first (never a code's plaintext)."""
-    items, next_cursor = use(CodeService).list_batches(req.query.cursor, req.query.limit)
+    items, next_cursor = _code_service().list_batches(req.query.cursor, req.query.limit)
     return BatchesOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
@@ -49,7 +73,7 @@ def list_codes(req: Request) -> BatchesOut:
 def create_codes(req: Request) -> CreatedBatchOut:
     """Generate a batch of codes; their plaintexts are shown in this answer only."""
     b = req.body
-    return CreatedBatchOut.model_validate(use(CodeService).create_batch(
+    return CreatedBatchOut.model_validate(_code_service().create_batch(
         req.user, count=b.count, amount=b.amount, expires_at=b.expires_at, note=b.note, meta=req.meta))
 
 
@@ -57,7 +81,7 @@ def create_codes(req: Request) -> CreatedBatchOut:
            responses={404: "No such batch"})
 def batch_codes(req: Request, batch_id: str) -> BatchCodesOut:
     """One batch with the state of each code (unused, redeemed by whom, expired)."""
-    return BatchCodesOut.model_validate(use(CodeService).batch_codes(batch_id))
+    return BatchCodesOut.model_validate(_code_service().batch_codes(batch_id))
 
 
 @api_route(bp, "/api/admin/plans", response=PlansOut, auth="admin", tags=_ADMIN)
@@ -65,7 +89,7 @@ def list_plans(req: Request) -> PlansOut:
     """Membership plans."""
     from .membership import plan_view
 
-    return PlansOut.model_validate({"items": [plan_view(p) for p in use(MembershipService).plans(fresh=True)]})
+    return PlansOut.model_validate({"items": [plan_view(p) for p in _membership_service().plans(fresh=True)]})
 
 
 @api_route(bp, "/api/admin/plans", "POST", body=PlanIn, response=PlanOut, status=201, auth="admin", tags=_ADMIN,
@@ -73,7 +97,7 @@ def list_plans(req: Request) -> PlansOut:
 def create_plan(req: Request) -> PlanOut:
     """A new membership plan: name, price, period (day/week/month/year, or `days` with days)."""
     b = req.body
-    return PlanOut.model_validate(use(MembershipService).create_plan(
+    return PlanOut.model_validate(_membership_service().create_plan(
         req.user, name=b.name, price=b.price, period=b.period, days=b.days, meta=req.meta))
 
 
@@ -81,8 +105,8 @@ def create_plan(req: Request) -> PlanOut:
            tags=_ADMIN)
 def quota_requests(req: Request, id: str) -> RequestsOut:  # noqa: A002 - the path parameter's name
     """A quota's requests newest first."""
-    use(KeysService).require_quota(id)
-    items, next_cursor = use(UsageViews).quota_requests(id, req.query.cursor, req.query.limit)
+    _keys_service().require_quota(id)
+    items, next_cursor = _usage_views().quota_requests(id, req.query.cursor, req.query.limit)
     return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
@@ -90,6 +114,6 @@ def quota_requests(req: Request, id: str) -> RequestsOut:  # noqa: A002 - the pa
            tags=_ADMIN)
 def quota_statistics(req: Request, id: str) -> StatsOut:  # noqa: A002 - the path parameter's name
     """A quota's statistics per model or day."""
-    use(KeysService).require_quota(id)
+    _keys_service().require_quota(id)
     q = req.query
-    return StatsOut.model_validate(use(UsageViews).quota_statistics(id, q.from_, q.to, q.group_by))
+    return StatsOut.model_validate(_usage_views().quota_statistics(id, q.from_, q.to, q.group_by))

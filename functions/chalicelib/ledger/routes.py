@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from ..kernel.locator import use
+from ..kernel.locator import service
 from ..web.http import Request, api_route
-from .codes import CodeService
-from .membership import MembershipService
 from .schemas import (
     AutoRenewIn,
     BalanceOut,
@@ -19,21 +19,37 @@ from .schemas import (
     RenewIn,
     RenewOut,
 )
-from .service import LedgerService
+
+if TYPE_CHECKING:
+    from .codes import CodeService
+    from .membership import MembershipService
+    from .service import LedgerService
 
 bp = Blueprint(__name__)
+
+
+def _code_service() -> CodeService:
+    return service("CodeService")
+
+
+def _ledger_service() -> LedgerService:
+    return service("LedgerService")
+
+
+def _membership_service() -> MembershipService:
+    return service("MembershipService")
 
 
 @api_route(bp, "/api/balance", response=BalanceOut, tags=("balance",))
 def balance(req: Request) -> BalanceOut:
     """Available and held money, and spend per provider over the last 30 days."""
-    return BalanceOut.model_validate(use(LedgerService).balance(req.user.user_id))
+    return BalanceOut.model_validate(_ledger_service().balance(req.user.user_id))
 
 
 @api_route(bp, "/api/balance/history", query=PageQuery, response=HistoryOut, tags=("balance",))
 def history(req: Request) -> HistoryOut:
     """Ledger entries newest first, each with the balance after it; page with `cursor`."""
-    items, next_cursor = use(LedgerService).history(req.user.user_id, req.query.cursor, req.query.limit)
+    items, next_cursor = _ledger_service().history(req.user.user_id, req.query.cursor, req.query.limit)
     return HistoryOut.model_validate({"items": items, "next_cursor": next_cursor})
 
 
@@ -41,18 +57,18 @@ def history(req: Request) -> HistoryOut:
            responses={400: "Invalid or already used code"})
 def redeem(req: Request) -> RedeemOut:
     """Redeem a code once: its amount is added to the balance."""
-    return RedeemOut.model_validate(use(CodeService).redeem(req.user.user_id, req.body.code, req.meta))
+    return RedeemOut.model_validate(_code_service().redeem(req.user.user_id, req.body.code, req.meta))
 
 
 @api_route(bp, "/api/balance/renew", "POST", body=RenewIn, response=RenewOut, tags=("balance",),
            responses={402: "Balance too low", 404: "No such plan"})
 def renew(req: Request) -> RenewOut:
     """Pay one period of a plan from the balance; the membership is extended."""
-    return RenewOut.model_validate(use(MembershipService).renew(req.user.user_id, req.body.plan, req.meta))
+    return RenewOut.model_validate(_membership_service().renew(req.user.user_id, req.body.plan, req.meta))
 
 
 @api_route(bp, "/api/membership/auto-renew", "PUT", body=AutoRenewIn, response=MembershipOut, tags=("balance",))
 def auto_renew(req: Request) -> MembershipOut:
     """Turn automatic renewal at expiry on or off."""
-    return MembershipOut.model_validate(use(MembershipService).set_auto_renew(req.user.user_id, req.body.enabled,
+    return MembershipOut.model_validate(_membership_service().set_auto_renew(req.user.user_id, req.body.enabled,
                                                                               req.meta))

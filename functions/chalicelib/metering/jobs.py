@@ -6,12 +6,14 @@ run), so a live request is never released under its feet; releasing is idempoten
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
 
-from ..kernel.locator import now, use
-from .service import MeteringService
+from ..kernel.locator import now, service
+
+if TYPE_CHECKING:
+    from .service import MeteringService
 
 bp = Blueprint(__name__)
 _BATCH = 100
@@ -20,7 +22,7 @@ _MAX_BATCHES = 50  # bounded: what is left waits for the next run
 
 def release_expired_holds() -> int:
     """Release every expired hold (in bounded batches); returns how many were released."""
-    metering = use(MeteringService)
+    metering = _metering_service()
     total = 0
     for _ in range(_MAX_BATCHES):
         released = metering.release_expired_holds(now(), limit=_BATCH)
@@ -28,6 +30,10 @@ def release_expired_holds() -> int:
         if released < _BATCH:
             break
     return total
+
+
+def _metering_service() -> MeteringService:
+    return service("MeteringService")
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="release-expired-holds")

@@ -7,17 +7,19 @@ Errors use the OpenAI envelope, so the official SDK raises its own exception cla
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.errors import Unauthorized
-from ..kernel.locator import use
+from ..kernel.locator import service, use
 from ..kernel.settings import Settings
 from ..web.fields import JsonBool, NoCoercion
 from ..web.http import Json, Raw, Request, api_route
-from .service import ProxyService
+
+if TYPE_CHECKING:
+    from .service import ProxyService
 
 bp = Blueprint(__name__)
 
@@ -59,10 +61,14 @@ def api_key_of(req: Request) -> str:
 _PROXY = {"auth": "none", "envelope": "openai", "max_body": _max_body, "exact_floats": False, "tags": ("proxy",)}
 
 
+def _proxy_service() -> ProxyService:
+    return service("ProxyService")
+
+
 @api_route(bp, "/v1/chat/completions", "POST", body=ChatIn, response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def chat_completions(req: Request) -> Json | Raw:
     """Chat completion through the key's model group, metered and debited."""
-    answer = use(ProxyService).chat(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
+    answer = _proxy_service().chat(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
     if answer.stream:
         return Raw(answer.body, "text/event-stream; charset=utf-8", headers=answer.headers)
     return Json(answer.body, headers=answer.headers)
@@ -71,17 +77,17 @@ def chat_completions(req: Request) -> Json | Raw:
 @api_route(bp, "/v1/embeddings", "POST", body=EmbeddingsIn, response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def embeddings(req: Request) -> Json:
     """Embeddings through the key's model group, metered and debited."""
-    answer = use(ProxyService).embeddings(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
+    answer = _proxy_service().embeddings(api_key_of(req), req.body.model_dump(exclude_unset=True), req.meta)
     return Json(answer.body, headers=answer.headers)
 
 
 @api_route(bp, "/v1/models", response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def models(req: Request) -> dict[str, Any]:
     """The models this key may use."""
-    return use(ProxyService).models(api_key_of(req), req.meta)
+    return _proxy_service().models(api_key_of(req), req.meta)
 
 
 @api_route(bp, "/v1/usage", response=dict[str, Any], **_PROXY)  # type: ignore[arg-type]
 def usage(req: Request) -> dict[str, Any]:
     """This key's period, use and limits."""
-    return use(ProxyService).usage(api_key_of(req), req.meta)
+    return _proxy_service().usage(api_key_of(req), req.meta)
