@@ -5,6 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+# `make test` spreads the tests over pytest-xdist workers (tests/conftest.py keeps each e2e
+# module, and the tests of one packaging, on one worker). More workers than the 2 cores pay:
+# the e2e tests mostly wait on their subprocesses and browsers. PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 STAGE ?= dev
 ARGS ?=
 
@@ -53,10 +58,10 @@ run: venv portal
 
 # pytest exits 5 when it collected nothing; that is not a failure of the build itself.
 test: venv portal browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: venv
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not e2e" $(PYTEST_ARGS)
 
 FUZZ_SECONDS ?= 240
 fuzz: venv
