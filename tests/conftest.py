@@ -74,6 +74,7 @@ _share_botocore_sessions()
 # --- scheduling under pytest-xdist (`make test` runs `pytest -n 4 --dist loadgroup`) ---
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keeps tests that share an expensive fixture on one worker, so each is built once:
 
