@@ -5,11 +5,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
-# `make test` spreads the tests over pytest-xdist workers (tests/conftest.py keeps each e2e
-# module, and the tests of one packaging, on one worker). More workers than the 2 cores pay:
-# the e2e tests mostly wait on their subprocesses and browsers. PYTEST_WORKERS=0 runs serially.
+# `make test` spreads the test files over pytest-xdist workers; each file runs whole on one worker,
+# so an e2e module's Chromium, fuzz stack or local stack is made once, as in a serial run
+# (--dist loadgroup would be finer, but pytest-xdist 3.8 cannot set its groups under pytest 9).
+# More workers than the 2 cores pay: e2e tests mostly wait on subprocesses and browsers.
+# PYTEST_WORKERS=0 runs serially.
 PYTEST_WORKERS ?= 4
-XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 STAGE ?= dev
 ARGS ?=
 

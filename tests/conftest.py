@@ -71,28 +71,6 @@ def _share_botocore_sessions() -> None:
 _share_botocore_sessions()
 
 
-# --- scheduling under pytest-xdist (`make test` runs `pytest -n 4 --dist loadgroup`) ---
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the node ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keeps tests that share an expensive fixture on one worker, so each is built once:
-
-    - every e2e module runs whole on one worker: its module-scoped Chromium, fuzz stack or
-      newcomer is made once, and tests of one module keep their order on one local stack
-      (still one `local_stack` per worker, as in a serial run: per-worker stacks share nothing);
-    - the tests that read `make package`'s output share the one packaging of the session.
-    Other tests are spread by load: their fixtures are per test."""
-    for item in items:
-        path = item.path.as_posix()
-        if "/tests/e2e/" in path:
-            group = "e2e:" + item.path.name
-        elif {"packaged", "packaged_template"} & set(getattr(item, "fixturenames", ())):
-            group = "package"
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
-
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
 
