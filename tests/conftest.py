@@ -42,6 +42,35 @@ from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E4
 
 make_moto_dynamodb_atomic()
 
+
+def _share_botocore_sessions() -> None:
+    """PynamoDB's connections in one thread share one botocore session (and so its loader).
+
+    Each `container` rebinds the table models, and PynamoDB then opens a new botocore session per
+    model, each parsing the same service JSON files again (six sessions per test): most of a
+    test's setup time. The files do not change during a run, so the connections of a thread share
+    one session, as one PynamoDB connection already does across its own calls. Sessions are not
+    thread-safe, so other threads (the race tests) get their own. Every connection still makes its
+    own client (with its own copy of the event hooks: fault injection and call counting stay per
+    client) and moto's state is still fresh for each test."""
+    import threading
+
+    import botocore.session
+    import pynamodb.connection.base
+
+    per_thread = threading.local()
+
+    def get_session() -> botocore.session.Session:
+        if getattr(per_thread, "session", None) is None:
+            per_thread.session = botocore.session.get_session()
+        return per_thread.session  # type: ignore[no-any-return]
+
+    pynamodb.connection.base.get_session = get_session  # type: ignore[assignment]
+
+
+_share_botocore_sessions()
+
+
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
 
