@@ -20,6 +20,7 @@ from .core.settings import Settings, get_settings
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from .proxy.relay import StreamRelay
     from .services.account_security import AccountSecurityService
     from .services.accounts import AccountService
     from .services.admin_users import AdminUserService
@@ -231,6 +232,14 @@ class Container:
 
         return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,
                             membership=self.membership)
+
+    @cached_property
+    def proxy_relay(self) -> StreamRelay:
+        """Streams for the /v1 app: the proxy's checks and money, an async upstream client."""
+        from .proxy.relay import StreamRelay
+        from .upstreams.streaming import StreamingClient
+
+        return StreamRelay(self.proxy, StreamingClient.from_settings(self.settings), self.settings.proxy_max_seconds)
 
     def quota_usage(self, quota_id: str, period_key: str) -> tuple[Decimal, int]:
         """A quota's settled usage in one period: (cost in USD, tokens)."""

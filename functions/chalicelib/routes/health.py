@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from ..container import container
 from ..core import openapi
 from ..core.http import Request, api_route
+from ..proxy.schemas import register_docs
 
 bp = Blueprint(__name__)
 
@@ -27,5 +28,7 @@ def health(req: Request) -> HealthOut:
 
 @api_route(bp, "/api/openapi.json", auth="none", response=dict[str, Any], tags=("meta",))
 def openapi_document(req: Request) -> dict[str, Any]:
-    """This API's OpenAPI 3.1 document, generated from the route schemas."""
+    """This API's OpenAPI 3.1 document, generated from the route schemas (with the /v1 routes of
+    the proxy function, served on the same origin)."""
+    register_docs()
     return openapi.build_document(container().settings.version)

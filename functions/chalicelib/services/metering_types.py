@@ -13,8 +13,11 @@ from ..core.money import MILLION, q_up, token_cost
 class TokenUsage(Protocol):
     """The upstream's own counts (`upstreams.types.Usage` fits)."""
 
-    input_tokens: int
-    output_tokens: int
+    @property
+    def input_tokens(self) -> int: ...
+
+    @property
+    def output_tokens(self) -> int: ...
 
 
 MAX_TOKENS = 10**9  # above any real request: an upstream's larger figure is clamped here
