@@ -42,9 +42,14 @@ _EXPOSED = "x-request-id,x-keyledger-cost,x-ratelimit-remaining-requests,x-ratel
 class ProxyParts(Protocol):
     """What the app needs from the composition root, built on first use."""
 
-    settings: Settings
-    proxy: ProxyService
-    proxy_relay: StreamRelay
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def proxy(self) -> ProxyService: ...
+
+    @property
+    def proxy_relay(self) -> StreamRelay: ...
 
 
 Handler = Callable[[Request, ProxyParts, RequestMeta], Awaitable[Response]]
