@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.proxy_env import ALICE, build_proxy_env, chat_body
 from tests.support.proxy_fakes import ProviderDown
-from tests.support.proxy_http import post_json, v1  # noqa: F401 - the fixture
+from tests.support.proxy_http import post_json
 
 
 @pytest.fixture
