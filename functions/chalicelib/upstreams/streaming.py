@@ -24,7 +24,7 @@ from . import failures
 from .adapters import adapter_for
 from .decoding import StreamDecoder, chunks_from_completion
 from .errors import ProviderError, ProviderTimeout
-from .sse import Event
+from .sse import Event, EventParser
 from .types import ChatResult, HttpCall, Target, Usage
 
 _ERROR_BODY_LIMIT = 64 * 1024  # an upstream's error answer is read this far, no further
@@ -223,28 +223,10 @@ def transport_error(target: Target, url: str, exc: httpx.HTTPError, timeout: htt
 
 
 async def _events(parts: AsyncIterator[bytes]) -> AsyncIterator[Event]:
-    """Server-sent events from a byte stream, split on "\\n" only (as `sse.iter_lines`)."""
-    buffer = b""
-    name, data = "", list[str]()
+    """Server-sent events from a byte stream, each as soon as its blank line arrived."""
+    parser = EventParser()
     async for part in parts:
-        buffer += part
-        *lines, buffer = buffer.split(b"\n")
-        for raw in lines:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
-            if line == "":
-                if data:
-                    yield Event(name or "message", "\n".join(data))
-                name, data = "", []
-            elif not line.startswith(":"):
-                field, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
-                if field == "event":
-                    name = value
-                elif field == "data":
-                    data.append(value)
-    if buffer.strip():
-        field, _, value = buffer.decode("utf-8", errors="replace").rstrip("\r").partition(":")
-        if field == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    if data:
-        yield Event(name or "message", "\n".join(data))
+        for event in parser.feed(part):
+            yield event
+    for event in parser.end():
+        yield event
