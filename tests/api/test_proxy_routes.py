@@ -114,3 +114,50 @@ def test_models_and_usage_answer_for_the_key(v1, env):
     usage = get(v1, "/v1/usage").json()
     assert (usage["period"], usage["used_cost"], usage["used_tokens"], usage["limit_cost"]) == \
         ("month", "0.000050", 30, None)
+
+
+@pytest.mark.parametrize("options", ["include_usage", ["include_usage"], 1, {"include_usage": "yes"}])
+def test_stream_options_that_are_not_an_object_of_flags_are_400(v1, env, options):
+    resp = post(v1, "/v1/chat/completions", chat_body(stream=True, stream_options=options))
+    assert resp.status_code == 400 and "stream_options" in error_of(resp)["message"]
+    assert env.upstream.calls == [] and env.catalog.results == []
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_400_and_never_reach_an_upstream(v1, env, constant):
+    raw = json.dumps(chat_body()).replace('"max_tokens": 100', f'"max_tokens": 100, "temperature": {constant}')
+    resp = v1.post("/v1/chat/completions", content=raw,
+                   headers={"content-type": "application/json", "authorization": f"Bearer {ALICE}"})
+    assert resp.status_code == 400 and error_of(resp)["code"] == "invalid_json"
+    assert env.upstream.calls == [] and env.catalog.results == []
+
+
+def test_a_provider_refusing_the_callers_request_does_not_count_against_its_health(v1, env):
+    from chalicelib.upstreams.errors import ProviderRejected
+
+    env.upstream.behaviour["p1"] = ProviderRejected("bad request", upstream_status=400, provider_id="p1")
+    resp = post(v1, "/v1/chat/completions", chat_body())
+    assert resp.status_code == 400
+    assert env.catalog.results == []
+
+
+@pytest.mark.parametrize("path", ["/v1/responses", "/v1/completions", "/v1/chat/completion", "/v1/files",
+                                  "/v1", "/v1/"])
+def test_an_unknown_v1_route_is_404_unknown_route_without_the_callers_key(v1, env, path):
+    resp = v1.post(path, headers={"authorization": f"Bearer {ALICE}", "x-api-key": ALICE}, content=b"{}")
+    assert resp.status_code == 404 and error_of(resp)["code"] == "unknown_route"
+    assert ALICE not in resp.text and "alice" not in resp.text
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/chat/completions"), ("DELETE", "/v1/models"),
+                                              ("PUT", "/v1/embeddings")])
+def test_a_known_v1_path_with_another_method_is_405(v1, env, method, path):
+    resp = v1.request(method, path, headers={"authorization": f"Bearer {ALICE}"})
+    assert resp.status_code == 405 and error_of(resp)["code"] == "unknown_route"
+    assert ALICE not in resp.text
+
+
+def test_one_model_is_found_only_among_the_keys_models(v1, env):
+    assert get(v1, "/v1/models/gpt-test").json()["id"] == "gpt-test"
+    resp = get(v1, "/v1/models/secret-model")
+    assert resp.status_code == 404 and error_of(resp)["code"] == "model_not_found"
