@@ -157,9 +157,15 @@ def test_the_forwarded_body_carries_the_output_cap_the_hold_was_sized_for(env):
 
 def test_embeddings_are_charged_at_the_input_price(env):
     env.upstream.behaviour["p1"] = lambda t, b: type("U", (), {"input_tokens": 1000, "output_tokens": 0})()
-    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world"}, meta())
+    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world " * 100}, meta())
     assert answer.body["data"][0]["embedding"] == [0.1, 0.2]
     assert answer.headers["x-keyledger-cost"] == "0.000100"
+
+
+def test_embeddings_reported_above_their_input_bound_are_charged_the_hold(env):
+    env.upstream.behaviour["p1"] = lambda t, b: type("U", (), {"input_tokens": 10**6, "output_tokens": 0})()
+    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world"}, meta())
+    assert answer.headers["x-keyledger-cost"] == "0.000002"  # 12 tokens at most x $0.1/M, rounded up
 
 
 def test_models_lists_only_the_keys_group(env):
