@@ -14,7 +14,7 @@ import time
 import openai
 import pytest
 
-from tests.support.streaming_stack import arrivals, raw_post
+from tests.support.streaming_stack import arrivals, raw_post, start_stack
 
 pytestmark = pytest.mark.e2e
 CHUNKS, INTERVAL = 20, 0.15
@@ -91,3 +91,28 @@ def test_a_sixty_second_steady_stream_completes_and_is_charged(stack):
     assert chunks[-1].usage.completion_tokens == 120
     stack.assert_money_holds(stack.body(stream=True), delivered=True)
     assert stack.charges()[0] > 0
+
+
+def test_forty_concurrent_streams_against_a_balance_for_k_admit_at_most_k(container, scripted_upstream):
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests, k = 40, 7
+    scripted_upstream.script.usage = "above"  # each admitted stream is charged exactly its hold
+    probe, server = start_stack(container, scripted_upstream, credit="0")
+    body = probe.body(stream=True, max_tokens=50, stream_options={"include_usage": True})
+    container.metering.credit(probe.proxy.user_id, probe.hold_for(body) * k, "topup", "test")
+
+    def one(_: int) -> bytes:
+        _, text = arrivals(raw_post(probe.url, "/v1/chat/completions", body, probe.proxy.key), MARKER)
+        return text.split(b" ")[1]
+
+    try:
+        with ThreadPoolExecutor(max_workers=requests) as pool:
+            statuses = list(pool.map(one, range(requests)))
+    finally:
+        server.stop()
+    assert statuses.count(b"200") == k and statuses.count(b"402") == requests - k
+    probe.wait_settled()
+    assert probe.holds() == [] and len(probe.charges()) == k
+    assert container.metering.balance(probe.proxy.user_id).available == 0
+    probe.assert_money_holds(body, delivered=True)
