@@ -53,12 +53,13 @@ class StreamRelay:
                 try:
                     stream = await self.client.open_chat(target, admitted.forwarded, admitted.route.name)
                 except AppError as err:
-                    self.service.record_provider_result(target.provider_id, err)
+                    await anyio.to_thread.run_sync(self.service.record_provider_result, target.provider_id, err)
                     if not getattr(err, "fallback", isinstance(err, UpstreamError)):
                         raise
                     last = err
                     continue
-                self.service.record_provider_result(target.provider_id, None)
+                # The health record is written (off the event loop) only when it changes.
+                await anyio.to_thread.run_sync(self.service.record_provider_result, target.provider_id, None)
                 return stream
             raise last or UpstreamError("No provider serves this model now.")
         except BaseException as exc:
