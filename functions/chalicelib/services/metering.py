@@ -16,7 +16,6 @@ Amounts are Decimal here and integer micro-dollars in the tables.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -39,9 +38,9 @@ from ..core.ids import new_id
 from ..core.money import q
 from ..core.periods import period_window
 from ..core.settings import Settings
+from ..metering.records import RequestRecords
 from ..tables import ledger as ledger_table
 from ..tables import quota_usage as quota_table
-from ..tables import usage as usage_table
 from ..tables.txn import StorageError, Txn, TxnCancelled, TxnConflict
 from .domain import KeyInfo, ModelRoute
 from .metering_types import (
@@ -60,8 +59,6 @@ from .metering_types import (
 )
 
 _ATTEMPTS = 4  # bounded retries of a transaction that met a concurrent one
-TOUCH_EVERY_SECONDS = 60  # a key's last_used_at is written at most this often per container
-log = logging.getLogger("keyledger.metering")
 
 
 class HoldAlreadyEnded(Conflict):
@@ -76,7 +73,7 @@ class MeteringService:
         self.clock = clock
         self.audit = audit  # AuditService: credits and debits leave an audit item
         self._sleep = sleep
-        self._touched: dict[str, float] = {}  # key hash -> when this container last set its last_used_at
+        self.records = RequestRecords(settings.usage_retention_days, self._commit)
 
     # --- reserve -----------------------------------------------------------------------
 
@@ -154,8 +151,8 @@ class MeteringService:
                 unknown = True
         overage = to_micros(cost) - charged
         outcome = "stream_broken" if fields.stream_broken else "ok"
-        self._write_record(self._record(hold, fields, used.input_tokens, used.output_tokens, charged, overage,
-                                        outcome, now), now, hold.key_hash)
+        self.records.write(hold, fields, (used.input_tokens, used.output_tokens), (charged, overage), outcome, now,
+                           touch_key=True)
         return Settlement(hold.request_id, cost, from_micros(charged), from_micros(overage))
 
     def release(self, hold: Hold, fields: RecordFields, outcome: str = "upstream_error") -> bool:
@@ -168,7 +165,7 @@ class MeteringService:
             if "hold" in exc.failed:
                 return False
             raise ServiceUnavailable("The hold could not be released; retry.") from exc
-        self._write_record(self._record(hold, fields, 0, 0, 0, 0, outcome, now), now, None)
+        self.records.write(hold, fields, (0, 0), (0, 0), outcome, now, touch_key=False)
         return True
 
     def release_expired_holds(self, now: datetime, limit: int = 100) -> int:
@@ -271,54 +268,6 @@ class MeteringService:
         quota_table.settle_period(txn, hold.quota_id, hold.period_key, hold.amount_micros, hold.tokens, 0, 0,
                                   requests=0)
         return txn
-
-    def _write_record(self, record: usage_table.UsageRecord, now: datetime, key_hash: str | None) -> None:
-        """The request record, written once per request id (a repeat changes nothing), with the
-        day's rollups of a charged request and, at most once a minute per key and container, the
-        key's `last_used_at`. The money is already right: a failure here is logged, not raised."""
-        touch = key_hash is not None and self._touch_due(key_hash)
-
-        def build() -> Txn:
-            txn = Txn()
-            usage_table.put_record(txn, record, self._ttl(now))
-            if record.cost or record.input_tokens or record.output_tokens:
-                usage_table.add_to_rollups(txn, record, record.created_at[:10])
-            if touch and key_hash is not None:
-                quota_table.touch_key(txn, key_hash, iso(now))
-            return txn
-
-        for _ in range(2):
-            try:
-                self._commit(build)
-                return
-            except TxnCancelled as exc:
-                if "record" in exc.failed:
-                    return  # written by an earlier attempt: idempotent
-                touch = False  # the key item is gone: nothing to mark as used
-            except ServiceUnavailable:
-                break
-        log.warning("request %s: its record was not written", record.request_id)
-
-    def _touch_due(self, key_hash: str) -> bool:
-        now = time.monotonic()
-        last = self._touched.get(key_hash)
-        if last is not None and now - last < TOUCH_EVERY_SECONDS:
-            return False
-        if len(self._touched) > 10_000:  # bounded memory in a long-lived container
-            self._touched.clear()
-        self._touched[key_hash] = now
-        return True
-
-    def _record(self, hold: Hold, fields: RecordFields, tokens_in: int, tokens_out: int, charged: int,
-                overage: int, outcome: str, now: datetime) -> usage_table.UsageRecord:
-        return usage_table.UsageRecord(
-            hold.request_id, hold.user_id, hold.key_id, hold.quota_id, fields.endpoint, hold.model,
-            fields.provider, tokens_in, tokens_out, charged, overage, fields.status, outcome, fields.stream,
-            fields.stream_broken, fields.latency_ms, hold.ip, (fields.error or None) and fields.error[:500],
-            iso(hold.created_at))
-
-    def _ttl(self, now: datetime) -> int:
-        return int(now.timestamp()) + self.settings.usage_retention_days * 86400
 
     def _commit(self, build: Callable[[], Txn]) -> None:
         """Commit, retrying (bounded, with backoff) only when a concurrent transaction
