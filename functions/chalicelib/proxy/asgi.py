@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from ..core.clock import iso
 from ..core.context import RequestMeta
-from ..core.errors import AppError, MethodNotAllowed, NotFound, Unauthorized
+from ..core.errors import AppError, NotFound, Unauthorized
 from ..core.ids import new_id
 from ..core.money import fmt
 from ..core.settings import Settings
@@ -37,6 +37,12 @@ from .schemas import ChatIn, EmbeddingsIn, parse_body
 
 log = logging.getLogger("keyledger.proxy.http")
 _EXPOSED = "x-request-id,x-keyledger-cost,x-ratelimit-remaining-requests,x-ratelimit-limit-requests,Retry-After"
+
+
+class MethodRefused(AppError):
+    """405: a /v1 path that exists, with a method it does not take."""
+
+    status, code, openai_type = 405, "unknown_route", "invalid_request_error"
 
 
 class ProxyParts(Protocol):
@@ -66,8 +72,7 @@ def create_app(parts: Callable[[], ProxyParts]) -> Starlette:
 
     async def refused(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
-        err: AppError = (MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.",
-                                          code="unknown_route") if status == 405
+        err: AppError = (MethodRefused(f"{request.method} is not allowed on {request.url.path}.") if status == 405
                          else NotFound("No such route under /v1.", code="unknown_route"))
         return _error(err, new_id(), _cors(request, parts))
 
