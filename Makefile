@@ -74,6 +74,7 @@ bench: venv
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
 	$(BIN)/python -m mypy
+	PYTHONPATH=functions $(BIN)/lint-imports
 
 # Deploy (docs/deploy.md). ARGS passes options through, e.g. ARGS="--profile ops --region eu-west-1".
 package: venv

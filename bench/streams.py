@@ -55,10 +55,10 @@ def measure(n: int = 100) -> dict:
     demo, demo_url = start_demo_upstream()
 
     from app import app
-    from chalicelib.container import Container, set_container
-    from chalicelib.core.settings import load_settings
-    from chalicelib.services.catalog_types import QuotaLimits
-    from chalicelib.tables.base import create_tables
+    from chalicelib.bootstrap import Container, set_container
+    from chalicelib.catalog.types import QuotaLimits
+    from chalicelib.kernel.settings import load_settings
+    from chalicelib.store.base import create_tables
     from proxy_app import app as proxy_app
 
     from infra.localstack.front import FrontServer

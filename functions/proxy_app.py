@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from chalicelib.container import container
+from chalicelib.bootstrap import container
 from chalicelib.proxy.asgi import create_app
 
 app = create_app(container)

@@ -13,7 +13,6 @@ Clients are built once in `Clients.from_session` and passed in, so tests use mot
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ if __package__ in (None, ""):  # run as a script: make `infra` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from infra import portal, stack  # noqa: E402
+from infra.package import TEMPLATE_NAME, read_packaged_template  # noqa: E402
 from infra.stack import DeployError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def check_secrets(ssm: Any, names: list[str]) -> None:
 
 def check_packaged_stage(package_dir: Path, stage: str) -> None:
     """A package built for another stage carries that stage's policy and STAGE: refuse it."""
-    template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
+    template = read_packaged_template(package_dir)
     handler = template.get("Resources", {}).get("APIHandler", {}).get("Properties", {})
     packaged = handler.get("Environment", {}).get("Variables", {}).get("STAGE")
     if packaged is not None and packaged != stage:
@@ -103,8 +103,8 @@ def default_artifact_bucket(clients: Clients) -> str:
 def deploy(clients: Clients, options: DeployOptions, log: Any = print) -> DeployResult:
     """Upload, apply the change set(s), publish the portal; returns the stack outputs."""
     name = stack.stack_name(options.stage)
-    if not (options.package_dir / "sam.json").is_file():
-        raise DeployError(f"{options.package_dir}/sam.json not found: run `make package STAGE={options.stage}`")
+    if not (options.package_dir / TEMPLATE_NAME).is_file():
+        raise DeployError(f"{options.package_dir}/{TEMPLATE_NAME} not found: run `make package STAGE={options.stage}`")
     check_packaged_stage(options.package_dir, options.stage)
     existing = stack.describe_stack(clients.cloudformation, name)
     check_secrets(clients.ssm, secret_names(options.stage, options.secret_params, existing))

@@ -2,13 +2,14 @@
 
 Chalice packages only `app.py` + `chalicelib/` of its project directory, and the project's
 `requirements.txt` becomes the managed layer. So this script stages a Chalice project in
-`build/chalice/` (functions/ + .chalice/ + layers/requirements.txt as requirements.txt),
-converts template.yaml to JSON (Chalice merges JSON into JSON) and runs
+`build/chalice/` (functions/ + .chalice/ + layers/requirements.txt as requirements.txt) and runs
 
-    chalice package --stage STAGE --merge-template build/template.json build/package/STAGE
+    chalice package --stage STAGE --merge-template template.yaml build/package/STAGE
 
-which writes `sam.json` (JSON CloudFormation), `deployment.zip` (the code) and
-`layer-deployment.zip` (the dependencies, built from manylinux wheels downloaded from PyPI).
+Chalice reads the YAML template itself, short-form tags (`!Ref`, `!Sub`, `!GetAtt`...)
+included, and a YAML merge template makes it write YAML: `sam.yaml` (CloudFormation in long
+form, no tags), `deployment.zip` (the code) and `layer-deployment.zip` (the dependencies, built
+from manylinux wheels downloaded from PyPI).
 Then the /v1 proxy function, which Chalice does not know, is completed (`add_proxy_function`):
 its entry point and start command go into the same code zip, and it gets the managed layer and
 the API handler's role (both only exist in Chalice's output).
@@ -17,7 +18,6 @@ the API handler's role (both only exist in Chalice's output).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -28,16 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: make `infra` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from infra.cfn_yaml import yaml_to_json  # noqa: E402
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("local", "dev", "prod")
 APP_ZIP_LIMIT = 1 * 1024 * 1024
 LAYER_UNZIPPED_LIMIT = 60 * 1024 * 1024  # Lambda allows 250 MB; we hold ourselves to less
 EXIT_LAYER_UNAVAILABLE = 3
+TEMPLATE_NAME = "sam.yaml"  # Chalice's name for its output when the merge template is YAML
 
 # Chalice prints this (and carries on) when a dependency has no Lambda-compatible wheel.
 _MISSING_WHEEL = re.compile(r"Could not install dependencies:\s*(.+)")
@@ -65,6 +63,14 @@ class Artefacts:
     def layer_unzipped_bytes(self) -> int:
         with zipfile.ZipFile(self.layer_zip) as archive:
             return sum(info.file_size for info in archive.infolist())
+
+
+def read_packaged_template(package_dir: Path) -> dict[str, Any]:
+    """The template `chalice package` wrote: plain YAML (Chalice dumps the long form, no tags)."""
+    template = yaml.safe_load((package_dir / TEMPLATE_NAME).read_text(encoding="utf-8"))
+    if not isinstance(template, dict):
+        raise RuntimeError(f"{package_dir / TEMPLATE_NAME} is not a template")
+    return template
 
 
 def stage_project(root: Path, build: Path) -> Path:
@@ -100,7 +106,7 @@ def run_chalice_package(project: Path, stage: str, merge_template: Path, outdir:
     # Chalice refuses to package without a region; the template itself is region-neutral.
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     command = [*_chalice_command(), "--project-dir", str(project), "package", "--stage", stage,
-               "--template-format", "json", "--merge-template", str(merge_template), str(outdir)]
+               "--merge-template", str(merge_template), str(outdir)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     output = result.stdout + result.stderr
     missing = _MISSING_WHEEL.search(output)
@@ -114,21 +120,19 @@ def run_chalice_package(project: Path, stage: str, merge_template: Path, outdir:
 
 
 def package(stage: str, root: Path = ROOT, build: Path | None = None) -> Artefacts:
-    """Stage, convert, package; returns where the artefacts are."""
+    """Stage and package; returns where the artefacts are."""
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
     build = build or root / "build"
     project = stage_project(root, build)
-    merge_template = build / "template.json"
-    yaml_to_json(root / "template.yaml", merge_template)
     outdir = build / "package" / stage
-    run_chalice_package(project, stage, merge_template, outdir)
-    artefacts = Artefacts(outdir, outdir / "sam.json", outdir / "deployment.zip", outdir / "layer-deployment.zip")
-    template = json.loads(artefacts.template.read_text(encoding="utf-8"))
+    run_chalice_package(project, stage, root / "template.yaml", outdir)
+    artefacts = Artefacts(outdir, outdir / TEMPLATE_NAME, outdir / "deployment.zip", outdir / "layer-deployment.zip")
+    template = read_packaged_template(outdir)
     if "RestAPI" not in template.get("Resources", {}):
         raise RuntimeError("packaged template has no RestAPI: did the merge go wrong?")
     add_proxy_function(template, artefacts.app_zip, root / "functions")
-    artefacts.template.write_text(json.dumps(template, indent=2), encoding="utf-8")
+    artefacts.template.write_text(yaml.safe_dump(template, sort_keys=False), encoding="utf-8")
     return artefacts
 
 

@@ -5,7 +5,6 @@ Every function takes its boto3 client as an argument so tests hand in moto-backe
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -14,10 +13,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
+from infra.package import read_packaged_template
+
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's role; the SAM transform
 # Properties that point at a local file in Chalice's output, per resource type.
 _LOCAL_ARTEFACTS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
-_NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes to deploy")
 
 
 class DeployError(RuntimeError):
@@ -80,8 +80,7 @@ def upload_artefacts(s3: Any, bucket: str, package_dir: Path, stage: str) -> str
     Chalice's template names `./deployment.zip` and `./layer-deployment.zip`; they are
     replaced by S3 locations, which is what `aws cloudformation package` would do.
     """
-    template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
-    resolved = copy.deepcopy(template)
+    resolved = read_packaged_template(package_dir)
     prefix = f"keyledger/{stage}"
     for resource in resolved.get("Resources", {}).values():
         prop = _LOCAL_ARTEFACTS.get(resource.get("Type", ""))
@@ -107,7 +106,9 @@ def describe_stack(cfn: Any, name: str) -> dict[str, Any] | None:
     try:
         stacks = cfn.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
-        if "does not exist" in str(exc):
+        # CloudFormation has no narrower code for a missing stack than ValidationError; the
+        # name is always a valid `keyledger-<stage>`, so here it can only mean "no such stack".
+        if exc.response["Error"]["Code"] == "ValidationError":
             return None
         raise
     stack: dict[str, Any] = stacks[0]
@@ -152,22 +153,36 @@ def create_change_set(
             Tags=[{"Key": "Application", "Value": "keyledger"}],
         )["Id"]
     except ClientError as exc:
-        # AWS reports "nothing to change" as a FAILED change set (below); some emulators refuse here.
-        if any(text in str(exc) for text in _NO_CHANGES):
-            return None
         raise DeployError(f"cannot create change set for {name}: {exc}") from exc
     try:
         cfn.get_waiter("change_set_create_complete").wait(
             ChangeSetName=change_set_id, StackName=name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts}
         )
     except WaiterError as exc:
-        described = cfn.describe_change_set(ChangeSetName=change_set_id, StackName=name)
-        reason = described.get("StatusReason", "")
-        if described.get("Status") == "FAILED" and any(text in reason for text in _NO_CHANGES):
+        described = exc.last_response or {}
+        if described.get("Status") == "FAILED" and existing and _asks_for_what_runs(cfn, existing, described):
             cfn.delete_change_set(ChangeSetName=change_set_id, StackName=name)
             return None
-        raise DeployError(f"change set {change_set} failed: {reason or exc}") from exc
+        raise DeployError(f"change set {change_set} failed: {described.get('StatusReason') or exc}") from exc
     return change_set_id, change_type
+
+
+def _asks_for_what_runs(cfn: Any, existing: dict[str, Any], change_set: dict[str, Any]) -> bool:
+    """True when a change set asks for the template and parameter values the stack already runs.
+
+    That is when AWS fails a change set for having nothing to change, a fact it gives only in
+    the prose of StatusReason; the state is compared instead. Whatever else made such a change
+    set fail, there was nothing to apply.
+    """
+    running = {p["ParameterKey"]: p.get("ParameterValue") for p in existing.get("Parameters", [])}
+    asked = {p["ParameterKey"]: running.get(p["ParameterKey"]) if p.get("UsePreviousValue") else p.get("ParameterValue")
+             for p in change_set.get("Parameters", [])}
+    if asked != running:
+        return False
+    stack = existing["StackName"]
+    change_set_template = cfn.get_template(StackName=stack, ChangeSetName=change_set["ChangeSetId"],
+                                           TemplateStage="Original")["TemplateBody"]
+    return bool(change_set_template == cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"])
 
 
 def execute_change_set(

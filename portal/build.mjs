@@ -1,6 +1,8 @@
 // Builds portal/dist: the sources as they are (plain ES modules, no bundler) plus the vendor
 // files copied from node_modules. dist/config.js is the development fallback; a deployment
-// overwrites it with the real API base URL.
+// overwrites it with the real API base URL. First, tsc checks the shared modules (their
+// `// @ts-check` and JSDoc types, tsconfig.json): a type error stops the build.
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +16,17 @@ const vendor = [
   ["node_modules/uplot/dist/uPlot.min.css", "vendor/uplot.min.css"],
   ["node_modules/uplot/LICENSE", "vendor/uplot.LICENSE.txt"],
 ];
+
+const tsc = join(here, "node_modules/typescript/bin/tsc");
+if (!existsSync(tsc)) {
+  console.error('missing node_modules/typescript: run "npm ci" in portal/ first');
+  process.exit(1);
+}
+const check = spawnSync(process.execPath, [tsc, "-p", join(here, "tsconfig.json")], { stdio: "inherit" });
+if (check.status !== 0) {
+  console.error("type check failed (see above): portal not built");
+  process.exit(1);
+}
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });

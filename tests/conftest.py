@@ -31,10 +31,10 @@ from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-from chalicelib.container import Container, set_container  # noqa: E402
-from chalicelib.core.clock import FixedClock  # noqa: E402
-from chalicelib.core.context import RequestMeta  # noqa: E402
-from chalicelib.core.settings import Settings, load_settings  # noqa: E402
+from chalicelib.bootstrap import Container, set_container  # noqa: E402
+from chalicelib.kernel.clock import FixedClock  # noqa: E402
+from chalicelib.kernel.context import RequestMeta  # noqa: E402
+from chalicelib.kernel.settings import Settings, load_settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
@@ -66,7 +66,7 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def container(aws: None, settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    from chalicelib.tables.base import create_tables
+    from chalicelib.store.base import create_tables
 
     c = Container(settings, clock=clock)
     create_tables()

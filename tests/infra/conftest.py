@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chalice.package import YAMLTemplateSerializer
 
-from infra.cfn_yaml import load_template
-from infra.package import Artefacts, LayerUnavailable, package
+from infra.package import Artefacts, LayerUnavailable, package, read_packaged_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
+    """template.yaml as `chalice package --merge-template` reads it (short-form tags in long form)."""
+    path = ROOT / "template.yaml"
+    return YAMLTemplateSerializer().load_template(path.read_text(encoding="utf-8"), str(path))
 
 
 @pytest.fixture(scope="session")
@@ -39,4 +41,4 @@ def packaged() -> Artefacts:
 
 @pytest.fixture(scope="session")
 def packaged_template(packaged: Artefacts) -> dict[str, Any]:
-    return json.loads(packaged.template.read_text())
+    return read_packaged_template(packaged.directory)

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -91,7 +92,7 @@ def cfn(clients: Clients) -> InMemoryCloudFormation:
 def _options(tmp_path: Path, **overrides: Any) -> DeployOptions:
     package_dir = tmp_path / "package"
     package_dir.mkdir(exist_ok=True)
-    (package_dir / "sam.json").write_text(json.dumps(STAND_IN))
+    (package_dir / "sam.yaml").write_text(yaml.safe_dump(STAND_IN))
     dist = tmp_path / "dist"
     dist.mkdir(exist_ok=True)
     (dist / "index.html").write_text("<!doctype html>")
@@ -161,7 +162,7 @@ def test_a_package_built_for_another_stage_is_refused(
     options = _options(tmp_path)
     prod = {"Resources": {"APIHandler": {"Type": "AWS::Serverless::Function",
                                          "Properties": {"Environment": {"Variables": {"STAGE": "prod"}}}}}}
-    (options.package_dir / "sam.json").write_text(json.dumps(prod))
+    (options.package_dir / "sam.yaml").write_text(yaml.safe_dump(prod))
     with pytest.raises(DeployError, match="packaged for stage 'prod', not 'dev'"):
         deploy(_with(clients, cfn), options, log=lambda _: None)
     assert cfn.change_sets == {}

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import ClientError, WaiterError
 from moto import mock_aws
 
@@ -53,7 +54,7 @@ def aws_clients() -> Iterator[dict[str, Any]]:
 
 
 def _stand_in_package(tmp_path: Path) -> Path:
-    (tmp_path / "sam.json").write_text(json.dumps(STAND_IN))
+    (tmp_path / "sam.yaml").write_text(yaml.safe_dump(STAND_IN))
     return tmp_path
 
 
@@ -86,7 +87,7 @@ def test_zips_are_uploaded_once_and_the_template_points_at_them(
 
 def test_a_missing_zip_is_a_clear_deploy_error(aws_clients: dict[str, Any], tmp_path: Path) -> None:
     template = {"Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./gone.zip"}}}}
-    (tmp_path / "sam.json").write_text(json.dumps(template))
+    (tmp_path / "sam.yaml").write_text(yaml.safe_dump(template))
     with pytest.raises(stack.DeployError, match="make package"):
         stack.upload_artefacts(aws_clients["s3"], BUCKET, tmp_path, "dev")
 
@@ -127,62 +128,95 @@ def test_unspecified_parameters_keep_their_previous_value_only_on_update() -> No
     assert stack.stack_parameters(None, wanted) == [{"ParameterKey": "Stage", "ParameterValue": "dev"}]
 
 
-class _FailedChangeSetCfn:
-    """How real CloudFormation says "nothing to change": the change set ends FAILED."""
+RUNNING_TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
 
-    def __init__(self) -> None:
+
+class _FailedChangeSetCfn:
+    """How real CloudFormation answers a change set it cannot or need not apply: it ends FAILED.
+
+    The stack runs RUNNING_TEMPLATE with Stage=dev; the change set asks for `template` and
+    `stage`, and its StatusReason is prose the deploy must not read."""
+
+    def __init__(
+        self, template: dict[str, Any] = RUNNING_TEMPLATE, stage: str = "dev", reason: str = NO_CHANGES
+    ) -> None:
+        self.template, self.stage, self.reason = template, stage, reason
         self.deleted: list[str] = []
 
     def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 (boto3 names)
-        return {"Stacks": [{"StackName": StackName, "StackStatus": "UPDATE_COMPLETE", "Parameters": []}]}
+        return {"Stacks": [{"StackName": StackName, "StackStatus": "UPDATE_COMPLETE",
+                            "Parameters": [{"ParameterKey": "Stage", "ParameterValue": "dev"},
+                                           {"ParameterKey": "CorsOrigins", "ParameterValue": "https://p"}]}]}
 
     def create_change_set(self, **kwargs: Any) -> dict[str, str]:
         return {"Id": "cs-1"}
 
     def get_waiter(self, name: str) -> Any:
+        described = {"ChangeSetId": "cs-1", "Status": "FAILED", "StatusReason": self.reason,
+                     "Parameters": [{"ParameterKey": "Stage", "ParameterValue": self.stage},
+                                    {"ParameterKey": "CorsOrigins", "UsePreviousValue": True}]}
+
         class Waiter:
             def wait(self, **kwargs: Any) -> None:
-                raise WaiterError(name, "Waiter encountered a terminal failure state", {})
+                raise WaiterError(name, "Waiter encountered a terminal failure state", described)
 
         return Waiter()
 
-    def describe_change_set(self, **kwargs: Any) -> dict[str, str]:
-        return {"Status": "FAILED", "StatusReason": "The submitted information didn't contain changes. "
-                "Submit different information to create a change set."}
+    def get_template(self, StackName: str, TemplateStage: str, ChangeSetName: str | None = None) -> dict[str, Any]:  # noqa: N803
+        return {"TemplateBody": self.template if ChangeSetName else RUNNING_TEMPLATE}
 
     def delete_change_set(self, ChangeSetName: str, StackName: str) -> None:  # noqa: N803
         self.deleted.append(ChangeSetName)
 
     def execute_change_set(self, **kwargs: Any) -> None:
-        raise AssertionError("an empty change set must not be executed")
+        raise AssertionError("a failed change set must not be executed")
 
 
-def test_an_empty_change_set_from_aws_is_deleted_not_executed() -> None:
+def test_a_failed_change_set_asking_for_what_runs_is_no_change_and_is_deleted() -> None:
     cfn = _FailedChangeSetCfn()
-    assert stack.apply_change_set(cfn, "keyledger-dev", "https://x/t.json", {"Stage": "dev"}, delay=1) is False
+    params: dict[str, str | None] = {"Stage": "dev", "CorsOrigins": None}
+    assert stack.apply_change_set(cfn, "keyledger-dev", "https://x/t.json", params, delay=1) is False
     assert cfn.deleted == ["cs-1"]
 
 
-class _RefusingCfn(_FailedChangeSetCfn):
-    """Emulators (moto with TemplateBody) refuse an empty change set outright."""
+def test_a_failed_change_set_with_another_template_is_a_deploy_error_with_its_reason() -> None:
+    cfn = _FailedChangeSetCfn(template={"Resources": {}}, reason="Transform AWS::Serverless-2016-10-31 failed")
+    with pytest.raises(stack.DeployError, match="Transform AWS::Serverless-2016-10-31 failed"):
+        stack.apply_change_set(cfn, "keyledger-dev", "https://x/t.json", {"Stage": "dev", "CorsOrigins": None})
+    assert cfn.deleted == []
 
+
+def test_a_failed_change_set_with_other_parameter_values_is_a_deploy_error_whatever_its_reason_says() -> None:
+    with pytest.raises(stack.DeployError, match="didn't contain changes"):
+        stack.apply_change_set(_FailedChangeSetCfn(stage="prod"), "keyledger-dev", "https://x/t.json",
+                               {"Stage": "prod", "CorsOrigins": None})
+
+
+class _RefusingCfn(_FailedChangeSetCfn):
     def create_change_set(self, **kwargs: Any) -> dict[str, str]:
         raise ClientError({"Error": {"Code": "ValidationError", "Message": "No updates are to be performed."}},
                           "CreateChangeSet")
 
 
-def test_a_refused_empty_change_set_is_no_change_either() -> None:
-    assert stack.apply_change_set(_RefusingCfn(), "keyledger-dev", "https://x/t.json", {"Stage": "dev"}) is False
+def test_a_refused_change_set_is_a_deploy_error_whatever_its_message_says() -> None:
+    with pytest.raises(stack.DeployError, match="cannot create change set"):
+        stack.apply_change_set(_RefusingCfn(), "keyledger-dev", "https://x/t.json", {"Stage": "dev"})
 
 
-class _BrokenTemplateCfn(_FailedChangeSetCfn):
-    def describe_change_set(self, **kwargs: Any) -> dict[str, str]:
-        return {"Status": "FAILED", "StatusReason": "Template format error: Unresolved resource dependencies"}
+class _DescribeFails:
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+        raise ClientError({"Error": {"Code": self.code, "Message": f"Stack with id {StackName} does not exist"}},
+                          "DescribeStacks")
 
 
-def test_a_failed_change_set_is_a_deploy_error_with_its_reason() -> None:
-    with pytest.raises(stack.DeployError, match="Unresolved resource dependencies"):
-        stack.apply_change_set(_BrokenTemplateCfn(), "keyledger-dev", "https://x/t.json", {"Stage": "dev"})
+def test_a_missing_stack_is_known_by_its_error_code_not_its_message() -> None:
+    assert stack.describe_stack(_DescribeFails("ValidationError"), "keyledger-dev") is None
+    with pytest.raises(ClientError):
+        stack.describe_stack(_DescribeFails("AccessDenied"), "keyledger-dev")
 
 
 def test_portal_sync_uploads_the_build_writes_config_js_and_drops_stale_files(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chalicelib.core.settings import STAGES, TABLES, load_settings
+from chalicelib.kernel.settings import STAGES, TABLES, load_settings
 
 from infra.stack import stack_name
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from cfnlint.api import lint_file
-from chalicelib.core.settings import TABLES
+from chalicelib.kernel.settings import TABLES
 
-from infra.cfn_yaml import load_template
 from infra.package import APP_ZIP_LIMIT, LAYER_UNZIPPED_LIMIT, Artefacts, LayerUnavailable, package
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,10 +73,11 @@ def test_functions_get_table_names_and_secret_names_through_globals(packaged_tem
     assert handler["Layers"] == [{"Ref": "ManagedLayer"}]
 
 
-def test_merge_keeps_chalice_api_and_the_template_resources(packaged_template: dict[str, Any]) -> None:
+def test_merge_keeps_chalice_api_and_the_template_resources(
+    packaged_template: dict[str, Any], template: dict[str, Any]
+) -> None:
     resources = packaged_template["Resources"]
     assert {"APIHandler", "ManagedLayer", "ApiHandlerRole", "PortalDistribution", "UsersTable"} <= set(resources)
-    template = load_template(ROOT / "template.yaml")
     assert set(template["Resources"]) <= set(resources)
     assert set(template["Outputs"]) <= set(packaged_template["Outputs"])
     assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"

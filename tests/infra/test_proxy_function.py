@@ -8,7 +8,7 @@ import stat
 import zipfile
 from typing import Any
 
-from chalicelib.core.settings import MAX_PROXY_SECONDS, load_settings
+from chalicelib.kernel.settings import MAX_PROXY_SECONDS, load_settings
 
 from infra.package import Artefacts
 

@@ -6,11 +6,12 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.kernel.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.ledger import store as ledger
 from chalicelib.proxy.charging import Delivered
 from chalicelib.proxy.types import StreamOutcome
-from chalicelib.tables import ledger, usage
 from chalicelib.upstreams.types import Usage
+from chalicelib.usage import store as usage
 
 from tests.support.metering import assert_ledger_consistent
 from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta
@@ -184,8 +185,8 @@ def test_usage_reports_the_keys_period_use_and_limits(container):
 
 
 def test_a_deployment_that_requires_membership_refuses_members_without_one(container):
-    from chalicelib.services.membership import MembershipRequired, MembershipService
-    from chalicelib.services.proxy import ProxyService
+    from chalicelib.ledger.membership import MembershipRequired, MembershipService
+    from chalicelib.proxy.service import ProxyService
 
     env = build_proxy_env(container)
     required = MembershipService(container.clock, container.audit, True, 30)

@@ -261,15 +261,3 @@ def test_a_deadline_stops_retries_that_would_outlive_it(make_client, sleeps, ope
     assert len(openai_upstream.requests) == 1 and sleeps == []
 
 
-def test_fallback_reaches_a_second_real_provider_when_the_first_keeps_failing(client, openai_upstream,
-                                                                             anthropic_upstream):
-    from chalicelib.upstreams import HealthTracker, call_with_fallback
-
-    openai_upstream.set_fault(Fault.SERVER_ERROR)
-    health = HealthTracker(threshold=1)
-    pair = [target_for(openai_upstream), target_for(anthropic_upstream)]
-    outcome = call_with_fallback(pair, lambda t: client.chat(t, CHAT, "public"), health)
-    assert outcome.target.provider_type == "anthropic" and outcome.result.body["model"] == "public"
-    assert len(openai_upstream.requests) == 3 and not health.is_available("prov-openai")
-
-

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalicelib.container import Container
+from chalicelib.bootstrap import Container
 from chalicelib.proxy.asgi import create_app
 from starlette.testclient import TestClient
 

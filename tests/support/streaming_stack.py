@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from chalicelib.container import Container
-from chalicelib.services.metering_types import cost_of, from_micros
-from chalicelib.services.token_estimate import chat_prompt_tokens
-from chalicelib.tables import ledger, usage
+from chalicelib.bootstrap import Container
+from chalicelib.kernel.money import from_micros
+from chalicelib.ledger import store as ledger
+from chalicelib.metering.types import cost_of
+from chalicelib.proxy.token_estimate import chat_prompt_tokens
+from chalicelib.usage import store as usage
 
 from tests.fakes.scripted_upstream import ScriptedUpstream
 from tests.support.metering import assert_ledger_consistent
@@ -69,7 +71,7 @@ class StreamingStack:
             assert charged > 0
         if limit_cost is not None:
             key = self.container.keys.lookup(self.proxy.key)
-            from chalicelib.core.periods import period_window
+            from chalicelib.kernel.periods import period_window
 
             used = self.container.metering.quota_usage(key.quota_id, period_window(key.period,
                                                        self.container.clock.now()).key)

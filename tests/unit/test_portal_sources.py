@@ -102,3 +102,13 @@ def test_money_is_formatted_from_the_decimal_string_never_through_a_float() -> N
         "+$12.50", "+$0.000123", "−$0.00042", "+$1,234,567.10", "$0.00", "$0.00", "+$5.00",
         "+$9,007,199,254,740,993.000001", "+$3.10",
     ]
+
+
+def test_only_endpoints_js_and_the_http_helper_spell_api_paths() -> None:
+    # Pages call endpoints.js (one documented function per route); api.js itself needs the
+    # refresh and logout paths. A path written anywhere else escapes that one list.
+    allowed = {SRC / "js" / "endpoints.js", SRC / "js" / "api.js"}
+    spelled = [f"{p.relative_to(SRC)}:{n}" for p in SOURCES if p.suffix == ".js" and p not in allowed
+               for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+               if re.search(r"""["'`]/api/""", line)]
+    assert spelled == []

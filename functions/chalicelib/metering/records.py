@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from ..core.clock import iso
-from ..core.errors import ServiceUnavailable
-from ..services.metering_types import Hold, RecordFields
-from ..tables import quota_usage as quota_table
-from ..tables import usage as usage_table
-from ..tables.txn import Txn, TxnCancelled
+from ..kernel.clock import iso
+from ..kernel.errors import ServiceUnavailable
+from ..metering import quota_store as quota_table
+from ..metering.types import Hold, RecordFields
+from ..store.txn import Txn, TxnCancelled
+from ..usage import store as usage_table
 
 TOUCH_EVERY_SECONDS = 60
 log = logging.getLogger("keyledger.metering")

@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core.clock import iso
-from ..core.context import RequestMeta
-from ..core.errors import AppError, NotFound, Unauthorized
-from ..core.ids import new_id
-from ..core.money import fmt
-from ..core.settings import Settings
-from ..services.proxy import ProxyService
+from ..kernel.clock import iso
+from ..kernel.context import RequestMeta
+from ..kernel.errors import AppError, NotFound, Unauthorized
+from ..kernel.ids import new_id
+from ..kernel.money import fmt
+from ..kernel.settings import Settings
+from ..proxy.service import ProxyService
 from .relay import StreamRelay
 from .schemas import ChatIn, EmbeddingsIn, parse_body
 

@@ -24,9 +24,9 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from ..core.errors import AppError, UpstreamError
-from ..core.money import fmt
-from ..services.proxy import ProxyService
+from ..kernel.errors import AppError, UpstreamError
+from ..kernel.money import fmt
+from ..proxy.service import ProxyService
 from ..upstreams.sse import DONE, render_chunk, render_error
 from ..upstreams.streaming import StreamingClient, UpstreamStream
 from .charging import Delivered

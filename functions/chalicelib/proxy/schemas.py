@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..core import openapi
-from ..core.errors import BadRequest, PayloadTooLarge, ValidationFailed
-from ..routes.fields import JsonBool, NoCoercion
+from ..kernel.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from ..web import openapi
+from ..web.fields import JsonBool, NoCoercion
 
 
 class StreamOptions(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..services.domain import KeyInfo, ModelRoute
-from ..services.metering_types import Hold
+from ..catalog.routing import ModelRoute
+from ..keys.types import KeyInfo
+from ..metering.types import Hold
 from ..upstreams.types import Usage
 from .charging import Delivered
 

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..core.errors import AppError
+from ..kernel.errors import AppError
 from . import failures
 from .adapters import adapter_for
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target

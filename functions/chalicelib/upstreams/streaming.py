@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import httpx
 
-from ..core.errors import AppError
+from ..kernel.errors import AppError
 from . import failures
 from .adapters import adapter_for
 from .decoding import StreamDecoder, chunks_from_completion

@@ -1,20 +1,20 @@
 // The shape every admin page shares: a header with "add", an optional search, a paged table
 // with per-row actions, and dialogs for create and edit.
 import { h, mount } from "./dom.js";
-import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { button, card, field, formDialog, pageHeader, pagedList, table, toast } from "./ui.js";
 
 /**
- * crudPage(main, {title, subtitle, path, columns, actions(row, reload) -> Node[],
- *   create: {label, fields: () => specs, submit?(values)}, search: {param, label, placeholder}?, intro: Node})
- * Only the query parameters a list route knows are sent (`cursor`, and the search's own).
+ * crudPage(main, {title, subtitle, list(query) -> Promise<page>, columns, actions(row, reload) -> Node[],
+ *   create: {label, fields: () => specs, submit(values)}, search: {param, label, placeholder}?, intro: Node})
+ * `list` and `submit` are endpoints.js functions. Only the query parameters a list route knows
+ * are passed (`cursor`, and the search's own).
  */
 export function crudPage(main, cfg) {
   const holder = h("div");
   let q = "";
   const reload = () => mount(holder, pagedList(
-    (cursor) => api(cfg.path, { query: cfg.search ? { cursor, [cfg.search.param]: q } : { cursor } }).then((res) => (Array.isArray(res) ? { items: res } : res || { items: [] })),
+    (cursor) => cfg.list(cfg.search ? { cursor, [cfg.search.param]: q } : { cursor }).then((res) => (Array.isArray(res) ? { items: res } : res || { items: [] })),
     (items) => table(cfg.actions ? [...cfg.columns, { label: t("admin.actions"), value: (row) => h("div", { class: "row-actions" }, cfg.actions(row, reload)) }] : cfg.columns,
       items, { empty: t("admin.none"), caption: cfg.title })));
   const head = [];
@@ -22,7 +22,7 @@ export function crudPage(main, cfg) {
     const add = button(cfg.create.label, async () => {
       const fields = await cfg.create.fields();
       formDialog(cfg.create.label, fields, t("action.save"), async (values) => {
-        const res = cfg.create.submit ? await cfg.create.submit(values) : await api(cfg.path, { method: "POST", body: values });
+        const res = await cfg.create.submit(values);
         toast(t("admin.created"), "success");
         if (cfg.create.after) cfg.create.after(res);
         reload();
@@ -42,10 +42,10 @@ export function crudPage(main, cfg) {
   return reload;
 }
 
-/** An edit dialog that PUTs the changed values to path. */
-export function editDialog(title, path, fields, reload, { transform } = {}) {
+/** An edit dialog that saves the changed values with save(values) (an endpoints.js update). */
+export function editDialog(title, save, fields, reload, { transform } = {}) {
   formDialog(title, fields, t("action.save"), async (values) => {
-    await api(path, { method: "PUT", body: transform ? transform(values) : values });
+    await save(transform ? transform(values) : values);
     toast(t("admin.saved"), "success");
     reload();
   });
@@ -57,10 +57,10 @@ export function mono(text) { return text ? h("code", { class: "small", text }) :
 export const PERIODS = ["day", "week", "month", "none"];
 export function periodOptions() { return PERIODS.map((p) => ({ value: p, label: t(`period.${p}`) })); }
 
-/** Loads a list for a select (groups, models, providers); [] when it fails (the form still works). */
-export async function optionsFrom(path, valueKey, labelKey = "name") {
+/** Loads a list for a select (groups, models, providers) with an endpoints.js list function; [] when it fails (the form still works). */
+export async function optionsFrom(list, valueKey, labelKey = "name") {
   try {
-    const res = await api(path);
+    const res = await list();
     return ((res && res.items) || []).map((i) => ({ value: String(i[valueKey] ?? i[labelKey]), label: String(i[labelKey] ?? i[valueKey]) }));
   } catch {
     return [];

@@ -1,3 +1,4 @@
+// @ts-check
 // The one way the portal talks to the API: JSON in and out, the bearer token added, a 401
 // answered by one refresh and one retry, and every failure turned into an ApiError that
 // carries the API's own code and message.
@@ -5,7 +6,20 @@ import { apiBase } from "./config.js";
 import { session } from "./session.js";
 import { t } from "./i18n.js";
 
+/**
+ * What a request sends: the method, a JSON body, query parameters (empty values are left out),
+ * whether the bearer token goes along, and `raw` to get the Response itself (for CSV).
+ * @typedef {{ method?: "GET" | "POST" | "PUT" | "DELETE", body?: unknown,
+ *   query?: Record<string, string | number | boolean | null | undefined>,
+ *   auth?: boolean, raw?: boolean, accept?: string }} RequestOptions
+ */
+
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status (0 when the network failed)
+   * @param {string} code the API's error code, e.g. "insufficient_balance"
+   * @param {string} message
+   */
   constructor(status, code, message) {
     super(message);
     this.name = "ApiError";
@@ -15,9 +29,13 @@ export class ApiError extends Error {
 }
 
 let expiredHandler = () => {};
-/** Called once the session cannot be refreshed any more (the app goes to the login page). */
+/**
+ * Called once the session cannot be refreshed any more (the app goes to the login page).
+ * @param {() => void} fn
+ */
 export function onSessionExpired(fn) { expiredHandler = fn; }
 
+/** @param {string} path @param {RequestOptions["query"]} query */
 function buildUrl(path, query) {
   const url = new URL(apiBase() + path, window.location.href);
   for (const [k, v] of Object.entries(query || {})) {
@@ -26,6 +44,7 @@ function buildUrl(path, query) {
   return url.toString();
 }
 
+/** @param {Response} res @returns {Promise<ApiError>} */
 async function errorFrom(res) {
   let code = `http_${res.status}`;
   let message = res.statusText || t("error.http", { status: res.status });
@@ -39,7 +58,9 @@ async function errorFrom(res) {
   return new ApiError(res.status, code, message);
 }
 
+/** @param {string} path @param {RequestOptions} options @returns {Promise<Response>} */
 async function send(path, { method = "GET", body, query, auth = true, accept = "application/json" }) {
+  /** @type {Record<string, string>} */
   const headers = { Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth && session.access) headers.Authorization = `Bearer ${session.access}`;
@@ -57,8 +78,12 @@ async function send(path, { method = "GET", body, query, auth = true, accept = "
   }
 }
 
+/** @type {Promise<boolean> | null} */
 let refreshing = null;
-/** Trades the stored refresh token for a new pair; true on success. One call at a time. */
+/**
+ * Trades the stored refresh token for a new pair; true on success. One call at a time.
+ * @returns {Promise<boolean>}
+ */
 export function refreshSession() {
   if (!refreshing) {
     refreshing = (async () => {
@@ -77,8 +102,11 @@ export function refreshSession() {
 }
 
 /**
- * api("/api/quotas") -> parsed JSON (null for 204).
- * Options: method, body, query, auth (default true), raw (return the Response, for CSV).
+ * One request to the API: the parsed JSON answer (null for 204), or the Response with `raw`.
+ * Only endpoints.js calls it; pages call endpoints.js.
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<any>} typed by the endpoints.js function that calls it
  */
 export async function api(path, options = {}) {
   const { auth = true, raw = false } = options;
@@ -99,13 +127,14 @@ export async function api(path, options = {}) {
   return text ? JSON.parse(text) : null;
 }
 
+/** @returns {never} */
 function expire() {
   session.clear();
   expiredHandler();
   throw new ApiError(401, "session_expired", t("error.session_expired"));
 }
 
-/** Ends the session on the server (best effort) and forgets everything locally. */
+/** Ends the session on the server (best effort) and forgets everything locally. @returns {Promise<void>} */
 export async function logout() {
   try {
     if (session.access) await send("/api/logout", { method: "POST" });

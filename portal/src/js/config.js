@@ -1,6 +1,12 @@
+// @ts-check
 // Reads the deploy-time configuration from window.KEYLEDGER_CONFIG (set by /config.js).
+
+/** @typedef {{ apiBase?: string }} PortalConfig */
+
+/** The API's base URL without a trailing slash ("" when the portal and the API share an origin). */
 export function apiBase() {
-  const raw = (window.KEYLEDGER_CONFIG && window.KEYLEDGER_CONFIG.apiBase) || "";
+  const config = /** @type {{ KEYLEDGER_CONFIG?: PortalConfig }} */ (/** @type {unknown} */ (window)).KEYLEDGER_CONFIG;
+  const raw = (config && config.apiBase) || "";
   return String(raw).replace(/\/+$/, "");
 }
 

@@ -1,7 +1,8 @@
 // The shell and the hash router: which page, who may see it, the navigation, the language
 // switch and logout. Pages are ES modules loaded on demand: export default render(main, ctx).
 import { h, mount } from "./dom.js";
-import { api, logout, onSessionExpired } from "./api.js";
+import { logout, onSessionExpired } from "./api.js";
+import { fetchMe } from "./endpoints.js";
 import { session } from "./session.js";
 import { t, lang, LANGUAGES, setLanguage, applyLanguage, onLanguageChange } from "./i18n.js";
 import { errorBox, loading, toast, button } from "./ui.js";
@@ -96,7 +97,7 @@ function guestShell() {
 }
 
 async function ensureMe() {
-  if (!session.me) session.me = await api("/api/me");
+  if (!session.me) session.me = await fetchMe();
   return session.me;
 }
 

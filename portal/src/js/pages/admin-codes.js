@@ -1,10 +1,10 @@
 // Admin: redemption codes. A batch is generated and its codes are shown (and downloadable) once.
 import { h, mount } from "../dom.js";
 import { t } from "../i18n.js";
-import { api } from "../api.js";
 import { money, dateTime } from "../format.js";
 import { busy, button, card, copyButton, download, statusBadge, table } from "../ui.js";
 import { crudPage, mono } from "../admin.js";
+import { createCodeBatch, listCodeBatches, listCodesOfBatch } from "../endpoints.js";
 
 /** codes -> CSV text (every cell quoted). */
 export function codesCsv(codes, amount) {
@@ -17,7 +17,7 @@ export default function render(main) {
   crudPage(main, {
     title: t("nav.admin_codes"),
     subtitle: t("admin.codes_subtitle"),
-    path: "/api/admin/codes",
+    list: listCodeBatches,
     intro: revealed,
     create: {
       label: t("admin.generate_codes"),
@@ -27,7 +27,7 @@ export default function render(main) {
         { name: "expires_at", label: t("admin.expires"), type: "date", hint: t("admin.expires_hint"), emptyAs: undefined },
         { name: "note", label: t("admin.note") },
       ],
-      submit: (v) => api("/api/admin/codes", { method: "POST", body: { ...v, expires_at: v.expires_at ? `${v.expires_at}T23:59:59Z` : undefined } }),
+      submit: (v) => createCodeBatch({ ...v, expires_at: v.expires_at ? `${v.expires_at}T23:59:59Z` : undefined }),
       after: (res) => showBatch(revealed, res),
     },
     columns: [
@@ -40,7 +40,7 @@ export default function render(main) {
     ],
     // The codes themselves are never shown again: only whether each was redeemed.
     actions: (b) => [button(t("admin.code_states"), (btn) => busy(btn, async () => {
-      const res = await api(`/api/admin/codes/${encodeURIComponent(b.batch_id)}`);
+      const res = await listCodesOfBatch(b.batch_id);
       mount(revealed, card(t("admin.codes_of_batch", { batch: b.batch_id }), table([
         { label: t("admin.id"), value: (c) => mono(c.code_id) },
         { label: t("admin.status"), value: (c) => statusBadge(c.status) },

@@ -1,10 +1,10 @@
 // Admin: model groups (which models a quota's key may use) and their default quota.
 import { h } from "../dom.js";
-import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { money, num } from "../format.js";
 import { busy, button, confirmDialog, toast } from "../ui.js";
 import { crudPage, editDialog, optionsFrom, periodOptions } from "../admin.js";
+import { createGroup, deleteGroup, listGroups, listModels, updateGroup } from "../endpoints.js";
 
 function fields(g, models) {
   const d = (g && g.default_quota) || {};
@@ -26,24 +26,24 @@ function toBody(v) {
 }
 
 export default function render(main) {
-  const models = () => optionsFrom("/api/admin/models", "name");
+  const models = () => optionsFrom(listModels, "name");
   crudPage(main, {
     title: t("nav.admin_groups"),
     subtitle: t("admin.groups_subtitle"),
-    path: "/api/admin/groups",
-    create: { label: t("admin.add_group"), fields: async () => fields(null, await models()), submit: (v) => api("/api/admin/groups", { method: "POST", body: toBody(v) }) },
+    list: listGroups,
+    create: { label: t("admin.add_group"), fields: async () => fields(null, await models()), submit: (v) => createGroup(toBody(v)) },
     columns: [
       { label: t("admin.name"), value: (g) => h("strong", { text: g.name }) },
       { label: t("admin.models"), value: (g) => (g.models || []).join(", ") },
       { label: t("admin.default_quota"), value: (g) => quotaSummary(g.default_quota) },
     ],
     actions: (g, reload) => {
-      const id = encodeURIComponent(g.group_id || g.name);
+      const id = g.group_id || g.name;
       return [
-        button(t("action.edit"), async () => editDialog(t("admin.edit_group", { name: g.name }), `/api/admin/groups/${id}`, fields(g, await models()), reload, { transform: toBody })),
+        button(t("action.edit"), async () => editDialog(t("admin.edit_group", { name: g.name }), (v) => updateGroup(id, v), fields(g, await models()), reload, { transform: toBody })),
         button(t("action.delete"), async (btn) => {
           if (!(await confirmDialog(t("action.delete"), t("admin.delete_confirm", { name: g.name }), t("action.delete"), { danger: true }))) return;
-          await busy(btn, async () => { await api(`/api/admin/groups/${id}`, { method: "DELETE" }); toast(t("admin.deleted"), "success"); reload(); });
+          await busy(btn, async () => { await deleteGroup(id); toast(t("admin.deleted"), "success"); reload(); });
         }, { kind: "danger" }),
       ];
     },

@@ -4,6 +4,7 @@ import { t } from "../i18n.js";
 import { money, dateTime } from "../format.js";
 import { statusBadge } from "../ui.js";
 import { crudPage, mono } from "../admin.js";
+import { createPlan, listPlans } from "../endpoints.js";
 import { planPeriod } from "./balance.js";
 
 const PERIODS = ["day", "week", "month", "year", "days"];
@@ -12,9 +13,10 @@ export default function render(main) {
   crudPage(main, {
     title: t("nav.admin_plans"),
     subtitle: t("admin.plans_subtitle"),
-    path: "/api/admin/plans",
+    list: listPlans,
     create: {
       label: t("admin.add_plan"),
+      submit: createPlan,
       fields: () => [
         { name: "name", label: t("admin.name"), required: true, pattern: "[A-Za-z0-9][A-Za-z0-9 _.\\-]*", maxlength: 64, hint: t("admin.plan_name_hint") },
         { name: "price", label: t("admin.price"), required: true, inputmode: "decimal", pattern: "[0-9]+(\\.[0-9]{1,6})?", placeholder: "9.90" },

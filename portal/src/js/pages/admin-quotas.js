@@ -1,10 +1,10 @@
 // Admin: quotas (user x model group), their limits, and a new key for one quota.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { money, num } from "../format.js";
 import { busy, button, card, confirmDialog, secretOnce, toast, usageBar } from "../ui.js";
 import { crudPage, editDialog, mono, optionsFrom, periodOptions } from "../admin.js";
+import { createQuota, deleteQuota, listGroups, listQuotas, resetQuotaKey, updateQuota } from "../endpoints.js";
 
 const fractions = (v) => (v === undefined ? undefined : String(v).split(",").map((s) => Number(s.trim())).filter((n) => Number.isFinite(n) && n > 0 && n <= 1));
 
@@ -26,17 +26,17 @@ export default function render(main) {
   crudPage(main, {
     title: t("nav.admin_quotas"),
     subtitle: t("admin.quotas_subtitle"),
-    path: "/api/admin/quotas",
+    list: listQuotas,
     search: { param: "user_id", label: t("admin.user_id"), placeholder: t("admin.user_id_placeholder") },
     intro: revealed,
     create: {
       label: t("admin.add_quota"),
       fields: async () => [
         { name: "user_id", label: t("admin.user_id"), required: true },
-        { name: "group", label: t("admin.group"), type: "select", required: true, options: await optionsFrom("/api/admin/groups", "name") },
+        { name: "group", label: t("admin.group"), type: "select", required: true, options: await optionsFrom(listGroups, "name") },
         ...limitFields(null),
       ],
-      submit: (v) => api("/api/admin/quotas", { method: "POST", body: toBody(v) }),
+      submit: (v) => createQuota(toBody(v)),
     },
     columns: [
       { label: t("admin.user"), value: (q) => (q.username ? h("strong", { text: q.username }) : mono(q.user_id)) },
@@ -47,19 +47,19 @@ export default function render(main) {
       { label: t("admin.rpm"), value: (q) => (q.rpm ? num(q.rpm) : t("quota.unlimited")), num: true },
     ],
     actions: (q, reload) => {
-      const id = encodeURIComponent(q.quota_id);
+      const id = q.quota_id;
       return [
-        button(t("action.edit"), () => editDialog(t("admin.edit_quota"), `/api/admin/quotas/${id}`, limitFields(q), reload, { transform: toBody })),
+        button(t("action.edit"), () => editDialog(t("admin.edit_quota"), (v) => updateQuota(id, v), limitFields(q), reload, { transform: toBody })),
         button(t("keys.reset"), async (btn) => {
           if (!(await confirmDialog(t("keys.reset_title"), t("admin.reset_quota_key_confirm"), t("keys.reset"), { danger: true }))) return;
           await busy(btn, async () => {
-            const res = await api(`/api/admin/quotas/${id}/reset_api_key`, { method: "POST" });
+            const res = await resetQuotaKey(id);
             mount(revealed, card(t("keys.new_key"), secretOnce(`${q.username || q.user_id} · ${q.group}`, res.key), button(t("action.done"), () => mount(revealed), { kind: "ghost" })));
           });
         }, { kind: "danger" }),
         button(t("action.delete"), async (btn) => {
           if (!(await confirmDialog(t("action.delete"), t("admin.delete_quota_confirm"), t("action.delete"), { danger: true }))) return;
-          await busy(btn, async () => { await api(`/api/admin/quotas/${id}`, { method: "DELETE" }); toast(t("admin.deleted"), "success"); reload(); });
+          await busy(btn, async () => { await deleteQuota(id); toast(t("admin.deleted"), "success"); reload(); });
         }, { kind: "danger" }),
       ];
     },

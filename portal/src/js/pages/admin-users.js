@@ -1,17 +1,17 @@
 // Admin: users. Search, disable/enable, top up, reset every key (the new keys shown once).
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { dateTime } from "../format.js";
 import { busy, button, confirmDialog, formDialog, secretOnce, statusBadge, toast, card } from "../ui.js";
 import { crudPage, mono } from "../admin.js";
+import { listUsers, resetAllKeysOfUser, setUserStatus, topUpUser } from "../endpoints.js";
 
 export default function render(main) {
   const revealed = h("div", { attrs: { "aria-live": "polite" } });
   const reload = crudPage(main, {
     title: t("nav.admin_users"),
     subtitle: t("admin.users_subtitle"),
-    path: "/api/admin/users",
+    list: listUsers,
     search: { param: "q", label: t("admin.search"), placeholder: t("admin.search_placeholder") },
     intro: revealed,
     columns: [
@@ -23,14 +23,14 @@ export default function render(main) {
       { label: t("admin.id"), value: (u) => mono(u.user_id) },
     ],
     actions: (u, again) => {
-      const id = encodeURIComponent(u.user_id);
+      const id = u.user_id;
       const disabled = u.status === "disabled";
       return [
         button(disabled ? t("admin.enable") : t("admin.disable"), async (btn) => {
           const ok = disabled || await confirmDialog(t("admin.disable"), t("admin.disable_confirm", { name: u.username }), t("admin.disable"), { danger: true });
           if (!ok) return;
           await busy(btn, async () => {
-            await api(`/api/admin/users/${id}`, { method: "PUT", body: { status: disabled ? "active" : "disabled" } });
+            await setUserStatus(id, disabled ? "active" : "disabled");
             toast(t("admin.saved"), "success");
             again();
           });
@@ -39,14 +39,14 @@ export default function render(main) {
           { name: "amount", label: t("admin.amount_usd"), required: true, inputmode: "decimal", pattern: "[0-9]+(\\.[0-9]{1,6})?", placeholder: "10.00" },
           { name: "note", label: t("admin.note") },
         ], t("admin.topup"), async (values) => {
-          await api(`/api/admin/users/${id}/topup`, { method: "POST", body: values });
+          await topUpUser(id, values);
           toast(t("admin.topped_up", { amount: values.amount, name: u.username }), "success");
         })),
         button(t("admin.reset_keys"), async (btn) => {
           const ok = await confirmDialog(t("admin.reset_keys"), t("admin.reset_keys_confirm", { name: u.username }), t("admin.reset_keys"), { danger: true });
           if (!ok) return;
           await busy(btn, async () => {
-            const res = await api(`/api/admin/users/${id}/reset-all-keys`, { method: "POST" });
+            const res = await resetAllKeysOfUser(id);
             const keys = (res && (res.keys || res.items)) || [];
             mount(revealed, card(t("admin.new_keys_for", { name: u.username }),
               keys.length === 0 ? h("p", { class: "muted", text: t("admin.no_keys") }) :

@@ -1,6 +1,6 @@
 // Balance: what is available and held, the history, redeeming a code, renewing the membership.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { fetchBalance, listBalanceHistory, listPlans, redeemCode, renewMembership } from "../endpoints.js";
 import { session } from "../session.js";
 import { t, has } from "../i18n.js";
 import { money, moneySign, dateTime, date } from "../format.js";
@@ -10,7 +10,7 @@ export default function render(main) {
   const summary = h("div", { class: "grid grid-3" });
   const history = h("div");
   const renewSlot = h("div");
-  const reloadSummary = () => asyncBlock(summary, () => api("/api/balance"), (bal) => [
+  const reloadSummary = () => asyncBlock(summary, fetchBalance, (bal) => [
     card(t("balance.available"), h("p", { class: "stat", dataset: { stat: "available" }, text: money(bal.available) })),
     card(t("balance.held"), h("p", { class: "stat", text: money(bal.held) }), h("p", { class: "muted small", text: t("balance.held_hint") })),
     card(t("dashboard.by_provider"), (bal.by_provider || []).length === 0 ? emptyState(t("dashboard.no_spend")) :
@@ -23,11 +23,11 @@ export default function render(main) {
     { label: t("balance.after"), value: (r) => money(r.balance_after), num: true },
     { label: t("balance.ref"), value: (r) => (r.ref ? h("code", { class: "small", text: r.ref }) : "—") },
   ];
-  const reloadHistory = () => mount(history, pagedList((cursor) => api("/api/balance/history", { query: { cursor, limit: 20 } }),
+  const reloadHistory = () => mount(history, pagedList((cursor) => listBalanceHistory({ cursor, limit: 20 }),
     (items) => table(columns, items, { empty: t("balance.no_history"), caption: t("balance.history") })));
 
   const redeem = form([{ name: "code", label: t("balance.code"), required: true, autocomplete: "off" }], t("balance.redeem"), async ({ code }, btn) => {
-    const res = await api("/api/balance/redeem", { method: "POST", body: { code } });
+    const res = await redeemCode(code);
     toast(t("balance.redeemed", { amount: money(res.amount), available: money(res.available) }), "success");
     btn.form.reset();
     reloadSummary();
@@ -48,7 +48,7 @@ export default function render(main) {
           options: plans.map((p) => ({ value: p.name, label: planLabel(p) })) }
       : { name: "plan", label: t("balance.plan"), required: true, value: m.plan || "", hint: t("balance.plan_hint") };
     const renew = form([spec], t("balance.renew"), async ({ plan }) => {
-      const res = await api("/api/balance/renew", { method: "POST", body: { plan } });
+      const res = await renewMembership(plan);
       if (session.me) session.me.membership = { ...(session.me.membership || {}), ...(res.membership || {}) };
       toast(t("balance.renewed", { date: date(res.membership && res.membership.expires_at), available: money(res.available) }), "success");
       reloadSummary();
@@ -80,6 +80,6 @@ export function planPeriod(p) {
 /** Plans to choose from: an admin can list them; a user types the plan's name (or id). */
 async function loadPlans() {
   if (!session.isAdmin) return [];
-  const res = await api("/api/admin/plans");
+  const res = await listPlans();
   return ((res && res.items) || []).filter((p) => p.enabled !== false);
 }

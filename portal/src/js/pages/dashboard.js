@@ -1,6 +1,6 @@
 // Dashboard: balance, membership, this period's quota use, and 30 days of cost and tokens.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { fetchBalance, fetchUsageStatistics, listMyQuotas, setAutoRenew } from "../endpoints.js";
 import { session } from "../session.js";
 import { t } from "../i18n.js";
 import { money, moneyNumber, num, date, isoDay } from "../format.js";
@@ -15,7 +15,7 @@ export default function render(main) {
   mount(main, pageHeader(t("nav.dashboard"), t("dashboard.hello", { name: me.username || "" })),
     top, card(t("dashboard.quotas"), quotas), h("h2", { class: "section-title", text: t("dashboard.last_30") }), charts);
 
-  asyncBlock(top, () => api("/api/balance"), (bal) => [
+  asyncBlock(top, fetchBalance, (bal) => [
     card(t("balance.available"), h("p", { class: "stat", dataset: { stat: "available" }, text: money(bal.available) }),
       h("p", { class: "muted", text: t("balance.held_line", { held: money(bal.held) }) }),
       h("a", { href: "#/balance", class: "card-link", text: t("dashboard.to_balance") })),
@@ -24,7 +24,7 @@ export default function render(main) {
       h("ul", { class: "kv" }, bal.by_provider.map((p) => h("li", {}, h("span", { text: p.provider }), h("span", { class: "num", text: money(p.spent) }))))),
   ]);
 
-  asyncBlock(quotas, () => api("/api/quotas"), (data) => {
+  asyncBlock(quotas, listMyQuotas, (data) => {
     const items = data.items || [];
     if (items.length === 0) return emptyState(t("quota.none"));
     return h("div", { class: "grid grid-2" }, items.map((q) => h("div", { class: "quota" },
@@ -41,8 +41,8 @@ export default function render(main) {
   const from = isoDay(fromDate);
   const range = { from, to }; // usage ranges are whole UTC days, both ends included
   asyncBlock(charts, () => Promise.all([
-    api("/api/usage/statistics", { query: { ...range, group_by: "day" } }),
-    api("/api/usage/statistics", { query: { ...range, group_by: "model" } }),
+    fetchUsageStatistics({ ...range, group_by: "day" }),
+    fetchUsageStatistics({ ...range, group_by: "model" }),
   ]), ([byDay, byModel]) => {
     const days = daysBetween(from, to);
     const index = new Map((byDay.items || []).map((i) => [String(i.key).slice(0, 10), i]));
@@ -79,7 +79,7 @@ function membershipCard(m) {
   toggle.addEventListener("change", async () => {
     toggle.disabled = true;
     try {
-      await api("/api/membership/auto-renew", { method: "PUT", body: { enabled: toggle.checked } });
+      await setAutoRenew(toggle.checked);
       if (session.me && session.me.membership) session.me.membership.auto_renew = toggle.checked;
       toast(toggle.checked ? t("membership.auto_on") : t("membership.auto_off"), "success");
     } catch (err) {

@@ -1,6 +1,6 @@
 // Keys and quotas: one key per quota; reset shows the new key once, with a ready SDK snippet.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { listModelsOfKey, listMyQuotas, resetMyQuotaKey } from "../endpoints.js";
 import { t } from "../i18n.js";
 import { proxyBase } from "../config.js";
 import { money, num, dateTime, date } from "../format.js";
@@ -36,7 +36,7 @@ export default function render(main) {
   const list = h("div", { class: "stack" });
   mount(main, pageHeader(t("nav.keys"), t("keys.subtitle")), list,
     card(t("keys.use_title"), h("p", { class: "muted", text: t("keys.use_intro", { url: proxyBase() }) }), snippetBlock(null, null)));
-  asyncBlock(list, () => api("/api/quotas"), (data) => {
+  asyncBlock(list, listMyQuotas, (data) => {
     const items = data.items || [];
     if (items.length === 0) return emptyState(t("quota.none"));
     return items.map((q) => quotaCard(q));
@@ -51,7 +51,7 @@ function quotaCard(q) {
     const ok = await confirmDialog(t("keys.reset_title"), t("keys.reset_confirm", { prefix: key.prefix || "" }), t("keys.reset"), { danger: true });
     if (!ok) return;
     await busy(btn, async () => {
-      const res = await api(`/api/quotas/${encodeURIComponent(q.quota_id)}/reset-key`, { method: "POST" });
+      const res = await resetMyQuotaKey(q.quota_id);
       prefix.textContent = res.prefix ? `${res.prefix}…` : prefix.textContent;
       mount(revealed, secretOnce(t("keys.new_key"), res.key), snippetBlock(res.key, await firstModel(res.key)));
     });
@@ -78,10 +78,7 @@ function fact(label, value) {
 /** The first model the new key may use, for the snippet (best effort: the snippet works without). */
 async function firstModel(key) {
   try {
-    const res = await fetch(`${proxyBase()}/models`, { headers: { Authorization: `Bearer ${key}` }, cache: "no-store", credentials: "omit" });
-    if (!res.ok) return null;
-    const body = await res.json();
-    return (body.data && body.data[0] && body.data[0].id) || null;
+    return (await listModelsOfKey(key))[0] || null;
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 // Log in: password plus an authenticator code or a recovery code.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { fetchMe, login, verifyRegistration } from "../endpoints.js";
 import { session } from "../session.js";
 import { t } from "../i18n.js";
 import { busy, button, errorBox, field, readForm, toast } from "../ui.js";
@@ -47,9 +47,9 @@ export default function render(main, ctx) {
     busy(submit, async () => {
       mount(problem);
       try {
-        const pair = await api("/api/login", { method: "POST", body, auth: false });
+        const pair = await login(body);
         session.store(pair);
-        session.me = await api("/api/me");
+        session.me = await fetchMe();
         toast(t("login.welcome", { name: session.me.username }), "success");
         ctx.navigate(ctx.afterLogin());
       } catch (err) {
@@ -74,7 +74,7 @@ function pendingEnrolment(body, code, ctx) {
     h("p", { class: "alert-title", text: t("err.totp_enrollment_required") }),
     h("p", { text: t("login.pending_hint") }));
   const finish = button(t("login.finish_enrolment"), (btn) => busy(btn, async () => {
-    const res = await api("/api/register/verify", { method: "POST", auth: false, body: { username: body.username, password: body.password, code } });
+    const res = await verifyRegistration({ username: body.username, password: body.password, code });
     const main = document.getElementById("main");
     mount(main, h("section", { class: "auth-card card" }, recoveryCodes(res.recovery_codes, {
       apiKey: res.api_key, username: body.username, doneLabel: t("register.go_login"), onDone: () => ctx.navigate("/login") })));

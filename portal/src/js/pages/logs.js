@@ -1,6 +1,6 @@
 // Operation logs: filter by type and date range, cursor paging.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { listLogs } from "../endpoints.js";
 import { t, has } from "../i18n.js";
 import { dateTime, dayStart, dayAfter } from "../format.js";
 import { badge, button, card, field, pageHeader, pagedList, table } from "../ui.js";
@@ -29,7 +29,7 @@ export default function render(main) {
     const to = el.namedItem("to").value;
     if (from) query.from = dayStart(from);
     if (to) query.to = dayAfter(to);
-    mount(holder, pagedList((cursor) => api("/api/logs", { query: { ...query, cursor } }),
+    mount(holder, pagedList((cursor) => listLogs({ ...query, cursor }),
       (items) => table(columns, items, { empty: t("logs.none"), caption: t("nav.logs") })));
   };
   filters.addEventListener("submit", (ev) => { ev.preventDefault(); draw(); });

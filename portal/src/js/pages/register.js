@@ -1,6 +1,6 @@
 // Registration in three steps: account -> authenticator (QR + secret, first code) -> recovery codes.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { register, verifyRegistration } from "../endpoints.js";
 import { t } from "../i18n.js";
 import { form } from "../ui.js";
 import { totpSetup, recoveryCodes } from "../enroll.js";
@@ -22,7 +22,7 @@ export default function render(main, ctx) {
     { name: "password", label: t("field.password"), type: "password", required: true, autocomplete: "new-password", minlength: 10, hint: t("register.password_hint") },
   ];
   mount(body, h("p", { class: "muted", text: t("register.subtitle") }), form(specs, t("action.register"), async (values) => {
-    const res = await api("/api/register", { method: "POST", auth: false, body: values });
+    const res = await register(values);
     showTotp(values, res.totp || {});
   }), h("p", { class: "switch-link" }, t("register.have_account"), " ", h("a", { href: "#/login", text: t("nav.login") })));
 
@@ -31,7 +31,7 @@ export default function render(main, ctx) {
     setStep(1);
     const verify = form([{ name: "code", label: t("field.totp_code"), required: true, autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, hint: t("register.code_hint") }],
       t("register.verify"), async ({ code }) => {
-        const res = await api("/api/register/verify", { method: "POST", auth: false, body: { username: account.username, password: account.password, code } });
+        const res = await verifyRegistration({ username: account.username, password: account.password, code });
         showCodes(account, res);
       });
     verify.id = "verify-form";

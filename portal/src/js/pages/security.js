@@ -1,6 +1,6 @@
 // Security: login history, IP records, authenticator rotation and fresh recovery codes.
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { confirmTotpRotation, listIpRecords, listLoginHistory, renewRecoveryCodes, startTotpRotation } from "../endpoints.js";
 import { t } from "../i18n.js";
 import { dateTime, num } from "../format.js";
 import { asyncBlock, badge, busy, button, card, form, pageHeader, table, toast } from "../ui.js";
@@ -15,7 +15,7 @@ export default function render(main) {
     h("div", { class: "grid grid-2" }, card(t("security.totp_title"), rotation), card(t("security.codes_title"), codes)),
     card(t("security.logins"), logins), card(t("security.ips"), ips));
 
-  asyncBlock(logins, () => api("/api/security/login-history"), (data) => table([
+  asyncBlock(logins, listLoginHistory, (data) => table([
     { label: t("security.at"), value: (r) => dateTime(r.at) },
     { label: t("usage.ip"), value: (r) => r.ip },
     { label: t("security.result"), value: (r) => (r.success ? badge(t("security.success"), "ok") : badge(t("security.failure"), "bad")) },
@@ -23,7 +23,7 @@ export default function render(main) {
     { label: t("security.agent"), value: (r) => h("span", { class: "truncate", title: r.user_agent || "", text: r.user_agent || "—" }) },
   ], data.items, { caption: t("security.logins") }));
 
-  asyncBlock(ips, () => api("/api/security/ip-records"), (data) => table([
+  asyncBlock(ips, listIpRecords, (data) => table([
     { label: t("usage.ip"), value: (r) => h("code", { text: r.ip }) },
     { label: t("security.first_seen"), value: (r) => dateTime(r.first_seen) },
     { label: t("security.last_seen"), value: (r) => dateTime(r.last_seen) },
@@ -32,10 +32,10 @@ export default function render(main) {
 
   const startRotation = () => mount(rotation, h("p", { class: "muted", text: t("security.totp_intro") }),
     button(t("security.totp_start"), (btn) => busy(btn, async () => {
-      const totp = await api("/api/totp/secret");
+      const totp = await startTotpRotation();
       const confirm = form([{ name: "code", label: t("field.totp_code_new"), required: true, autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6 }],
         t("security.totp_confirm"), async ({ code }) => {
-          await api("/api/totp/enable", { method: "POST", body: { code } });
+          await confirmTotpRotation(code);
           toast(t("security.totp_done"), "success");
           startRotation();
         });
@@ -49,7 +49,7 @@ export default function render(main) {
       { name: "password", label: t("field.password"), type: "password", required: true, autocomplete: "current-password" },
       { name: "code", label: t("field.totp_code"), required: true, autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6 },
     ], t("security.codes_generate"), async (values) => {
-      const res = await api("/api/recovery-codes", { method: "POST", body: values });
+      const res = await renewRecoveryCodes(values);
       mount(codes, recoveryCodes(res.recovery_codes || res.codes || [], { onDone: newCodes, doneLabel: t("action.done"), heading: false }));
     });
     mount(codes, h("p", { class: "muted", text: t("security.codes_intro") }), f);

@@ -1,6 +1,6 @@
 // Usage history: cursor paging, a model filter, and the CSV export (fetched with the token).
 import { h, mount } from "../dom.js";
-import { api } from "../api.js";
+import { exportUsageCsv, listUsageHistory } from "../endpoints.js";
 import { t } from "../i18n.js";
 import { money, num, dateTime, isoDay } from "../format.js";
 import { badge, busy, button, card, download, field, pageHeader, pagedList, table } from "../ui.js";
@@ -23,7 +23,7 @@ export default function render(main) {
     { label: t("usage.ip"), value: (r) => r.ip },
   ];
   const draw = () => mount(holder, pagedList(
-    (cursor) => api("/api/usage/history", { query: { cursor, limit: 25, model } }),
+    (cursor) => listUsageHistory({ cursor, limit: 25, model }),
     (items) => table(columns, items, { empty: t("usage.none"), caption: t("nav.usage") })));
   filter.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -48,8 +48,7 @@ export default function render(main) {
     const to = exportForm.elements.namedItem("to").value;
     busy(exportBtn, async () => {
       // Whole UTC days, both ends included.
-      const res = await api("/api/usage/export.csv", { query: { from, to }, raw: true, accept: "text/csv" });
-      download(`keyledger-usage-${from}-${to}.csv`, await res.blob());
+      download(`keyledger-usage-${from}-${to}.csv`, await exportUsageCsv({ from, to }));
     });
   });
 
