@@ -98,6 +98,8 @@ def test_a_stream_that_never_ends_is_ended_at_proxy_max_seconds_and_charged(limi
 
 
 def test_a_client_that_hangs_up_closes_the_upstream_within_a_second_and_pays_for_what_it_got(limited):
+    chat(limited, limited.body())  # a warm container: within its first second the client gets chunks
+    limited.wait_settled()
     limited.upstream.script.ending, limited.upstream.script.interval = "never", 0.1
     body = limited.body(stream=True, max_tokens=100)
     sock = raw_post(limited.url, "/v1/chat/completions", body, limited.proxy.key)

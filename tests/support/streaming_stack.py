@@ -17,7 +17,7 @@ from chalicelib.kernel.money import from_micros
 from chalicelib.ledger import store as ledger
 from chalicelib.metering.types import cost_of
 from chalicelib.proxy.token_estimate import chat_prompt_tokens
-from chalicelib.usage import store as usage
+from chalicelib.usage import reads_store as usage_reads
 
 from tests.fakes.scripted_upstream import ScriptedUpstream
 from tests.support.metering import assert_ledger_consistent
@@ -57,7 +57,8 @@ class StreamingStack:
         return [from_micros(-e.amount) for e in ledger.list_entries(self.proxy.user_id) if e.type == "charge"]
 
     def records(self) -> list[Any]:
-        return usage.list_records(self.proxy.user_id)
+        """The user's request records, newest first."""
+        return usage_reads.records_page(self.proxy.user_id, 100, None)[0]
 
     def assert_money_holds(self, body: dict[str, Any], delivered: bool, limit_cost: Decimal | None = None) -> None:
         """After a request: charge <= hold, > 0 when content was delivered, quota used <= its
