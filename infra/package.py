@@ -10,6 +10,9 @@ Chalice reads the YAML template itself, short-form tags (`!Ref`, `!Sub`, `!GetAt
 included, and a YAML merge template makes it write YAML: `sam.yaml` (CloudFormation in long
 form, no tags), `deployment.zip` (the code) and `layer-deployment.zip` (the dependencies, built
 from manylinux wheels downloaded from PyPI).
+Then the /v1 proxy function, which Chalice does not know, is completed (`add_proxy_function`):
+its entry point and start command go into the same code zip, and it gets the managed layer and
+the API handler's role (both only exist in Chalice's output).
 """
 
 from __future__ import annotations
@@ -128,7 +131,27 @@ def package(stage: str, root: Path = ROOT, build: Path | None = None) -> Artefac
     template = read_packaged_template(outdir)
     if "RestAPI" not in template.get("Resources", {}):
         raise RuntimeError("packaged template has no RestAPI: did the merge go wrong?")
+    add_proxy_function(template, artefacts.app_zip, root / "functions")
+    artefacts.template.write_text(yaml.safe_dump(template, sort_keys=False), encoding="utf-8")
     return artefacts
+
+
+PROXY_FILES = {"proxy_app.py": 0o644, "run.sh": 0o755}
+
+
+def add_proxy_function(template: dict[str, Any], app_zip: Path, functions: Path) -> None:
+    """The proxy function runs the same code zip (plus its entry point and start command), with
+    the dependencies of the managed layer under the adapter's layer, and the API's role."""
+    with zipfile.ZipFile(app_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, mode in PROXY_FILES.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100000 | mode) << 16  # a regular file with its permissions
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (functions / name).read_bytes())
+    resources = template["Resources"]
+    proxy = resources["ProxyHandler"]["Properties"]
+    proxy["Layers"] = [{"Ref": "ManagedLayer"}, *proxy["Layers"]]
+    proxy["Role"] = resources["APIHandler"]["Properties"]["Role"]
 
 
 def _mb(size: int) -> str:
