@@ -8,7 +8,6 @@ and the chunks arrive spread over the stream, with a raw socket and with the ope
 
 from __future__ import annotations
 
-import os
 import time
 
 import openai
@@ -82,7 +81,6 @@ def test_the_openai_readme_loop_runs_to_the_end_of_a_stream(stack):
     stack.assert_money_holds(stack.body(stream=True), delivered=True)
 
 
-@pytest.mark.skipif(os.environ.get("SLOW_TESTS") != "1", reason="60 s: the slower tier (SLOW_TESTS=1)")
 def test_a_sixty_second_steady_stream_completes_and_is_charged(stack):
     stack.upstream.script.chunks, stack.upstream.script.interval = 120, 0.5
     client = openai.OpenAI(base_url=f"{stack.url}/v1", api_key=stack.proxy.key, max_retries=0, timeout=30)
