@@ -142,7 +142,8 @@ class Container:
         return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.totp,
                                 self.audit, self.cursors,
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
-                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
+                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta),
+                                on_enabled=lambda uid, meta: self.activation.enabled(uid, meta))
 
     def resolve(self, kind: type[Any] | str) -> Any:
         """The settings, clock or service of type (or class name) `kind`, for kernel.locator."""
@@ -200,7 +201,8 @@ class Container:
         from .catalog.types import QuotaLimits
 
         return CatalogAdmin(CatalogStore(), self.catalog, self.cipher, self.clock, self.audit,
-                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))
+                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None),
+                            group_quotas=lambda group_id: self.keys.quota_ids_in_group(group_id))
 
     @cached_property
     def keys(self) -> KeysService:

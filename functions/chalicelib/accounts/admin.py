@@ -22,7 +22,8 @@ Hook = Callable[[str, RequestMeta | None], Any]
 
 class AdminUserService:
     def __init__(self, clock: Clock, users: UsersStore, accounts: AccountService, credentials: Credentials,
-                 totp: Totp, audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook) -> None:
+                 totp: Totp, audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook,
+                 on_enabled: Hook | None = None) -> None:
         self._clock = clock
         self._users = users
         self._accounts = accounts
@@ -32,6 +33,7 @@ class AdminUserService:
         self._cursors = cursors
         self._on_activated = on_activated
         self._on_disabled = on_disabled
+        self._on_enabled = on_enabled or (lambda uid, meta: None)  # a disabled user made active again
 
     def list_users(self, *, q: str | None, status: str | None, role: str | None, limit: int,
                    cursor: str | None) -> dict[str, Any]:
@@ -59,7 +61,8 @@ class AdminUserService:
 
     def update_user(self, admin: Caller, user_id: str, *, role: str | None, status: str | None,
                     email: str | None, meta: RequestMeta | None) -> dict[str, Any]:
-        """Change role, status or email. Disabling ends every session and key of the user at once."""
+        """Change role, status or email. Disabling ends every session and key of the user at once;
+        re-enabling restores the keys that were disabled with the user."""
         user = self._users.get_user(user_id)
         if user is None:
             raise NotFound("No such user.", code="user_not_found")
@@ -74,6 +77,7 @@ class AdminUserService:
             self._users.change_email(user, normalize_email(email), now)
             changes["email"] = normalize_email(email)
         disabling = status == "disabled" and user.status != "disabled"
+        enabling = status == "active" and user.status == "disabled"
         if (role and role != user.role) or (status and status != user.status):
             user = self._users.admin_update(user_id, now, role=role, status=status, bump_token_version=disabling)
             changes.update({k: v for k, v in (("role", role), ("status", status)) if v})
@@ -84,6 +88,8 @@ class AdminUserService:
                                actor_id=admin.user_id, detail=detail)
         if disabling:
             self._on_disabled(user_id, meta)
+        if enabling:
+            self._on_enabled(user_id, meta)
         fresh = self._users.get_user(user_id)
         assert fresh is not None
         return user_view(fresh)

@@ -21,7 +21,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..kernel.clock import iso, parse_iso
@@ -158,7 +158,7 @@ class GroupItem(CatalogItem):
 
 
 class NameGuardItem(CatalogItem):
-    """Reserves a public name (`MODELNAME#<lower>` or `GROUPNAME#<lower>`) for one item."""
+    """Reserves a public name (`MODELNAME#<lower>`, `GROUPNAME#<lower>` or `PROVIDERNAME#<lower>`) for one item."""
 
     creates_table: ClassVar[bool] = False
 
@@ -203,31 +203,36 @@ class CatalogStore:
 
     # --- providers ---
 
-    def put_provider(self, p: Provider) -> None:
+    def create_provider(self, p: Provider) -> None:
+        """The provider item and its name guard `PROVIDERNAME#<lower>`, together."""
         item = ProviderItem(
             "PROVIDER", p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
             api_key_enc=p.api_key_enc, api_key_hint=p.api_key_hint,
             created_at=iso(p.created_at), updated_at=iso(p.updated_at), consecutive_failures=0,
         )
-        try:
-            item.save(condition=ProviderItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise AlreadyExists("That provider id is taken.") from exc
+        self._create_named("PROVIDER", p.provider_id, p.name, item)
 
-    def update_provider_settings(self, provider_id: str, fields: dict[str, Any], at: datetime) -> Provider:
-        """Change admin fields only, so a concurrent health update from the proxy is kept."""
-        item = ProviderItem("PROVIDER", provider_id)
+    def update_provider_settings(self, provider_id: str, fields: dict[str, Any], at: datetime,
+                                 old_name: str = "") -> Provider:
+        """Change admin fields only, so a concurrent health update from the proxy is kept. A
+        rename moves the name guard in the same transaction (the old guard may be missing on
+        providers created before guards existed, so its delete is unconditional)."""
         actions = [getattr(ProviderItem, k).set(v) for k, v in fields.items()]
         actions.append(ProviderItem.updated_at.set(iso(at)))
+        new_name = fields.get("name")
         try:
-            item.update(actions=actions, condition=ProviderItem.pk.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise NotFound("No such provider.", code="provider_not_found") from exc
-        return item.to_domain()
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(ProviderItem("PROVIDER", provider_id), actions=actions, condition=ProviderItem.pk.exists())
+                if new_name is not None and new_name.lower() != old_name.lower():
+                    tx.delete(NameGuardItem(_guard_pk("PROVIDER", old_name), "GUARD"))
+                    tx.save(NameGuardItem(_guard_pk("PROVIDER", new_name), "GUARD", owner_id=provider_id),
+                            condition=NameGuardItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = _cancelled(exc)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise NotFound("No such provider.", code="provider_not_found") from exc
+            raise AlreadyExists(f"A provider named {new_name!r} already exists.", code="provider_exists") from exc
+        return self.get_provider(provider_id)
 
     def update_provider_health(self, provider_id: str, fields: dict[str, Any],
                                add_failure: bool = False) -> Provider:
@@ -247,13 +252,8 @@ class CatalogStore:
             raise NotFound("No such provider.", code="provider_not_found") from exc
         return item.to_domain()
 
-    def delete_provider(self, provider_id: str) -> None:
-        try:
-            ProviderItem("PROVIDER", provider_id).delete(condition=ProviderItem.pk.exists())
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise NotFound("No such provider.", code="provider_not_found") from exc
+    def delete_provider(self, provider_id: str, name: str) -> None:
+        self._delete_named("PROVIDER", provider_id, name, ProviderItem)
 
     # --- models and groups (named items with a guard) ---
 
