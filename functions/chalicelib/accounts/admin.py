@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ..audit.service import AuditService
@@ -23,7 +24,11 @@ Hook = Callable[[str, RequestMeta | None], Any]
 class AdminUserService:
     def __init__(self, clock: Clock, users: UsersStore, accounts: AccountService, credentials: Credentials,
                  totp: Totp, audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook,
-                 on_enabled: Hook | None = None) -> None:
+                 on_enabled: Hook | None = None,
+                 balances_of: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] = lambda ids: {},
+                 spend_by_user: Callable[[], Mapping[str, Decimal]] = dict) -> None:
+        self._balances_of = balances_of  # user ids -> {available, held} (ledger)
+        self._spend_by_user = spend_by_user  # user id -> spend over the last 30 days (usage)
         self._clock = clock
         self._users = users
         self._accounts = accounts
@@ -37,13 +42,27 @@ class AdminUserService:
 
     def list_users(self, *, q: str | None, status: str | None, role: str | None, limit: int,
                    cursor: str | None) -> dict[str, Any]:
-        """Users newest first, filtered by text (username/email contains), status and role."""
+        """Users newest first, filtered by text (username/email contains), status and role, each
+        with its balance and what it spent over the last 30 days."""
         scope = f"admin-users:{q or ''}:{status or ''}:{role or ''}"
         start = self._cursors.decode(cursor, scope)
         users, last = self._users.list_users(limit, start, status=status, role=role,
                                              text=q.lower() if q else None)
         next_cursor = self._cursors.encode(last, scope) if len(users) >= limit else None
-        return {"items": [user_view(u) for u in users], "next_cursor": next_cursor}
+        balances = self._balances_of([u.user_id for u in users]) if users else {}
+        spend = self._spend_by_user() if users else {}
+        items = [{**user_view(u), "balance": balances.get(u.user_id), "spend": spend.get(u.user_id, Decimal(0))}
+                 for u in users]
+        return {"items": items, "next_cursor": next_cursor}
+
+    def usernames(self, user_ids: list[str]) -> dict[str, str]:
+        """user id -> username for the ids that exist (admin views name people)."""
+        found = (self._users.get_user(uid) for uid in dict.fromkeys(user_ids))
+        return {u.user_id: u.username for u in found if u is not None}
+
+    def count_users(self) -> int:
+        """How many accounts exist (any status)."""
+        return self._users.count_users()
 
     def create_user(self, admin: Caller, *, username: str, email: str | None, password: str, role: str,
                     meta: RequestMeta | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ..kernel.errors import AlreadyExists, AppError, BadRequest, Conflict, NotFo
 from ..kernel.ids import new_id
 from ..kernel.serialize import plain
 from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS
+from .health import ProviderHealthChecks
 from .probe import ProviderClient
 from .routing import ProviderTargetInfo
 from .service import CatalogService, group_view, mask_secret, model_view, provider_view, scrub
@@ -52,7 +53,9 @@ def _infer_capabilities(upstream_model: str) -> tuple[str, ...]:
 class CatalogAdmin:
     def __init__(self, repo: CatalogStore, catalog: CatalogService, cipher: Cipher, clock: Clock,
                  audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None,
-                 group_quotas: Callable[[str], list[str]] | None = None) -> None:
+                 group_quotas: Callable[[str], list[str]] | None = None,
+                 health: ProviderHealthChecks | None = None) -> None:
+        self._health = health or ProviderHealthChecks(repo, catalog, cipher, clock, client)
         self._group_quotas = group_quotas or (lambda group_id: [])  # group id -> quota ids on it (keys)
         self._new_group_quota = new_group_quota or QuotaLimits()  # what a group made by ensure_group gives
         self._repo = repo
@@ -137,23 +140,8 @@ class CatalogAdmin:
 
     def test_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
         """One real call to the upstream: `{ok, latency_ms, detail}`; the result is kept as
-        the provider's last test and counts towards its health."""
-        p = self._repo.get_provider(provider_id)
-        target = self._target(p)
-        try:
-            ok, latency_ms, detail = self._client.probe(target)
-        except Exception as exc:  # a client bug must still answer with a detail, not a 500
-            ok, latency_ms, detail = False, 0, f"the connection test failed ({type(exc).__name__})"
-        detail = scrub(str(detail), target.api_key)
-        now = self._clock.now()
-        fields: dict[str, Any] = {"last_test_ok": ok, "last_test_at": now, "last_test_detail": detail,
-                                  "last_latency_ms": latency_ms}
-        if ok:
-            fields.update(consecutive_failures=0, unhealthy_until=None)
-        else:
-            fields.update(last_error=detail, last_error_at=now)
-        self._repo.update_provider_health(provider_id, fields, add_failure=not ok)
-        result = {"ok": ok, "latency_ms": latency_ms, "detail": detail}
+        the provider's last test, in its health history, and counts towards its health."""
+        result = self._health.check(self._repo.get_provider(provider_id))
         self._record(actor_id, "provider.test", provider_id, meta, result=result)
         return result
 

@@ -10,6 +10,7 @@ through float for non-integers).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -28,7 +29,7 @@ from ..kernel.clock import iso, parse_iso
 from ..kernel.errors import AlreadyExists, Conflict, NotFound
 from ..kernel.money import from_micros, to_micros
 from ..store.base import Gsi1, TableModel, string_list
-from .types import CatalogModel, Group, Provider, ProviderHealth, QuotaLimits
+from .types import CatalogModel, Group, HealthCheck, Provider, ProviderHealth, QuotaLimits
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -69,6 +70,7 @@ class ProviderItem(CatalogItem):
     last_error_at = UnicodeAttribute(null=True)
     consecutive_failures = NumberAttribute(default=0)
     unhealthy_until = UnicodeAttribute(null=True)
+    health_history = UnicodeAttribute(null=True)  # JSON list of the recent checks, newest first
 
     def to_domain(self) -> Provider:
         return Provider(
@@ -81,9 +83,20 @@ class ProviderItem(CatalogItem):
                 last_latency_ms=int(self.last_latency_ms) if self.last_latency_ms is not None else None,
                 last_error=self.last_error, last_error_at=_dt(self.last_error_at),
                 consecutive_failures=int(self.consecutive_failures or 0),
-                unhealthy_until=_dt(self.unhealthy_until),
+                unhealthy_until=_dt(self.unhealthy_until), history=_history(self.health_history),
             ),
         )
+
+
+def _history(text: str | None) -> tuple[HealthCheck, ...]:
+    rows = json.loads(text) if text else []
+    return tuple(HealthCheck(parse_iso(r["at"]), bool(r["ok"]), int(r.get("latency_ms") or 0), r.get("error"))
+                 for r in rows)
+
+
+def _history_text(checks: list[HealthCheck]) -> str:
+    return json.dumps([{"at": iso(c.at), "ok": c.ok, "latency_ms": c.latency_ms, "error": c.error} for c in checks],
+                      separators=(",", ":"))
 
 
 class ModelItem(CatalogItem):
@@ -237,10 +250,11 @@ class CatalogStore:
     def update_provider_health(self, provider_id: str, fields: dict[str, Any],
                                add_failure: bool = False) -> Provider:
         item = ProviderItem("PROVIDER", provider_id)
+        values = {k: _history_text(v) if k == "health_history" else v for k, v in fields.items()}
         actions = [
             getattr(ProviderItem, k).set(iso(v) if isinstance(v, datetime) else v) if v is not None
             else getattr(ProviderItem, k).remove()
-            for k, v in fields.items()
+            for k, v in values.items()
         ]
         if add_failure:
             actions.append(ProviderItem.consecutive_failures.add(1))
