@@ -53,7 +53,7 @@ export default function render(main) {
     { label: t("usage.time"), value: (e) => dateTime(e.created_at) },
     { label: t("overview.log_type"), value: (e) => e.type },
     { label: t("overview.log_action"), value: (e) => e.action },
-    { label: t("admin.id"), value: (e) => h("code", { class: "small", text: e.user_id }) },
+    { label: t("admin.user"), value: (e) => h("code", { class: "small", text: e.user_id }) },
     { label: t("usage.ip"), value: (e) => e.ip || "—" },
   ], items, { empty: t("admin.none"), caption: t("overview.logs") })));
 }
