@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .audit.service import AuditService
     from .audit.store import AuditStore
     from .catalog.admin import CatalogAdmin
+    from .catalog.health import ProviderHealthChecks
     from .catalog.probe import ProviderClient
     from .catalog.service import CatalogService
     from .kernel.cursors import Cursors
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from .proxy.relay import StreamRelay
     from .proxy.service import ProxyService
     from .upstreams.client import UpstreamClient
+    from .usage.overview import AdminUsageViews
     from .usage.service import UsageViews
 
 
@@ -143,7 +145,10 @@ class Container:
         return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.totp,
                                 self.audit, self.cursors,
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
-                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
+                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta),
+                                on_enabled=lambda uid, meta: self.activation.enabled(uid, meta),
+                                balances_of=lambda ids: self.ledger.balances(ids),
+                                spend_by_user=lambda: self.admin_usage.spend_by_user(None, None))
 
     def resolve(self, kind: type[Any] | str) -> Any:
         """The settings, clock or service of type (or class name) `kind`, for kernel.locator."""
@@ -201,7 +206,16 @@ class Container:
         from .catalog.types import QuotaLimits
 
         return CatalogAdmin(CatalogStore(), self.catalog, self.cipher, self.clock, self.audit,
-                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))
+                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None),
+                            group_quotas=lambda group_id: self.keys.quota_ids_in_group(group_id),
+                            health=self.provider_health)
+
+    @cached_property
+    def provider_health(self) -> ProviderHealthChecks:
+        """Provider probes with their kept history (the admin's test and the periodic job)."""
+        from .catalog.health import ProviderHealthChecks
+        from .catalog.store import CatalogStore
+        return ProviderHealthChecks(CatalogStore(), self.catalog, self.cipher, self.clock, self.provider_client)
 
     @cached_property
     def keys(self) -> KeysService:
@@ -252,7 +266,8 @@ class Container:
 
         return LedgerService(self.clock, self.metering, lambda uid: self.users_store.get_user(uid) is not None,
                              self.audit, self.cursors,
-                             provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"))
+                             provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"),
+                             provider_names=lambda: self.catalog.provider_names())
 
     @cached_property
     def membership(self) -> MembershipService:
@@ -271,7 +286,16 @@ class Container:
     def usage_views(self) -> UsageViews:
         from .usage.service import UsageViews
 
-        return UsageViews(self.clock, self.cursors)
+        return UsageViews(self.clock, self.cursors, provider_names=lambda: self.catalog.provider_names())
+
+    @cached_property
+    def admin_usage(self) -> AdminUsageViews:
+        """The admin's overview and statistics across users."""
+        from .usage.overview import AdminUsageViews
+        return AdminUsageViews(self.clock, provider_names=lambda: self.catalog.provider_names(),
+                               usernames=lambda ids: self.admin_users.usernames(ids),
+                               count_users=lambda: self.admin_users.count_users(),
+                               provider_health=lambda: self.provider_health.overview())
 
     @cached_property
     def webhooks(self) -> WebhookSender:
@@ -299,7 +323,8 @@ _PROVIDES = {
     "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
     "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
-    "MeteringService": "metering", "QuotaWarningService": "quota_warnings",
+    "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",
+    "ProviderHealthChecks": "provider_health",
 }
 _container: Container | None = None
 

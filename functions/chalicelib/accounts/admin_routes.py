@@ -8,6 +8,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.locator import service
+from ..kernel.money import Money
 from ..web.http import Request, api_route
 from .schemas import Email, In, NewPassword, TotpEnrollment, Username
 
@@ -52,8 +53,18 @@ class AdminUserOut(BaseModel):
     updated_at: str
 
 
+class UserBalanceOut(BaseModel):
+    available: Money
+    held: Money
+
+
+class ListedUserOut(AdminUserOut):
+    balance: UserBalanceOut | None
+    spend: Money  # spent over the last 30 days
+
+
 class UsersOut(BaseModel):
-    items: list[AdminUserOut]
+    items: list[ListedUserOut]
     next_cursor: str | None
 
 
@@ -70,7 +81,7 @@ def _admin_user_service() -> AdminUserService:
 
 @api_route(bp, "/api/admin/users", query=UsersQuery, response=UsersOut, auth="admin", tags=("admin",))
 def list_users(req: Request) -> UsersOut:
-    """Users newest first; filter by text, status and role; page with `cursor`."""
+    """Users newest first with balance and 30-day spend; filter by text, status and role; page with `cursor`."""
     q = req.query
     return UsersOut.model_validate(_admin_user_service().list_users(q=q.q, status=q.status, role=q.role,
                                                                       limit=q.limit, cursor=q.cursor))

@@ -278,6 +278,10 @@ class UsersStore:
         users = [_user(i) for i in it]
         return users, it.last_evaluated_key
 
+    def count_users(self) -> int:
+        """How many user items gsi1 `USERS` holds (a COUNT Query, paged by DynamoDB)."""
+        return int(UserItem.gsi1.count("USERS"))
+
     def count_items(self) -> int:
         """How many items the table holds (tests: a refused request writes nothing)."""
         client = UserItem._get_connection().connection.client

@@ -184,6 +184,10 @@ class CatalogService:
 
     # --- lookups for other services ---
 
+    def provider_names(self) -> dict[str, str]:
+        """provider id -> name, from the snapshot: answers people read show names, not ids."""
+        return {pid: p.name for pid, p in self.snapshot().providers.items()}
+
     def group_by_ref(self, ref: str, fresh: bool = False) -> Group:
         """A group by id or (case-insensitive) name."""
         snap = self.snapshot(fresh=fresh)

@@ -6,7 +6,7 @@ import { api } from "./api.js";
 import { proxyBase } from "./config.js";
 
 /**
- * @import { ActivatedAccount, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
+ * @import { ActivatedAccount, AdminOverview, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
  *   IpRecord, IsoTime, LedgerEntry, LogEntry, LogQuery, LoginAttempt, Me, ModelSync, MyQuota, NewKey,
  *   Page, ProviderTest, RecoveryCodes, Redemption, Registration, Renewal, ResetKey, TokenPair,
  *   TotpSecret, UsageRecord, UsageStatistics } from "./shapes.js"
@@ -355,4 +355,53 @@ export function createCodeBatch(batch) {
 /** Whether each code of a batch was redeemed (never the codes). @param {string} batchId @returns {Promise<{ codes: CodeState[] }>} */
 export function listCodesOfBatch(batchId) {
   return api(`/api/admin/codes/${segment(batchId)}`);
+}
+
+// Admin: overview, statistics and the operation log across users; one quota's usage.
+
+/**
+ * Totals, the top users, models and providers by cost, requests per day, and provider health.
+ * @param {DayRange} range whole UTC days, both ends included
+ * @returns {Promise<AdminOverview>}
+ */
+export function fetchAdminOverview(range) {
+  return api("/api/admin/overview", { query: range });
+}
+
+/**
+ * Requests, tokens and cost of every user, grouped.
+ * @param {DayRange & { group_by?: "user" | "model" | "provider" | "day" }} query
+ * @returns {Promise<UsageStatistics>}
+ */
+export function fetchAdminUsageStatistics(query) {
+  return api("/api/admin/usage/statistics", { query });
+}
+
+/**
+ * The operation log of every user (or of one), newest first.
+ * @param {{ type?: string, user_id?: string, from?: string, to?: string, cursor?: string, limit?: number }} query
+ * @returns {Promise<Page<LogEntry>>}
+ */
+export function listAdminLogs(query) {
+  return api("/api/admin/logs", { query });
+}
+
+/**
+ * One quota's requests, newest first.
+ * @param {string} quotaId
+ * @param {{ cursor?: string, limit?: number }} [query]
+ * @returns {Promise<Page<UsageRecord>>}
+ */
+export function listQuotaRequests(quotaId, query) {
+  return api(`/api/admin/quotas/${segment(quotaId)}/requests`, { query });
+}
+
+/**
+ * One quota's statistics per model or day.
+ * @param {string} quotaId
+ * @param {DayRange & { group_by?: "model" | "day" }} query
+ * @returns {Promise<UsageStatistics>}
+ */
+export function fetchQuotaStatistics(quotaId, query) {
+  return api(`/api/admin/quotas/${segment(quotaId)}/statistics`, { query });
 }

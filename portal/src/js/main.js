@@ -17,6 +17,8 @@ const ROUTES = {
   "/balance": { load: page("balance"), access: "user", title: "nav.balance" },
   "/security": { load: page("security"), access: "user", title: "nav.security" },
   "/logs": { load: page("logs"), access: "user", title: "nav.logs" },
+  "/admin/overview": { load: page("admin-overview"), access: "admin", title: "nav.admin_overview" },
+  "/admin/quota-usage": { load: page("admin-quota-usage"), access: "admin", title: "quota_usage.title" },
   "/admin/users": { load: page("admin-users"), access: "admin", title: "nav.admin_users" },
   "/admin/providers": { load: page("admin-providers"), access: "admin", title: "nav.admin_providers" },
   "/admin/models": { load: page("admin-models"), access: "admin", title: "nav.admin_models" },
@@ -26,7 +28,7 @@ const ROUTES = {
   "/admin/codes": { load: page("admin-codes"), access: "admin", title: "nav.admin_codes" },
 };
 const USER_NAV = ["/dashboard", "/keys", "/usage", "/balance", "/security", "/logs"];
-const ADMIN_NAV = ["/admin/users", "/admin/providers", "/admin/models", "/admin/groups", "/admin/quotas", "/admin/plans", "/admin/codes"];
+const ADMIN_NAV = ["/admin/overview", "/admin/users", "/admin/providers", "/admin/models", "/admin/groups", "/admin/quotas", "/admin/plans", "/admin/codes"];
 
 const app = document.getElementById("app");
 let afterLogin = "/dashboard";

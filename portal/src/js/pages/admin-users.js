@@ -1,7 +1,7 @@
 // Admin: users. Search, disable/enable, top up, reset every key (the new keys shown once).
 import { h, mount } from "../dom.js";
 import { t } from "../i18n.js";
-import { dateTime } from "../format.js";
+import { dateTime, money } from "../format.js";
 import { busy, button, confirmDialog, formDialog, secretOnce, statusBadge, toast, card } from "../ui.js";
 import { crudPage, mono } from "../admin.js";
 import { listUsers, resetAllKeysOfUser, setUserStatus, topUpUser } from "../endpoints.js";
@@ -19,6 +19,8 @@ export default function render(main) {
       { label: t("field.email"), value: (u) => u.email },
       { label: t("admin.role"), value: (u) => t(`role.${u.role}`) },
       { label: t("admin.status"), value: (u) => statusBadge(u.status) },
+      { label: t("balance.available"), value: (u) => (u.balance ? money(u.balance.available) : "—"), num: true },
+      { label: t("admin.spend_30d"), value: (u) => money(u.spend ?? "0"), num: true },
       { label: t("admin.created_at"), value: (u) => dateTime(u.created_at) },
       { label: t("admin.id"), value: (u) => mono(u.user_id) },
     ],
