@@ -200,7 +200,8 @@ class Container:
         from .catalog.types import QuotaLimits
 
         return CatalogAdmin(CatalogStore(), self.catalog, self.cipher, self.clock, self.audit,
-                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))
+                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None),
+                            allow_private_urls=self.settings.upstream_allow_private)
 
     @cached_property
     def keys(self) -> KeysService:

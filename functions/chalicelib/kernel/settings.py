@@ -110,6 +110,7 @@ class Settings:
     upstream_connect_timeout: float
     upstream_read_timeout: float
     upstream_max_retries: int
+    upstream_allow_private: bool  # loopback/private provider addresses (SSRF guard); local stage only by default
     catalog_cache_seconds: int
     key_cache_seconds: int
     default_rpm: int
@@ -165,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         upstream_connect_timeout=e.float("UPSTREAM_CONNECT_TIMEOUT", 5.0),
         upstream_read_timeout=e.float("UPSTREAM_READ_TIMEOUT", 25.0),
         upstream_max_retries=e.int("UPSTREAM_MAX_RETRIES", 2),
+        upstream_allow_private=e.bool("UPSTREAM_ALLOW_PRIVATE", stage == "local"),
         catalog_cache_seconds=e.int("CATALOG_CACHE_SECONDS", 30),
         key_cache_seconds=e.int("KEY_CACHE_SECONDS", 60, minimum=0),
         default_rpm=e.int("DEFAULT_RPM", 60, minimum=0),
