@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .accounts.credentials import Credentials
     from .accounts.login_store import LoginCountersStore
     from .accounts.passwords import Passwords
+    from .accounts.recovery import RecoveryService
     from .accounts.security import AccountSecurityService
     from .accounts.service import AccountService
     from .accounts.store import UsersStore
@@ -134,6 +135,13 @@ class Container:
 
         return AccountSecurityService(self.settings, self.clock, self.users_store, self.totp, self.credentials,
                                       self.audit)
+
+    @cached_property
+    def recovery(self) -> RecoveryService:
+        from .accounts.recovery import RecoveryService
+
+        return RecoveryService(self.settings, self.clock, self.users_store, self.passwords, self.credentials,
+                               self.audit)
 
     @cached_property
     def admin_users(self) -> AdminUserService:
@@ -289,6 +297,7 @@ class Container:
 _PROVIDES = {
     "Settings": "settings", "Clock": "clock", "AccountService": "accounts",
     "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
+    "RecoveryService": "recovery",
     "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
     "MeteringService": "metering", "QuotaWarningService": "quota_warnings",
