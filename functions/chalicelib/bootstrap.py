@@ -147,8 +147,8 @@ class Container:
     def admin_users(self) -> AdminUserService:
         from .accounts.admin import AdminUserService
 
-        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.totp,
-                                self.audit, self.cursors,
+        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.audit,
+                                self.cursors,
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
                                 on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
 

@@ -14,7 +14,6 @@ from .credentials import Credentials
 from .rules import normalize_email
 from .service import AccountService, user_view
 from .store import User, UsersStore
-from .totp import Totp
 
 STATUSES = ("pending_totp", "active", "disabled")
 Hook = Callable[[str, RequestMeta | None], Any]
@@ -22,12 +21,11 @@ Hook = Callable[[str, RequestMeta | None], Any]
 
 class AdminUserService:
     def __init__(self, clock: Clock, users: UsersStore, accounts: AccountService, credentials: Credentials,
-                 totp: Totp, audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook) -> None:
+                 audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook) -> None:
         self._clock = clock
         self._users = users
         self._accounts = accounts
         self._credentials = credentials
-        self._totp = totp
         self._audit = audit
         self._cursors = cursors
         self._on_activated = on_activated
