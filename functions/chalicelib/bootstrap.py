@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .accounts.credentials import Credentials
     from .accounts.login_store import LoginCountersStore
     from .accounts.passwords import Passwords
+    from .accounts.recovery import RecoveryService
     from .accounts.security import AccountSecurityService
     from .accounts.service import AccountService
     from .accounts.store import UsersStore
@@ -139,11 +140,18 @@ class Container:
                                       self.audit)
 
     @cached_property
+    def recovery(self) -> RecoveryService:
+        from .accounts.recovery import RecoveryService
+
+        return RecoveryService(self.settings, self.clock, self.users_store, self.passwords, self.credentials,
+                               self.audit)
+
+    @cached_property
     def admin_users(self) -> AdminUserService:
         from .accounts.admin import AdminUserService
 
-        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.totp,
-                                self.audit, self.cursors,
+        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.audit,
+                                self.cursors,
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
                                 on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta),
                                 on_enabled=lambda uid, meta: self.activation.enabled(uid, meta),
@@ -208,7 +216,8 @@ class Container:
         return CatalogAdmin(CatalogStore(), self.catalog, self.cipher, self.clock, self.audit,
                             self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None),
                             group_quotas=lambda group_id: self.keys.quota_ids_in_group(group_id),
-                            health=self.provider_health)
+                            health=self.provider_health,
+                            allow_private_urls=self.settings.upstream_allow_private)
 
     @cached_property
     def provider_health(self) -> ProviderHealthChecks:
@@ -321,6 +330,7 @@ class Container:
 _PROVIDES = {
     "Settings": "settings", "Clock": "clock", "AccountService": "accounts",
     "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
+    "RecoveryService": "recovery",
     "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
     "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",

@@ -79,7 +79,7 @@ def test_chat_on_the_embeddings_model_is_a_clear_400(sdk):
 
 
 def test_upstream_client_reads_the_demo_like_any_openai_provider(demo):
-    client = UpstreamClient(connect_timeout=1, read_timeout=2, max_retries=0)
+    client = UpstreamClient(connect_timeout=1, read_timeout=2, max_retries=0, allow_private=True)
     target = Target("local-demo", "openai", demo, "local-demo-not-a-secret", "demo-chat")
     try:
         streamed = client.chat_stream(target, {"model": "pub", "messages": MESSAGES, "stream": True}, "pub")

@@ -14,8 +14,7 @@ from ..kernel.errors import Conflict, NotFound
 from .credentials import Credentials
 from .rules import normalize_email
 from .service import AccountService, user_view
-from .store import UsersStore
-from .totp import Totp
+from .store import User, UsersStore
 
 STATUSES = ("pending_totp", "active", "disabled")
 Hook = Callable[[str, RequestMeta | None], Any]
@@ -23,7 +22,7 @@ Hook = Callable[[str, RequestMeta | None], Any]
 
 class AdminUserService:
     def __init__(self, clock: Clock, users: UsersStore, accounts: AccountService, credentials: Credentials,
-                 totp: Totp, audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook,
+                 audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook,
                  on_enabled: Hook | None = None,
                  balances_of: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] = lambda ids: {},
                  spend_by_user: Callable[[], Mapping[str, Decimal]] = dict) -> None:
@@ -33,7 +32,6 @@ class AdminUserService:
         self._users = users
         self._accounts = accounts
         self._credentials = credentials
-        self._totp = totp
         self._audit = audit
         self._cursors = cursors
         self._on_activated = on_activated
@@ -66,17 +64,41 @@ class AdminUserService:
 
     def create_user(self, admin: Caller, *, username: str, email: str | None, password: str, role: str,
                     meta: RequestMeta | None) -> dict[str, Any]:
-        """An active account; its TOTP secret and recovery codes are returned only here."""
-        user, secret = self._accounts.new_user(username, email, password, role=role, status="active")
-        codes, hashes = self._credentials.new_recovery_codes()
-        self._users.replace_recovery_hashes(user.user_id, hashes, iso(self._clock.now()))
+        """An account whose owner enrols their own TOTP at first login (the admin never sees a
+        second factor); its default key and credit are provisioned now."""
+        user, _ = self._accounts.new_user(username, email, password, role=role, enrol_at_login=True)
         detail = {"target": user.user_id, "username": user.username, "role": role}
         self._audit.record(user_id=admin.user_id, type="admin", action="user_created", meta=meta, detail=detail)
         self._audit.record(user_id=user.user_id, type="account", action="created_by_admin", meta=meta,
                            actor_id=admin.user_id, detail=detail)
         extras = self._on_activated(user.user_id, meta) or {}
-        return {**extras, **user_view(user), "totp": self._totp.enrollment(secret, user.username),
-                "recovery_codes": codes}
+        return {**extras, **user_view(user)}
+
+    def unlock(self, admin: Caller, user_id: str, meta: RequestMeta | None) -> None:
+        """End the account's sign-in lock at once (its attempt budget is whole again)."""
+        user = self._get(user_id)
+        self._credentials.unlock(user.username)
+        self._audit_both(admin, user_id, "user_unlocked", meta)
+
+    def reset_totp(self, admin: Caller, user_id: str, meta: RequestMeta | None) -> None:
+        """Forget the user's TOTP and recovery codes: they enrol anew at next login (a secret only
+        they see); every session of theirs ends."""
+        user = self._get(user_id)
+        if user.status == "disabled":
+            raise Conflict("Enable the account first.", code="account_disabled")
+        self._users.reset_totp(user_id, iso(self._clock.now()))
+        self._audit_both(admin, user_id, "totp_reset", meta)
+
+    def _get(self, user_id: str) -> User:
+        user = self._users.get_user(user_id)
+        if user is None:
+            raise NotFound("No such user.", code="user_not_found")
+        return user
+
+    def _audit_both(self, admin: Caller, user_id: str, action: str, meta: RequestMeta | None) -> None:
+        self._audit.record(user_id=admin.user_id, type="admin", action=action, meta=meta, detail={"target": user_id})
+        self._audit.record(user_id=user_id, type="security", action=f"{action}_by_admin", meta=meta,
+                           actor_id=admin.user_id, detail={"target": user_id})
 
     def update_user(self, admin: Caller, user_id: str, *, role: str | None, status: str | None,
                     email: str | None, meta: RequestMeta | None) -> dict[str, Any]:

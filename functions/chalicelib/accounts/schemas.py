@@ -57,6 +57,24 @@ class PasswordCodeIn(In):
     code: TotpCode
 
 
+class PasswordChangeIn(In):
+    current_password: Password
+    new_password: NewPassword
+    code: TotpCode
+
+
+class PasswordResetIn(In):
+    username: Username
+    reset_token: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    new_password: NewPassword
+    code: TotpCode
+
+
+class ResetTokenOut(BaseModel):
+    reset_token: str
+    expires_at: str
+
+
 class TotpEnrollment(BaseModel):
     secret: str
     provisioning_uri: str

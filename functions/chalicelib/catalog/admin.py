@@ -19,6 +19,7 @@ from ..kernel.crypto import Cipher
 from ..kernel.errors import AlreadyExists, AppError, BadRequest, Conflict, NotFound, UpstreamError
 from ..kernel.ids import new_id
 from ..kernel.serialize import plain
+from ..upstreams.address_policy import forbidden_host
 from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS
 from .health import ProviderHealthChecks
 from .probe import ProviderClient
@@ -28,7 +29,9 @@ from .store import CatalogStore
 from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
 
 
-def validate_base_url(url: str) -> str:
+def validate_base_url(url: str, *, allow_private: bool) -> str:
+    """A clean http(s) base URL; a literal non-public address in it is refused (SSRF guard: no
+    request is ever sent to it). Host names are checked on every connection instead."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadRequest("base_url must be an http(s) URL with a host, e.g. https://api.openai.com/v1.",
@@ -36,6 +39,10 @@ def validate_base_url(url: str) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         raise BadRequest("base_url must not carry credentials, a query or a fragment; put the key in api_key.",
                          code="invalid_base_url", param="base_url")
+    host = forbidden_host(url.strip(), allow_private=allow_private)
+    if host is not None:
+        raise BadRequest(f"base_url must reach a public address; {host} is private, loopback, link-local or "
+                         "reserved.", code="forbidden_base_url", param="base_url")
     return url.strip().rstrip("/")
 
 
@@ -54,9 +61,10 @@ class CatalogAdmin:
     def __init__(self, repo: CatalogStore, catalog: CatalogService, cipher: Cipher, clock: Clock,
                  audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None,
                  group_quotas: Callable[[str], list[str]] | None = None,
-                 health: ProviderHealthChecks | None = None) -> None:
+                 health: ProviderHealthChecks | None = None, *, allow_private_urls: bool = False) -> None:
         self._health = health or ProviderHealthChecks(repo, catalog, cipher, clock, client)
         self._group_quotas = group_quotas or (lambda group_id: [])  # group id -> quota ids on it (keys)
+        self._allow_private_urls = allow_private_urls
         self._new_group_quota = new_group_quota or QuotaLimits()  # what a group made by ensure_group gives
         self._repo = repo
         self._catalog = catalog
@@ -86,7 +94,8 @@ class CatalogAdmin:
             raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
         self._check_provider_name(name.strip(), None)
         now = self._clock.now()
-        p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=validate_base_url(base_url),
+        url = validate_base_url(base_url, allow_private=self._allow_private_urls)
+        p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=url,
                      api_key_enc=self._cipher.encrypt(api_key), api_key_hint=mask_secret(api_key),
                      created_at=now, updated_at=now)
         self._repo.create_provider(p)
@@ -107,7 +116,7 @@ class CatalogAdmin:
                 raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
             fields["type"] = changes["type"]
         if changes.get("base_url") is not None:
-            fields["base_url"] = validate_base_url(changes["base_url"])
+            fields["base_url"] = validate_base_url(changes["base_url"], allow_private=self._allow_private_urls)
         if changes.get("api_key") is not None:
             fields["api_key_enc"] = self._cipher.encrypt(changes["api_key"])
             fields["api_key_hint"] = mask_secret(changes["api_key"])

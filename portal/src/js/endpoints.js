@@ -71,6 +71,24 @@ export function renewRecoveryCodes(proof) {
   return api("/api/recovery-codes", { method: "POST", body: proof });
 }
 
+/**
+ * Changes the password; every other session of the user ends.
+ * @param {{ current_password: string, new_password: string, code: string }} change
+ * @returns {Promise<unknown>}
+ */
+export function changePassword(change) {
+  return api("/api/password/change", { method: "POST", body: change });
+}
+
+/**
+ * Sets a new password with a one-time token an admin issued (works once, expires).
+ * @param {{ username: string, reset_token: string, new_password: string, code: string }} reset
+ * @returns {Promise<unknown>}
+ */
+export function resetPassword(reset) {
+  return api("/api/password/reset", { method: "POST", auth: false, body: reset });
+}
+
 /** @returns {Promise<Page<LoginAttempt>>} */
 export function listLoginHistory() {
   return api("/api/security/login-history");
@@ -221,6 +239,33 @@ export function topUpUser(userId, topup) {
  */
 export function resetAllKeysOfUser(userId) {
   return api(`/api/admin/users/${segment(userId)}/reset-all-keys`, { method: "POST" });
+}
+
+/**
+ * Ends a user's sign-in lock at once.
+ * @param {string} userId
+ * @returns {Promise<unknown>}
+ */
+export function unlockUser(userId) {
+  return api(`/api/admin/users/${segment(userId)}/unlock`, { method: "POST" });
+}
+
+/**
+ * Forgets a user's authenticator and recovery codes; they enrol a new one at next login.
+ * @param {string} userId
+ * @returns {Promise<unknown>}
+ */
+export function resetUserTotp(userId) {
+  return api(`/api/admin/users/${segment(userId)}/reset-totp`, { method: "POST" });
+}
+
+/**
+ * Issues a one-time password-reset token for the user, shown once.
+ * @param {string} userId
+ * @returns {Promise<{ reset_token: string, expires_at: IsoTime }>}
+ */
+export function issuePasswordResetToken(userId) {
+  return api(`/api/admin/users/${segment(userId)}/password-reset-token`, { method: "POST" });
 }
 
 // Admin: providers.
