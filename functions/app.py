@@ -18,6 +18,7 @@ from chalicelib.ledger import jobs as ledger_jobs
 from chalicelib.ledger import routes as ledger
 from chalicelib.metering import jobs as metering_jobs
 from chalicelib.notifications import jobs as notifications_jobs
+from chalicelib.notifications import routes as notifications
 from chalicelib.proxy import routes as proxy
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
@@ -43,5 +44,6 @@ for blueprint in (
     keys_admin.bp,
     ledger_jobs.bp,
     notifications_jobs.bp,
+    notifications.bp,
 ):
     app.register_blueprint(blueprint)
