@@ -22,7 +22,7 @@ def test_ordinary_users_get_403_on_admin_routes(client, accounts):
 def test_admin_creates_an_active_user_who_can_sign_in(client, accounts, clock):
     admin = accounts.admin()
     status, created = call(client, "POST", "/api/admin/users", admin,
-                           {"username": "Bob", "email": "bob@example.test", "password": "bob password 1"})
+                           {"username": "bob", "email": "bob@example.test", "password": "bob password 1"})
     assert status == 201, created
     assert created["status"] == "active" and created["username"] == "bob" and created["role"] == "user"
     assert len(created["recovery_codes"]) == 10

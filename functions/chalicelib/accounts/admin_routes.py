@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.locator import service
 from ..web.http import Request, api_route
-from .schemas import Email, In, NewPassword, TotpEnrollment, Username
+from .schemas import Email, In, NewPassword, NewUsername, TotpEnrollment
 
 if TYPE_CHECKING:
     from .admin import AdminUserService
@@ -30,7 +30,7 @@ class UsersQuery(BaseModel):
 
 
 class CreateUserIn(In):
-    username: Username
+    username: NewUsername
     email: Email | None = None
     password: NewPassword
     role: Role = "user"
