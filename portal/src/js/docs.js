@@ -2,14 +2,14 @@
 // The API reference (docs.html): Swagger UI (swagger-ui-dist, copied by build.mjs) renders the
 // OpenAPI document the API generates from its code, GET /api/openapi.json. Read-only: no
 // "Try it out", so the page never sends a request with someone's token.
-import { apiBase } from "./config.js";
+import { openApiDocumentUrl } from "./endpoints.js";
 
 const root = /** @type {HTMLElement} */ (document.getElementById("api-reference"));
 const ui = /** @type {{ SwaggerUIBundle?: (options: Record<string, unknown>) => unknown }} */ (/** @type {unknown} */ (window));
 
 if (ui.SwaggerUIBundle) {
   ui.SwaggerUIBundle({
-    url: `${apiBase()}/api/openapi.json`,
+    url: openApiDocumentUrl(),
     domNode: root,
     deepLinking: true,
     supportedSubmitMethods: [],

@@ -3,7 +3,7 @@
 // and never spell a path; the shapes they take and return are in shapes.js. The HTTP work
 // (token, refresh, errors) is api.js's.
 import { api } from "./api.js";
-import { proxyBase } from "./config.js";
+import { apiBase, proxyBase } from "./config.js";
 
 /**
  * @import { ActivatedAccount, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
@@ -13,6 +13,11 @@ import { proxyBase } from "./config.js";
  */
 
 const segment = encodeURIComponent;
+
+/** Where the API's OpenAPI document is (GET /api/openapi.json), for the reference page (docs.html). */
+export function openApiDocumentUrl() {
+  return `${apiBase()}/api/openapi.json`;
+}
 
 // Account: registration, login, the signed-in user, second factor.
 
