@@ -13,7 +13,7 @@ export function notificationBadge() {
   const count = h("span", { class: "badge badge-warn notify-count", attrs: { hidden: "" } });
   current = count;
   const link = h("a", { id: "notify-badge", class: "notify-link", href: "#/notifications", attrs: { "aria-label": t("nav.notifications") } },
-    h("span", { text: t("nav.notifications") }), " ", count);
+    h("span", { class: "notify-label", text: t("nav.notifications") }), " ", count);
   refreshNotificationBadge();
   return link;
 }
