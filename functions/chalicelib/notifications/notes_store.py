@@ -127,9 +127,18 @@ def put_low_balance(user_id: str, micros: int | None, now_iso: str) -> None:
                      gsi1pk=_SETTINGS_INDEX if indexed else None, gsi1sk=user_id if indexed else None).save()
 
 
-def set_low_notified(user_id: str, notified: bool) -> None:
+def set_low_notified(user_id: str, notified: bool) -> bool:
+    """Flip the flag; False when it already had that value (another run got there first), so of
+    two overlapping job runs only one sends the notice."""
     item = NoteSettingsItem(f"USER#{user_id}", "NOTESETTINGS")
-    item.update(actions=[NoteSettingsItem.low_notified.set(notified)], condition=NoteSettingsItem.pk.exists())
+    try:
+        item.update(actions=[NoteSettingsItem.low_notified.set(notified)],
+                    condition=NoteSettingsItem.pk.exists() & (NoteSettingsItem.low_notified != notified))
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def watched_balances() -> list[NoteSettingsRow]:

@@ -87,11 +87,11 @@ class NotificationService:
             threshold = from_micros(row.low_balance)
             available = self._available_of(row.user_id)
             low = available < threshold
-            if low and not row.low_notified:
+            if low == row.low_notified or not notes_store.set_low_notified(row.user_id, low):
+                continue  # nothing changed, or an overlapping run claimed the change
+            if low:
                 self.notify(row.user_id, "low_balance",
                             f"Your available balance is {available} USD, below your alert of {threshold} USD.",
                             {"available": str(available), "threshold": str(threshold), "at": iso(now)})
                 sent += 1
-            if low != row.low_notified:
-                notes_store.set_low_notified(row.user_id, low)
         return sent
