@@ -20,6 +20,7 @@ from chalicelib.ledger import jobs as ledger_jobs
 from chalicelib.ledger import routes as ledger
 from chalicelib.metering import jobs as metering_jobs
 from chalicelib.notifications import jobs as notifications_jobs
+from chalicelib.notifications import routes as notifications
 from chalicelib.usage import admin_routes as usage_admin
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
@@ -47,5 +48,6 @@ for blueprint in (
     usage_admin.bp,
     audit_admin.bp,
     catalog_jobs.bp,
+    notifications.bp,
 ):
     app.register_blueprint(blueprint)

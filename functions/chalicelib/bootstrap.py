@@ -8,6 +8,7 @@ it with `set_container`; nothing is patched.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .ledger.service import LedgerService
     from .metering.service import MeteringService
     from .notifications.quota_warnings import QuotaWarningService, QuotaWatch
+    from .notifications.service import NotificationService
     from .notifications.webhooks import WebhookSender
     from .proxy.relay import StreamRelay
     from .proxy.service import ProxyService
@@ -283,7 +285,16 @@ class Container:
         from .ledger.membership import MembershipService
 
         s = self.settings
-        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds)
+        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds,
+                                 notify=self.notifications.notify,
+                                 renewal_lead=timedelta(seconds=s.membership_renewal_lead_seconds))
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        from .notifications.service import NotificationService
+
+        return NotificationService(self.clock, self.audit, self.settings.audit_retention_days,
+                                   lambda uid: self.metering.balance(uid).available)
 
     @cached_property
     def codes(self) -> CodeService:
@@ -317,7 +328,7 @@ class Container:
         from .notifications.quota_warnings import QuotaWarningService
 
         return QuotaWarningService(self.clock, self.audit, self.webhooks, self.metering.quota_totals,
-                                   lambda: self.quota_watches())
+                                   lambda: self.quota_watches(), self.notifications)
 
     def quota_watches(self) -> Iterator[QuotaWatch]:
         """The quotas the warning job watches (a seam tests replace)."""
@@ -334,7 +345,7 @@ _PROVIDES = {
     "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
     "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",
-    "ProviderHealthChecks": "provider_health",
+    "ProviderHealthChecks": "provider_health", "NotificationService": "notifications",
 }
 _container: Container | None = None
 

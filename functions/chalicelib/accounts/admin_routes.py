@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..kernel.locator import service
 from ..kernel.money import Money
 from ..web.http import Request, api_route
-from .schemas import Email, In, NewPassword, ResetTokenOut, Username
+from .schemas import Email, In, NewPassword, NewUsername, ResetTokenOut
 
 if TYPE_CHECKING:
     from .admin import AdminUserService
@@ -32,7 +32,7 @@ class UsersQuery(BaseModel):
 
 
 class CreateUserIn(In):
-    username: Username
+    username: NewUsername
     email: Email | None = None
     password: NewPassword
     role: Role = "user"

@@ -113,6 +113,7 @@ class Settings:
     pending_registration_seconds: int  # an unverified sign-up releases its username and email after this
     default_group: str
     membership_required: bool
+    membership_renewal_lead_seconds: int
     upstream_connect_timeout: float
     upstream_read_timeout: float
     upstream_max_retries: int
@@ -174,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pending_registration_seconds=3600 * e.int("PENDING_REGISTRATION_HOURS", 24, minimum=1),
         default_group=e.str("DEFAULT_GROUP", "default"),
         membership_required=e.bool("MEMBERSHIP_REQUIRED", False),
+        membership_renewal_lead_seconds=e.int("MEMBERSHIP_RENEWAL_LEAD_SECONDS", 3600, minimum=0),
         upstream_connect_timeout=e.float("UPSTREAM_CONNECT_TIMEOUT", 5.0),
         upstream_read_timeout=e.float("UPSTREAM_READ_TIMEOUT", 25.0),
         upstream_max_retries=e.int("UPSTREAM_MAX_RETRIES", 2),

@@ -3,7 +3,7 @@
 // and never spell a path; the shapes they take and return are in shapes.js. The HTTP work
 // (token, refresh, errors) is api.js's.
 import { api } from "./api.js";
-import { proxyBase } from "./config.js";
+import { apiBase, proxyBase } from "./config.js";
 
 /**
  * @import { ActivatedAccount, AdminOverview, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
@@ -13,6 +13,11 @@ import { proxyBase } from "./config.js";
  */
 
 const segment = encodeURIComponent;
+
+/** Where the API's OpenAPI document is (GET /api/openapi.json), for the reference page (docs.html). */
+export function openApiDocumentUrl() {
+  return `${apiBase()}/api/openapi.json`;
+}
 
 // Account: registration, login, the signed-in user, second factor.
 
@@ -138,6 +143,43 @@ export function renewMembership(plan) {
  */
 export function setAutoRenew(enabled) {
   return api("/api/membership/auto-renew", { method: "PUT", body: { enabled } });
+}
+
+/**
+ * The membership plans a user can buy, with their prices, cheapest first.
+ * @returns {Promise<{ items: Array<{ plan: string, plan_id: string, price: Decimal, period: string, days: number | null, description: string }> }>}
+ */
+export function listOfferedPlans() {
+  return api("/api/plans");
+}
+
+// Notifications of the signed-in user.
+
+/**
+ * Quota warnings, low balance and membership notices, newest first, with the unread count.
+ * @returns {Promise<{ items: Array<{ notification_id: string, kind: string, message: string, detail: Fields, created_at: IsoTime, read: boolean }>, unread: number }>}
+ */
+export function listNotifications() {
+  return api("/api/notifications");
+}
+
+/** Marks one notification read. @param {string} notificationId @returns {Promise<unknown>} */
+export function markNotificationRead(notificationId) {
+  return api(`/api/notifications/${segment(notificationId)}/read`, { method: "POST" });
+}
+
+/** The low-balance threshold (null: no notice). @returns {Promise<{ low_balance_threshold: Decimal | null }>} */
+export function fetchNotificationSettings() {
+  return api("/api/notifications/settings");
+}
+
+/**
+ * Sets the balance below which the user is notified once (null turns the notice off).
+ * @param {{ low_balance_threshold: Decimal | null }} settings
+ * @returns {Promise<{ low_balance_threshold: Decimal | null }>}
+ */
+export function saveNotificationSettings(settings) {
+  return api("/api/notifications/settings", { method: "PUT", body: settings });
 }
 
 // Keys, usage and logs of the signed-in user.
@@ -381,6 +423,21 @@ export function listPlans(query) {
 /** @param {Fields} plan name, price, period, days @returns {Promise<AdminRecord>} */
 export function createPlan(plan) {
   return api("/api/admin/plans", { method: "POST", body: plan });
+}
+
+/**
+ * Edits a plan; `enabled: false` withdraws it from sale (members keep what they paid for).
+ * @param {string} planId
+ * @param {Fields} changes name, price, period, days, description, enabled
+ * @returns {Promise<AdminRecord>}
+ */
+export function updatePlan(planId, changes) {
+  return api(`/api/admin/plans/${segment(planId)}`, { method: "PUT", body: changes });
+}
+
+/** Every unused code of a batch stops working. @param {string} batchId @returns {Promise<{ batch_id: string, revoked: number, revoked_at: IsoTime }>} */
+export function revokeCodeBatch(batchId) {
+  return api(`/api/admin/codes/${segment(batchId)}/revoke`, { method: "POST" });
 }
 
 /** @param {{ cursor?: string }} query @returns {Promise<Page<AdminRecord>>} */
