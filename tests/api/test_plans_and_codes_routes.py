@@ -76,3 +76,15 @@ def test_a_revoked_batch_stops_its_unused_codes_and_keeps_the_redeemed(client, a
     assert sorted(c["status"] for c in states["codes"]) == ["redeemed", "revoked"]
     assert states["revoked_at"] is not None
     assert client.http.post("/api/admin/codes/nope/revoke", headers=admin.headers).status_code == 404
+
+
+def test_a_plan_edit_with_null_fields_changes_only_the_fields_given(client, accounts):
+    # schemathesis: PUT /api/admin/plans/{id} with name/period/days/enabled null was a 500.
+    admin = accounts.admin()
+    pro = _json(_send(client, "post", "/api/admin/plans", {"name": "Pro", "price": "10", "period": "month"},
+                      admin.headers))
+    resp = _send(client, "put", f"/api/admin/plans/{pro['plan_id']}",
+                 {"price": "12.500000", "name": None, "period": None, "days": None, "description": None,
+                  "enabled": None}, admin.headers)
+    assert resp.status_code == 200, resp.body
+    assert (_json(resp)["name"], _json(resp)["price"], _json(resp)["period"]) == ("Pro", "12.500000", "month")

@@ -114,8 +114,9 @@ def create_plan(req: Request) -> PlanOut:
 @api_route(bp, "/api/admin/plans/{plan_id}", "PUT", body=PlanUpdateIn, response=PlanOut, auth="admin",
            tags=_ADMIN, responses={400: "Invalid period/days", 404: "No such plan", 409: "Name taken"})
 def update_plan(req: Request, plan_id: str) -> PlanOut:
-    """Edit a plan; `enabled: false` disables it (not offered, not auto-renewed)."""
-    changes = req.body.model_dump(exclude_unset=True)
+    """Edit a plan; `enabled: false` disables it (not offered, not auto-renewed). A field sent
+    as null is left as it is, like a field left out."""
+    changes = {k: v for k, v in req.body.model_dump(exclude_unset=True).items() if v is not None}
     return PlanOut.model_validate(_membership_service().update_plan(req.user, plan_id, changes, req.meta))
 
 

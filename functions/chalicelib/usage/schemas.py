@@ -119,7 +119,7 @@ class HealthCheckOut(BaseModel):
     error: str | None
 
 
-class ProviderHealthOut(BaseModel):
+class OverviewProviderHealth(BaseModel):
     name: str
     healthy: bool
     last_error: str | None
@@ -136,6 +136,6 @@ class OverviewOut(BaseModel):
     top_models: list[TopItem]
     top_providers: list[TopItem]
     by_day: list[DayPoint]
-    providers: list[ProviderHealthOut]
+    providers: list[OverviewProviderHealth]
     from_: str = Field(serialization_alias="from", validation_alias="from")
     to: str
