@@ -85,7 +85,9 @@ def test_role_carries_the_hand_written_stage_policy(packaged_template: dict[str,
     import json
 
     policy = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
-    roles = [r["Properties"] for r in packaged_template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    resources = packaged_template["Resources"]
+    roles = [resources[f["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"] for f in resources.values()
+             if f["Type"] == "AWS::Serverless::Function"]
     assert roles, "Chalice made no role"
     for role in roles:  # one per function (API handler, each schedule), all with the stage policy
         assert [p["PolicyDocument"] for p in role["Policies"]] == [policy]
