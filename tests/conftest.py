@@ -42,6 +42,9 @@ from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E4
 
 make_moto_dynamodb_atomic()
 
+# Files the AWS calls of each Lambda function for the IAM test (tests/support/aws_calls.py).
+pytest_plugins = ["tests.support.aws_calls"]
+
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
 
