@@ -5,6 +5,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt layers/requirements.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+# `make test` spreads the test files over pytest-xdist workers; each file runs whole on one worker,
+# so an e2e module's Chromium, fuzz stack or local stack is made once, as in a serial run
+# (--dist loadgroup would be finer, but pytest-xdist 3.8 cannot set its groups under pytest 9).
+# More workers than the 2 cores pay: e2e tests mostly wait on subprocesses and browsers.
+# PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 STAGE ?= dev
 ARGS ?=
 
@@ -53,10 +60,10 @@ run: venv portal
 
 # pytest exits 5 when it collected nothing; that is not a failure of the build itself.
 test: venv portal browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: venv
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not e2e" $(PYTEST_ARGS)
 
 FUZZ_SECONDS ?= 240
 fuzz: venv
@@ -74,6 +81,7 @@ bench: venv
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
 	$(BIN)/python -m mypy
+	PYTHONPATH=functions $(BIN)/lint-imports
 
 # Deploy (docs/deploy.md). ARGS passes options through, e.g. ARGS="--profile ops --region eu-west-1".
 package: venv

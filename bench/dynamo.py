@@ -60,7 +60,7 @@ class DynamoMeter:
         self._raw: Any = None
 
     def attach(self) -> DynamoMeter:
-        from chalicelib.tables.base import table_clients
+        from chalicelib.store.base import table_clients
 
         self._clients = table_clients()
         for client in self._clients:

@@ -72,13 +72,13 @@ def measure(n: int = 200, profile: bool = False) -> dict:
     os.environ.update(_env(moto.start()))
     demo, demo_url = start_demo_upstream()
 
-    from chalicelib.container import Container
-    from chalicelib.core.context import RequestMeta
-    from chalicelib.core.ids import new_id
-    from chalicelib.core.settings import load_settings
-    from chalicelib.services.catalog_types import QuotaLimits
-    from chalicelib.services.proxy import default_target
-    from chalicelib.tables.base import create_tables
+    from chalicelib.bootstrap import Container
+    from chalicelib.catalog.types import QuotaLimits
+    from chalicelib.kernel.context import RequestMeta
+    from chalicelib.kernel.ids import new_id
+    from chalicelib.kernel.settings import load_settings
+    from chalicelib.proxy.service import default_target
+    from chalicelib.store.base import create_tables
 
     c = Container(load_settings())
     create_tables(wait=True)

@@ -55,9 +55,9 @@ def bootstrap(container: Any, username: str, email: str | None, password: str | 
               force: bool = False) -> dict[str, str]:
     """Create a superadmin through AccountService, refusing when one exists unless `force`.
     Returns what must be shown to the operator once (a generated password if none was given)."""
-    from chalicelib.core.errors import Conflict
+    from chalicelib.kernel.errors import Conflict
 
-    existing, _ = container.users_table.list_users(1, None, role="superadmin")
+    existing, _ = container.users_store.list_users(1, None, role="superadmin")
     if existing and not force:
         raise Conflict("A superadmin already exists; use --force to add another.", code="superadmin_exists")
     password = password or secrets.token_urlsafe(18)
@@ -73,9 +73,9 @@ def create_superadmin(env: dict[str, str], username: str, password: str, email: 
     for variable in ("SECRET_KEY", "ENCRYPTION_KEY", "ENCRYPTION_KEYS_OLD", "TABLE_PREFIX", "DYNAMODB_ENDPOINT"):
         os.environ.pop(variable, None)  # only the stage's own values, read from SSM
     sys.path.insert(0, str(ROOT / "functions"))
-    from chalicelib.container import Container
-    from chalicelib.core.errors import AppError, ConfigError
-    from chalicelib.core.settings import get_settings
+    from chalicelib.bootstrap import Container
+    from chalicelib.kernel.errors import AppError, ConfigError
+    from chalicelib.kernel.settings import get_settings
 
     try:
         container = Container(get_settings())

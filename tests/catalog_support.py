@@ -9,7 +9,7 @@ from typing import Any
 
 def audit_log() -> list[dict[str, Any]]:
     """Every audit item, oldest first, with `detail` decoded."""
-    from chalicelib.tables.audit import LogItem
+    from chalicelib.audit.store import LogItem
 
     items = sorted((i for i in LogItem.scan() if i.sk.startswith("LOG#")), key=lambda i: i.log_id)
     return [{"user_id": i.user_id, "type": i.type, "action": i.action, "actor_id": i.actor_id,
@@ -22,7 +22,7 @@ def audit_actions(user_id: str | None = None) -> list[str]:
 
 def raw_table_text(settings: Any, table: str) -> str:
     """Everything stored in one table, as text: for searching for secrets."""
-    from chalicelib.tables.base import all_models
+    from chalicelib.store.base import all_models
 
     model = next(m for m in all_models() if m.table == table)
     client = model._get_connection().connection.client  # the very client (and moto account) the app uses

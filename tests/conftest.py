@@ -31,16 +31,44 @@ from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-from chalicelib.container import Container, set_container  # noqa: E402
-from chalicelib.core.clock import FixedClock  # noqa: E402
-from chalicelib.core.context import RequestMeta  # noqa: E402
-from chalicelib.core.settings import Settings, load_settings  # noqa: E402
+from chalicelib.bootstrap import Container, set_container  # noqa: E402
+from chalicelib.kernel.clock import FixedClock  # noqa: E402
+from chalicelib.kernel.context import RequestMeta  # noqa: E402
+from chalicelib.kernel.settings import Settings, load_settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from tests.fakes.fixtures import anthropic_upstream, openai_upstream  # noqa: E402, F401
 
 make_moto_dynamodb_atomic()
+
+
+def _share_botocore_sessions() -> None:
+    """PynamoDB's connections in one thread share one botocore session (and so its loader).
+
+    Each `container` rebinds the table models, and PynamoDB then opens a new botocore session per
+    model, each parsing the same service JSON files again (six sessions per test): most of a
+    test's setup time. The files do not change during a run, so the connections of a thread share
+    one session, as one PynamoDB connection already does across its own calls. Sessions are not
+    thread-safe, so other threads (the race tests) get their own. Every connection still makes its
+    own client (with its own copy of the event hooks: fault injection and call counting stay per
+    client) and moto's state is still fresh for each test."""
+    import threading
+
+    import botocore.session
+    import pynamodb.connection.base
+
+    per_thread = threading.local()
+
+    def get_session() -> botocore.session.Session:
+        if getattr(per_thread, "session", None) is None:
+            per_thread.session = botocore.session.get_session()
+        return per_thread.session  # type: ignore[no-any-return]
+
+    pynamodb.connection.base.get_session = get_session  # type: ignore[assignment]
+
+
+_share_botocore_sessions()
 
 # Files the AWS calls of each Lambda function for the IAM test (tests/support/aws_calls.py).
 pytest_plugins = ["tests.support.aws_calls"]
@@ -67,7 +95,7 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def container(aws: None, settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    from chalicelib.tables.base import create_tables
+    from chalicelib.store.base import create_tables
 
     c = Container(settings, clock=clock)
     create_tables()

@@ -66,13 +66,9 @@ def _dynamodb_client(endpoint: str) -> Any:
 def _import_table_modules() -> None:
     """Every model registers itself on import; create_tables must see them all, including
     tables no route has imported yet."""
-    import importlib
-    import pkgutil
+    from chalicelib.store.base import load_table_modules
 
-    import chalicelib.tables as tables
-
-    for module in pkgutil.iter_modules(tables.__path__):
-        importlib.import_module(f"chalicelib.tables.{module.name}")
+    load_table_modules()
 
 
 def _restore(client: Any, path: Path, tables: dict[str, Any]) -> None:
@@ -129,9 +125,9 @@ class Stack:
             if str(path) not in sys.path:
                 sys.path.insert(0, str(path))
         from app import app  # imports every route, service and table model
-        from chalicelib.container import Container, set_container
-        from chalicelib.core.settings import get_settings
-        from chalicelib.tables.base import bind_tables, create_tables
+        from chalicelib.bootstrap import Container, set_container
+        from chalicelib.kernel.settings import get_settings
+        from chalicelib.store.base import bind_tables, create_tables
 
         _import_table_modules()
         settings = get_settings()

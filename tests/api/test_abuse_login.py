@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 import pyotp
-from chalicelib.container import Container, set_container
+from chalicelib.bootstrap import Container, set_container
 
 JSON = {"Content-Type": "application/json"}
 

@@ -6,15 +6,9 @@ import dataclasses
 import json
 
 import pyotp
-from chalicelib.container import Container, set_container
+from chalicelib.bootstrap import Container, set_container
 
-JSON = {"Content-Type": "application/json"}
-
-
-def call(client, method, path, account, body=None):
-    r = client.http.request(method, path, body=json.dumps(body) if body is not None else b"",
-                            headers={**account.headers, **JSON})
-    return r.status_code, (json.loads(r.body) if r.body else None)
+from tests.support.api_calls import JSON, call
 
 
 def code(clock, secret):

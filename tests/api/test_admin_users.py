@@ -6,13 +6,7 @@ import json
 
 import pyotp
 
-JSON = {"Content-Type": "application/json"}
-
-
-def call(client, method, path, account, body=None):
-    r = client.http.request(method, path, body=json.dumps(body) if body is not None else b"",
-                            headers={**account.headers, **JSON})
-    return r.status_code, (json.loads(r.body) if r.body else None)
+from tests.support.api_calls import JSON, call
 
 
 def test_ordinary_users_get_403_on_admin_routes(client, accounts):
@@ -77,7 +71,7 @@ def test_admin_updates_role_and_email(client, accounts, container):
     assert status == 200, body
     assert body["role"] == "superadmin" and body["email"] == "new@example.test"
     # the old email is free again, the new one is taken
-    assert container.users_table.count_items() > 0
+    assert container.users_store.count_items() > 0
     other = accounts.user()
     assert call(client, "PUT", f"/api/admin/users/{other.user_id}", admin, {"email": "new@example.test"})[0] == 409
     assert call(client, "PUT", f"/api/admin/users/{other.user_id}", admin,

@@ -11,7 +11,7 @@ GOOD = {"username": "alice", "email": "alice@example.test", "password": "correct
 
 
 def item_count(container) -> int:
-    return container.users_table.count_items() + len(container.audit_table.all_items())
+    return container.users_store.count_items() + len(container.audit_store.all_items())
 
 
 def send(client, raw, headers=None):
@@ -81,7 +81,7 @@ def test_validation_errors_name_the_field(client, container):
 def test_uppercase_usernames_and_emails_are_stored_lower_case(client, container):
     status, body = send(client, json.dumps({**GOOD, "username": "Alice", "email": "Alice@Example.TEST"}))
     assert status == 201
-    user = container.users_table.get_user(body["user_id"])
+    user = container.users_store.get_user(body["user_id"])
     assert (user.username, user.email) == ("alice", "alice@example.test")
 
 

@@ -27,8 +27,8 @@ def test_a_taken_email_is_409(client):
 
 def test_a_refused_duplicate_leaves_no_partial_items(client, container):
     register(client, "alice", "a1@example.test")
-    before = container.users_table.count_items()
+    before = container.users_store.count_items()
     register(client, "alice", "fresh@example.test")  # username taken, email free
     register(client, "bob", "a1@example.test")  # email taken, username free
-    assert container.users_table.count_items() == before
+    assert container.users_store.count_items() == before
     assert register(client, "carol", "fresh@example.test")[0] == 201

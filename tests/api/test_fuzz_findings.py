@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.support.api_calls import call
+
 
 def test_logs_from_a_date_before_1970_is_an_empty_range_not_a_500(client, accounts):
     user = accounts.user()
@@ -22,7 +24,7 @@ def test_a_unicode_letter_that_lower_cases_to_ascii_is_not_a_username(client, co
                                                            "password": "correct horse battery"}),
                          headers={"Content-Type": "application/json"})
     assert r.status_code == 400
-    assert container.users_table.user_id_for_username("kelly") is None
+    assert container.users_store.user_id_for_username("kelly") is None
 
 
 def test_login_and_verify_document_401(client, container):
@@ -40,7 +42,7 @@ def test_routes_that_check_the_password_document_423(client, container):
 def test_every_throttled_public_route_documents_429(client, container, settings, clock):
     import dataclasses
 
-    from chalicelib.container import Container, set_container
+    from chalicelib.bootstrap import Container, set_container
 
     set_container(Container(dataclasses.replace(settings, login_rate_limit_per_minute=1), clock=clock))
     clock.set(clock.now().replace(second=0))
@@ -65,48 +67,41 @@ def test_item_routes_document_404_and_admin_writes_document_409(client, containe
                 assert {"404", "409"} <= set(op["responses"]), (method, path)
 
 
-def _admin_json(client, admin, method: str, path: str, body: dict):
-    r = client.http.request(method, path, body=json.dumps(body),
-                            headers={**admin.headers, "Content-Type": "application/json"})
-    return r.status_code, json.loads(r.body) if r.body else None
-
-
 @pytest.mark.parametrize("value", ["1", True, False, "true"])
 def test_an_integer_limit_sent_as_a_string_or_boolean_is_refused_and_changes_nothing(client, accounts, value):
     # schemathesis: PUT /api/admin/groups/{id} with default_quota.limit_tokens not an integer
     # answered 200 and stored limit_tokens 1 (pydantic's lax mode read it as a number).
     admin = accounts.admin()
-    status, group = _admin_json(client, admin, "POST", "/api/admin/groups",
-                                {"name": "strict", "default_quota": {"limit_tokens": 100}})
+    status, group = call(client, "POST", "/api/admin/groups", admin,
+                         {"name": "strict", "default_quota": {"limit_tokens": 100}})
     assert status == 201, group
-    status, body = _admin_json(client, admin, "PUT", f"/api/admin/groups/{group['group_id']}",
-                               {"default_quota": {"rpm": 20, "limit_tokens": value}})
+    status, body = call(client, "PUT", f"/api/admin/groups/{group['group_id']}", admin,
+                        {"default_quota": {"rpm": 20, "limit_tokens": value}})
     assert status == 400 and body["error"]["code"] == "validation_error", body
     assert "limit_tokens" in body["error"]["message"] and "JSON integer" in body["error"]["message"]
-    stored = client.http.get("/api/admin/groups", headers=admin.headers)
-    [kept] = [g for g in json.loads(stored.body)["items"] if g["group_id"] == group["group_id"]]
+    [kept] = [g for g in call(client, "GET", "/api/admin/groups", admin)[1]["items"]
+              if g["group_id"] == group["group_id"]]
     assert kept["default_quota"]["limit_tokens"] == 100 and kept["default_quota"]["rpm"] != 20
 
 
 def test_a_boolean_flag_sent_as_text_or_a_number_is_refused(client, accounts):
     admin = accounts.admin()
     for value in ("yes", "false", 1, 0):
-        status, body = _admin_json(client, admin, "POST", "/api/admin/groups",
-                                   {"name": "flags", "default_quota": {"auto_renew": value}})
+        status, body = call(client, "POST", "/api/admin/groups", admin,
+                            {"name": "flags", "default_quota": {"auto_renew": value}})
         assert status == 400 and "auto_renew" in body["error"]["message"], (value, body)
-    assert _admin_json(client, admin, "POST", "/api/admin/groups",
-                       {"name": "flags", "default_quota": {"auto_renew": False, "rpm": 5.0}})[0] == 201
+    assert call(client, "POST", "/api/admin/groups", admin,
+                {"name": "flags", "default_quota": {"auto_renew": False, "rpm": 5.0}})[0] == 201
 
 
 def test_a_count_of_codes_as_a_string_or_an_expiry_as_a_number_is_refused(client, accounts):
     admin = accounts.admin()
-    status, body = _admin_json(client, admin, "POST", "/api/admin/codes", {"count": "3", "amount": "1.00"})
+    status, body = call(client, "POST", "/api/admin/codes", admin, {"count": "3", "amount": "1.00"})
     assert status == 400 and "count" in body["error"]["message"], body
-    status, body = _admin_json(client, admin, "POST", "/api/admin/codes",
-                               {"count": 3, "amount": "1.00", "expires_at": 1893456000})
+    status, body = call(client, "POST", "/api/admin/codes", admin,
+                        {"count": 3, "amount": "1.00", "expires_at": 1893456000})
     assert status == 400 and "ISO 8601" in body["error"]["message"], body
-    listed = client.http.get("/api/admin/codes", headers=admin.headers)
-    assert json.loads(listed.body)["items"] == []
+    assert call(client, "GET", "/api/admin/codes", admin)[1]["items"] == []
 
 
 @pytest.mark.parametrize("value", [0, 5, 2.5])
@@ -114,10 +109,10 @@ def test_an_amount_sent_as_a_json_number_is_refused_as_api_md_says(client, accou
     # schemathesis: PUT /api/admin/groups/{id} took default_quota.limit_cost 0 (a number; the
     # schema and API.md say amounts are decimal strings). Numbers now get a 400 that says so.
     admin = accounts.admin()
-    status, body = _admin_json(client, admin, "POST", "/api/admin/groups",
-                               {"name": "money", "default_quota": {"limit_cost": value}})
+    status, body = call(client, "POST", "/api/admin/groups", admin,
+                        {"name": "money", "default_quota": {"limit_cost": value}})
     assert status == 400 and "decimal strings" in body["error"]["message"], body
-    status, body = _admin_json(client, admin, "POST", f"/api/admin/users/{admin.user_id}/topup", {"amount": value})
+    status, body = call(client, "POST", f"/api/admin/users/{admin.user_id}/topup", admin, {"amount": value})
     assert status == 400 and "decimal strings" in body["error"]["message"], body
-    assert _admin_json(client, admin, "POST", "/api/admin/groups",
-                       {"name": "money", "default_quota": {"limit_cost": "2.50"}})[0] == 201
+    assert call(client, "POST", "/api/admin/groups", admin,
+                {"name": "money", "default_quota": {"limit_cost": "2.50"}})[0] == 201

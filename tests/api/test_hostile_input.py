@@ -12,7 +12,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def item_count(container) -> int:
-    return container.users_table.count_items() + len(container.audit_table.all_items())
+    return container.users_store.count_items() + len(container.audit_store.all_items())
 
 
 def post(client, path, raw, headers=None):
@@ -89,7 +89,7 @@ def test_cr_lf_in_an_email_update_is_refused_and_changes_nothing(client, contain
                         body=json.dumps({"email": "new@example.test\r\nBcc: victim@example.test"}),
                         headers={**admin.headers, **JSON})
     assert r.status_code == 400
-    assert container.users_table.get_user(user.user_id).email == f"{user.username}@example.test"
+    assert container.users_store.get_user(user.user_id).email == f"{user.username}@example.test"
 
 
 def test_cr_lf_in_a_login_name_is_400_and_echoes_nothing_into_headers(client, container):
@@ -107,7 +107,7 @@ def test_an_origin_with_cr_lf_is_not_echoed(client, container):
 
 @pytest.mark.parametrize("note", ["paid\r\nX-Injected: 1", "line\nbreak", "tab\there", "nul\u0000"])
 def test_control_characters_in_a_top_up_note_are_refused_and_write_nothing(client, container, accounts, note):
-    from chalicelib.tables.ledger import list_entries
+    from chalicelib.ledger.store import list_entries
 
     admin = accounts.admin()
     user = accounts.user()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from app import app
-from chalicelib.core import openapi
+from chalicelib.web import openapi
 
 
 def test_health_answers_ok_without_authentication(client):

@@ -41,7 +41,7 @@ def test_secrets_never_reach_logs_or_audit_items(client, container, clock, caplo
                tokens["refresh_token"], refreshed["access_token"], refreshed["refresh_token"],
                by_code["access_token"], *verified["recovery_codes"]]
     logged = caplog.text
-    stored = json.dumps(container.audit_table.all_items())
+    stored = json.dumps(container.audit_store.all_items())
     for value in secrets:
         assert value not in logged
         assert value not in stored
@@ -62,7 +62,7 @@ def test_the_profile_and_admin_listing_hold_no_hashes_or_secrets(client, account
 
 def test_the_users_table_holds_no_plaintext_secret(container, accounts):
     account = accounts.user()
-    text = json.dumps(container.users_table.all_items())
+    text = json.dumps(container.users_store.all_items())
     assert account.user_id in text
     for value in (account.password, account.totp_secret, account.refresh_token, *account.recovery_codes):
         assert value not in text

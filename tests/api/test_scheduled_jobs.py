@@ -10,11 +10,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.clock import iso, parse_iso
-from chalicelib.core.ids import new_id
-from chalicelib.services.quota_warnings import QuotaWatch
-from chalicelib.services.webhooks import WebhookSender
-from chalicelib.tables import ledger
+from chalicelib.kernel.clock import iso, parse_iso
+from chalicelib.kernel.ids import new_id
+from chalicelib.ledger import store as ledger
+from chalicelib.notifications.quota_warnings import QuotaWatch
+from chalicelib.notifications.webhooks import WebhookSender
 
 from tests.support.ledger import ensure_tables, paid_request
 from tests.support.metering import assert_ledger_consistent, make_key, make_route
@@ -83,7 +83,7 @@ def test_a_membership_lapses_at_expiry_when_the_balance_is_short_with_one_warnin
     warnings = logs(container, "u1", "membership_lapsed")
     assert len(warnings) == 1 and warnings[0].detail["reason"] == "insufficient_balance"
     assert ledger.get_balance("u1").available == 0 and len(entries("u1", "renewal")) == 1
-    assert container.membership_of("u1")["active"] is False
+    assert container.membership.membership_of("u1")["active"] is False
     assert_ledger_consistent("u1")
 
 

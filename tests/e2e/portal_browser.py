@@ -6,6 +6,7 @@ test against the local stack.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import http.server
@@ -37,14 +38,30 @@ CHROMIUM_ARGS = [
 
 
 def build_portal() -> Path:
-    """Builds portal/dist (npm ci first when node_modules is missing or older than the lockfile)."""
+    """Builds portal/dist (npm ci first when node_modules is missing or older than the lockfile),
+    unless it is already newer than every source file (`make test` builds it before the run).
+
+    Under pytest-xdist several workers ask at once, and a worker's local stack may be serving
+    dist/ while another asks: the build rewrites the whole folder, so it runs under a lock and
+    only when a source changed since the last build."""
     lock = PORTAL / "package-lock.json"
     stamp = PORTAL / "node_modules" / f".lock-{hashlib.sha1(lock.read_bytes()).hexdigest()[:12]}"  # noqa: S324
-    if not stamp.exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PORTAL, check=True, timeout=300)  # noqa: S607
-        stamp.touch()
-    subprocess.run(["node", "build.mjs"], cwd=PORTAL, check=True, timeout=120)  # noqa: S607
+    with (PORTAL / ".build.lock").open("a") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not stamp.exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PORTAL, check=True, timeout=300)  # noqa: S607
+            stamp.touch()
+        if not _dist_is_current(stamp):
+            subprocess.run(["node", "build.mjs"], cwd=PORTAL, check=True, timeout=120)  # noqa: S607
     return DIST
+
+
+def _dist_is_current(node_modules_stamp: Path) -> bool:
+    built = DIST / "build.json"
+    if not built.exists():
+        return False
+    sources = [PORTAL / "build.mjs", node_modules_stamp, *(p for p in (PORTAL / "src").rglob("*") if p.is_file())]
+    return built.stat().st_mtime >= max(p.stat().st_mtime for p in sources)
 
 
 class _PortalHandler(http.server.SimpleHTTPRequestHandler):

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import openai
 import pytest
-from chalicelib.services.domain import ModelRoute, ProviderTargetInfo
-from chalicelib.services.proxy import ProxyService
+from chalicelib.catalog.routing import ModelRoute, ProviderTargetInfo
+from chalicelib.proxy.service import ProxyService
 from chalicelib.upstreams.client import UpstreamClient
 
 from tests.fakes.upstream_servers import Fault

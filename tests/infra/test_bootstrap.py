@@ -108,7 +108,7 @@ def test_bootstrap_cli_creates_the_superadmin_of_the_deployed_stage(moto_server:
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "infra.bootstrap", "--stage", "dev", "--username", "root"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
-    accounts_merged = (ROOT / "functions" / "chalicelib" / "services" / "accounts.py").exists()
+    accounts_merged = (ROOT / "functions" / "chalicelib" / "accounts" / "service.py").exists()
     if not accounts_merged:
         assert result.returncode == 2, result.stderr
         assert "accounts area not merged yet" in result.stderr

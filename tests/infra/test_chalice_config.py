@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core.settings import load_settings
+from chalicelib.kernel.settings import load_settings
 
 FAKE_SECRETS = {"SECRET_KEY": "s" * 40, "ENCRYPTION_KEY": "k" * 44, "CORS_ORIGINS": "https://portal.example"}
 

@@ -65,19 +65,23 @@ def test_a_committed_transaction_writes_every_item(ddb):
 
 
 def test_a_transaction_does_not_cost_more_on_a_big_table(ddb):
-    def txn_seconds() -> float:
-        started = time.perf_counter()
-        for i in range(20):
+    def fastest_txn_seconds() -> float:
+        """The fastest of 60 transactions: on a busy machine preemption only ever adds time, so
+        the minimum is the transaction's own cost (a sum of batches took in other processes)."""
+        fastest = float("inf")
+        for i in range(60):
+            started = time.perf_counter()
             ddb.transact_write_items(TransactItems=[
                 {"Update": {"TableName": "t", "Key": _key("a", "1"), "UpdateExpression": "SET n = n + :one",
                             "ExpressionAttributeValues": {":one": {"N": "1"}}}},
                 {"Put": {"TableName": "t", "Item": {**_key("log", f"{time.perf_counter_ns()}-{i}")}}},
             ])
-        return time.perf_counter() - started
+            fastest = min(fastest, time.perf_counter() - started)
+        return fastest
 
-    small = min(txn_seconds() for _ in range(3))
+    small = fastest_txn_seconds()
     for i in range(5000):  # a table the size a few hours of `make run` reach
         ddb.put_item(TableName="t", Item={**_key("bulk", f"{i:05d}"), "text": {"S": "x" * 200}})
-    big = min(txn_seconds() for _ in range(3))
+    big = fastest_txn_seconds()
     # Copying 5,000 items per transaction item made this ~100x slower; item backups keep it flat.
     assert big < small * 3, (small, big)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cfnlint.api import lint_file
-from chalicelib.core.settings import TABLES
+from chalicelib.kernel.settings import TABLES
 
 from infra.package import APP_ZIP_LIMIT, LAYER_UNZIPPED_LIMIT, Artefacts, LayerUnavailable, package
 

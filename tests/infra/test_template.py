@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.api import lint, lint_file
-from chalicelib.core.settings import TABLES
+from chalicelib.kernel.settings import TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_PROPS = {
@@ -32,12 +30,9 @@ def _tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _registered_table_models() -> list[Any]:
-    """Every model that creates a table, after importing every module of chalicelib.tables."""
-    import chalicelib.tables as package
-    from chalicelib.tables.base import all_models
+    """Every model that creates a table, after importing every store module of chalicelib."""
+    from chalicelib.store.base import all_models
 
-    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        importlib.import_module(module.name)
     return [model for model in all_models() if model.creates_table]
 
 

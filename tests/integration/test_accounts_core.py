@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from chalicelib.core.errors import InvalidCredentials, Unauthorized
+from chalicelib.kernel.errors import InvalidCredentials, Unauthorized
 
 
 def test_a_registered_verified_user_can_sign_in_and_authenticate(accounts, container):

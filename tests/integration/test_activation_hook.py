@@ -53,7 +53,7 @@ def test_sign_in_events_are_audited_with_ip_and_user_agent(accounts, container):
 
 def test_audit_items_expire_after_the_retention_period(accounts, container, settings, clock):
     account = accounts.user()
-    items = [i for i in container.audit_table.all_items() if i["pk"]["S"] == f"USER#{account.user_id}"
+    items = [i for i in container.audit_store.all_items() if i["pk"]["S"] == f"USER#{account.user_id}"
              and i["sk"]["S"].startswith("LOG#")]
     assert items
     horizon = clock.now().timestamp() + settings.audit_retention_days * 86400

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from chalicelib.core.errors import Conflict
+from chalicelib.kernel.errors import Conflict
 
 from infra.bootstrap import bootstrap
 

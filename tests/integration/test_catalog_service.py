@@ -3,9 +3,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.services.catalog_types import QuotaLimits
-from chalicelib.tables.catalog import GroupItem, ModelItem, ProviderItem
+from chalicelib.catalog.store import GroupItem, ModelItem, ProviderItem
+from chalicelib.catalog.types import QuotaLimits
+from chalicelib.kernel.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
 
 from tests.catalog_support import audit_log
 

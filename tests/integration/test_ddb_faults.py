@@ -45,7 +45,7 @@ def test_a_failed_registration_transaction_writes_nothing_and_a_retry_succeeds(c
     assert users_items(container) == 0
     status, body = register(client)
     assert status == 201, body
-    assert container.users_table.user_id_for_username("alice") == body["user_id"]
+    assert container.users_store.user_id_for_username("alice") == body["user_id"]
 
 
 def test_a_registration_whose_answer_was_lost_is_not_written_twice(client, container, faults):

@@ -5,10 +5,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.crypto import sha256_hex
-from chalicelib.core.errors import BadRequest, Forbidden, NotFound, QuotaExceeded, Unauthorized
-from chalicelib.services.catalog_types import QuotaLimits
-from chalicelib.tables.keys import ApiKeyItem, KeysItem, QuotaItem
+from chalicelib.catalog.types import QuotaLimits
+from chalicelib.kernel.crypto import sha256_hex
+from chalicelib.kernel.errors import BadRequest, Forbidden, NotFound, QuotaExceeded, Unauthorized
+from chalicelib.keys.store import ApiKeyItem, KeysItem, QuotaItem
 
 from tests.catalog_support import audit_log
 

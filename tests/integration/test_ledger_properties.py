@@ -8,12 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.context import Caller
-from chalicelib.core.errors import InsufficientBalance
-from chalicelib.core.ids import new_id
-from chalicelib.services.codes import InvalidCode
-from chalicelib.services.metering_types import RecordFields, cost_of, to_micros
-from chalicelib.tables import ledger
+from chalicelib.kernel.context import Caller
+from chalicelib.kernel.errors import InsufficientBalance
+from chalicelib.kernel.ids import new_id
+from chalicelib.kernel.money import to_micros
+from chalicelib.ledger import store as ledger
+from chalicelib.ledger.codes import InvalidCode
+from chalicelib.metering.types import RecordFields, cost_of
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test

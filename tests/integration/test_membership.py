@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.context import Caller
-from chalicelib.core.errors import AppError
-from chalicelib.services.membership import MembershipRequired, MembershipService, add_period
-from chalicelib.tables import ledger
+from chalicelib.kernel.context import Caller
+from chalicelib.kernel.errors import AppError
+from chalicelib.ledger import store as ledger
+from chalicelib.ledger.membership import MembershipRequired, MembershipService, add_period
 
 from tests.support.ledger import ensure_tables
 from tests.support.metering import assert_ledger_consistent

@@ -6,11 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import InsufficientBalance, QuotaExceeded, RateLimited, Unauthorized
-from chalicelib.core.ids import new_id
-from chalicelib.services.metering_types import RecordFields
-from chalicelib.tables import ledger, quota_usage, usage
-from chalicelib.tables.quota_usage import KeyStateItem, key_pk
+from chalicelib.kernel.errors import InsufficientBalance, QuotaExceeded, RateLimited, Unauthorized
+from chalicelib.kernel.ids import new_id
+from chalicelib.ledger import store as ledger
+from chalicelib.metering import quota_store as quota_usage
+from chalicelib.metering.quota_store import KeyStateItem, key_pk
+from chalicelib.metering.types import RecordFields
+from chalicelib.usage import store as usage
 
 from tests.support.metering import assert_ledger_consistent, make_key, make_route, revoke, usage_of
 
@@ -204,7 +206,7 @@ def test_sign_up_credit_is_granted_on_activation_when_configured(container, sett
     container.on_user_activated("u9", None)
     assert container.metering.balance("u9").available == Decimal("1")
     assert [e.type for e in ledger.list_entries("u9")] == ["signup_credit"]
-    assert [(log.user_id, log.action) for log in container.audit_table.logs_of_type("billing")] == \
+    assert [(log.user_id, log.action) for log in container.audit_store.logs_of_type("billing")] == \
         [("u9", "ledger.signup_credit")]
 
 

@@ -12,10 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-pytest.importorskip("chalicelib.services.metering", reason="the metering branch is not merged yet")
+pytest.importorskip("chalicelib.metering.service", reason="the metering branch is not merged yet")
 
-from chalicelib.core.errors import ServiceUnavailable  # noqa: E402
-from chalicelib.tables import ledger, usage  # noqa: E402
+from chalicelib.kernel.errors import ServiceUnavailable  # noqa: E402
+from chalicelib.ledger import store as ledger  # noqa: E402
+from chalicelib.usage import store as usage  # noqa: E402
 
 from tests.support.ddb_faults import DynamoFaults  # noqa: E402
 from tests.support.metering import assert_ledger_consistent  # noqa: E402
@@ -125,8 +126,8 @@ def test_a_settle_whose_answer_was_lost_is_charged_once_and_not_again(env, fault
 
 @pytest.fixture
 def upstream_env(container, openai_upstream):
-    from chalicelib.services.domain import ModelRoute, ProviderTargetInfo
-    from chalicelib.services.proxy import ProxyService
+    from chalicelib.catalog.routing import ModelRoute, ProviderTargetInfo
+    from chalicelib.proxy.service import ProxyService
     from chalicelib.upstreams.client import UpstreamClient
 
     env = build_proxy_env(container, credit=str(CREDIT))
@@ -147,8 +148,8 @@ def upstream_env(container, openai_upstream):
 ])
 def test_an_upstream_fault_is_a_clean_openai_error_and_charges_nothing(upstream_env, openai_upstream, fault,
                                                                         stream):
-    from chalicelib.core.errors import AppError
-    from chalicelib.core.http import error_body
+    from chalicelib.kernel.errors import AppError
+    from chalicelib.web.http import error_body
 
     openai_upstream.set_fault(fault)
     m = meta()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pyotp
-from chalicelib.core.errors import AppError
+from chalicelib.kernel.errors import AppError
 
 
 def race(n, target):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from chalicelib.core.errors import AppError, InsufficientBalance, QuotaExceeded
-from chalicelib.tables import ledger
+from chalicelib.kernel.errors import AppError, InsufficientBalance, QuotaExceeded
+from chalicelib.ledger import store as ledger
 
 from tests.support.metering import assert_ledger_consistent
 from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from chalicelib.tables.base import table_clients
+from chalicelib.store.base import table_clients
 
 from tests.support.real_proxy import build_real_proxy
 
@@ -54,8 +54,8 @@ def test_a_chat_costs_three_dynamodb_calls_and_two_once_the_key_is_remembered(co
 
 def test_with_key_caching_off_every_chat_reads_the_key(container, openai_upstream, monkeypatch):
     monkeypatch.setenv("KEY_CACHE_SECONDS", "0")
-    from chalicelib.container import Container
-    from chalicelib.core.settings import load_settings
+    from chalicelib.bootstrap import Container
+    from chalicelib.kernel.settings import load_settings
 
     cold = Container(load_settings(), clock=container.clock)
     proxy = build_real_proxy(cold, openai_upstream)

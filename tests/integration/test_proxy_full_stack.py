@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import Forbidden, Unauthorized
-from chalicelib.services.catalog_types import QuotaLimits
+from chalicelib.catalog.types import QuotaLimits
+from chalicelib.kernel.errors import Forbidden, Unauthorized
 
 from tests.support.proxy_env import chat_body, meta
 

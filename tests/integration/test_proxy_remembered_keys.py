@@ -11,9 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from chalicelib.container import Container
-from chalicelib.core.errors import Forbidden, QuotaExceeded, Unauthorized
-from chalicelib.tables import ledger
+from chalicelib.bootstrap import Container
+from chalicelib.kernel.errors import Forbidden, QuotaExceeded, Unauthorized
+from chalicelib.ledger import store as ledger
 
 from tests.support.metering import assert_ledger_consistent
 from tests.support.real_proxy import build_real_proxy

@@ -6,8 +6,9 @@ import json
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from chalicelib.tables import ledger, usage
+from chalicelib.kernel.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from chalicelib.ledger import store as ledger
+from chalicelib.usage import store as usage
 
 from tests.support.metering import assert_ledger_consistent
 from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta
@@ -165,8 +166,8 @@ def test_a_finished_stream_without_reported_usage_is_free_and_recorded_as_such(e
 
 
 def test_a_deployment_that_requires_membership_refuses_members_without_one(container):
-    from chalicelib.services.membership import MembershipRequired, MembershipService
-    from chalicelib.services.proxy import ProxyService
+    from chalicelib.ledger.membership import MembershipRequired, MembershipService
+    from chalicelib.proxy.service import ProxyService
 
     env = build_proxy_env(container)
     required = MembershipService(container.clock, container.audit, True, 30)

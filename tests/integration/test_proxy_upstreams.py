@@ -10,11 +10,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import UpstreamError, UpstreamTimeout
-from chalicelib.services.domain import ModelRoute, ProviderTargetInfo
-from chalicelib.services.proxy import ProxyService
-from chalicelib.tables import ledger, usage
+from chalicelib.catalog.routing import ModelRoute, ProviderTargetInfo
+from chalicelib.kernel.errors import UpstreamError, UpstreamTimeout
+from chalicelib.ledger import store as ledger
+from chalicelib.proxy.service import ProxyService
 from chalicelib.upstreams.client import UpstreamClient
+from chalicelib.usage import store as usage
 
 from tests.fakes.upstream_servers import Fault
 from tests.support.metering import assert_ledger_consistent

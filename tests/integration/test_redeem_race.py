@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-from chalicelib.core.context import Caller
-from chalicelib.core.errors import AppError
-from chalicelib.services.codes import CodeService
-from chalicelib.tables import ledger
+from chalicelib.kernel.context import Caller
+from chalicelib.kernel.errors import AppError
+from chalicelib.ledger import store as ledger
+from chalicelib.ledger.codes import CodeService
 
 from tests.support.ledger import ensure_tables
 from tests.support.metering import assert_ledger_consistent
@@ -48,7 +48,7 @@ def test_racing_redemptions_of_one_code_credit_exactly_once(container):
 def test_racing_redemptions_that_all_pass_the_first_read_still_credit_once(container):
     """The read before the transaction is only a fast path: here every racer has read the
     code as unused before any of them writes, and the transaction's condition decides."""
-    from chalicelib.tables import plans_codes
+    from chalicelib.ledger import codes_store as plans_codes
 
     ensure_tables()
     code = container.codes.create_batch(ADMIN, count=1, amount=Decimal("3"), expires_at=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from chalicelib.core.errors import AlreadyExists
+from chalicelib.kernel.errors import AlreadyExists
 
 
 def test_racing_registrations_of_one_username_create_exactly_one_account(container):

@@ -322,18 +322,6 @@ def test_streams_ask_for_an_event_stream(client, openai_upstream, anthropic_upst
         assert fake.requests[0].headers["accept"] == "text/event-stream"
 
 
-def test_fallback_reaches_a_second_real_provider_when_the_first_keeps_failing(client, openai_upstream,
-                                                                             anthropic_upstream):
-    from chalicelib.upstreams import HealthTracker, call_with_fallback
-
-    openai_upstream.set_fault(Fault.SERVER_ERROR)
-    health = HealthTracker(threshold=1)
-    pair = [target_for(openai_upstream), target_for(anthropic_upstream)]
-    outcome = call_with_fallback(pair, lambda t: client.chat(t, CHAT, "public"), health)
-    assert outcome.target.provider_type == "anthropic" and outcome.result.body["model"] == "public"
-    assert len(openai_upstream.requests) == 3 and not health.is_available("prov-openai")
-
-
 def test_a_provider_that_ignores_stream_still_gives_a_complete_stream_with_its_usage(client, openai_upstream):
     openai_upstream.set_fault(Fault.IGNORE_STREAM)
     result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public")

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import BadRequest
-from chalicelib.tables.base import all_models
-from chalicelib.tables.usage import RollupItem, user_pk
+from chalicelib.kernel.errors import BadRequest
+from chalicelib.store.base import all_models
+from chalicelib.usage.store import RollupItem, user_pk
 
 from tests.support.ledger import ensure_tables, paid_request
 

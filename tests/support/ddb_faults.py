@@ -51,7 +51,7 @@ class DynamoFaults:
     # --- wiring ---
 
     def attach(self) -> DynamoFaults:
-        from chalicelib.tables.base import table_clients
+        from chalicelib.store.base import table_clients
 
         self._clients = table_clients()
         for client in self._clients:

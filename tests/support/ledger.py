@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core.ids import new_id
-from chalicelib.services.metering_types import RecordFields
-from chalicelib.tables.base import all_models
-from chalicelib.tables.plans_codes import CodeItem
+from chalicelib.kernel.ids import new_id
+from chalicelib.ledger.codes_store import CodeItem
+from chalicelib.metering.types import RecordFields
+from chalicelib.store.base import all_models
 
 from tests.support.metering import ensure_keys_table, make_key, make_route, usage_of
 

@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.services.domain import KeyInfo, ModelRoute, ProviderTargetInfo
-from chalicelib.tables.base import all_models
-from chalicelib.tables.ledger import get_balance, list_entries
-from chalicelib.tables.quota_usage import KeyStateItem, key_pk
+from chalicelib.catalog.routing import ModelRoute, ProviderTargetInfo
+from chalicelib.keys.types import KeyInfo
+from chalicelib.ledger.store import get_balance, list_entries
+from chalicelib.metering.quota_store import KeyStateItem, key_pk
+from chalicelib.store.base import all_models
 
 
 def ensure_keys_table() -> None:

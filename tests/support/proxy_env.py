@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.container import Container
-from chalicelib.core.context import RequestMeta
-from chalicelib.core.ids import new_id
-from chalicelib.services.domain import KeyInfo
-from chalicelib.services.proxy import ProxyService
+from chalicelib.bootstrap import Container
+from chalicelib.kernel.context import RequestMeta
+from chalicelib.kernel.ids import new_id
+from chalicelib.keys.types import KeyInfo
+from chalicelib.proxy.service import ProxyService
 
 from tests.support.metering import make_key, make_route
 from tests.support.proxy_fakes import FakeCatalog, FakeKeys, FakeUpstream

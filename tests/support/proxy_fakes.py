@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from chalicelib.core.errors import Forbidden, NotFound, Unauthorized, UpstreamError, UpstreamTimeout
-from chalicelib.services.domain import KeyInfo, ModelRoute
-from chalicelib.services.token_estimate import chat_prompt_tokens
+from chalicelib.catalog.routing import ModelRoute
+from chalicelib.kernel.errors import Forbidden, NotFound, Unauthorized, UpstreamError, UpstreamTimeout
+from chalicelib.keys.types import KeyInfo
+from chalicelib.proxy.token_estimate import chat_prompt_tokens
 
 
 class FakeKeys:

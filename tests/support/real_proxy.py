@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.container import Container
-from chalicelib.services.catalog_types import QuotaLimits
+from chalicelib.bootstrap import Container
+from chalicelib.catalog.types import QuotaLimits
 
 MODEL = "real-chat"
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-from chalicelib.core.crypto import Cipher, new_fernet_key
-from chalicelib.core.errors import BadRequest
-from chalicelib.services.account_rules import normalize_email, normalize_username
-from chalicelib.services.cursors import Cursors
-from chalicelib.services.passwords import Passwords
-from chalicelib.services.totp import Totp
+from chalicelib.accounts.passwords import Passwords
+from chalicelib.accounts.rules import normalize_email, normalize_username
+from chalicelib.accounts.totp import Totp
+from chalicelib.kernel.crypto import Cipher, new_fernet_key
+from chalicelib.kernel.cursors import Cursors
+from chalicelib.kernel.errors import BadRequest
 
 AT = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from chalicelib.core.ids import id_ceiling, id_floor, new_id
+from chalicelib.kernel.ids import id_ceiling, id_floor, new_id
 
 
 def test_bounds_enclose_ids_made_in_that_millisecond():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.services.key_cache import KeyCache
+from chalicelib.keys.cache import KeyCache
 
 
 class Ticks:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from chalicelib.core.periods import next_window, period_window
+from chalicelib.kernel.periods import next_window, period_window
 
 AT = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 

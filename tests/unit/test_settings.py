@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from chalicelib.core.errors import ConfigError
-from chalicelib.core.settings import load_settings
+from chalicelib.kernel.errors import ConfigError
+from chalicelib.kernel.settings import load_settings
 
 GOOD = {"SECRET_KEY": "k" * 40, "ENCRYPTION_KEY": "q1f0s8m8gHh3m1zQ0Qv6g1bq2b7m3Yx8c4Vb9n2k5s0="}
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
-from chalicelib.core.errors import ConfigError
-from chalicelib.core.secrets import resolve_secret_parameters
+from chalicelib.kernel.errors import ConfigError
+from chalicelib.kernel.secrets import resolve_secret_parameters
 from moto import mock_aws
 
 SECRET = "s3cr3t-" + "x" * 40

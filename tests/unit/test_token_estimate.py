@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chalicelib.services.metering_types import cost_of
-from chalicelib.services.token_estimate import (
+from chalicelib.metering.types import cost_of
+from chalicelib.proxy.token_estimate import (
     IMAGE_TOKENS,
     MESSAGE_OVERHEAD,
     REPLY_OVERHEAD,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from chalicelib.core.errors import BadRequest, UpstreamError, UpstreamTimeout
+from chalicelib.kernel.errors import BadRequest, UpstreamError, UpstreamTimeout
 from chalicelib.upstreams import ProviderError, ProviderRejected, Target, UpstreamClient
 from chalicelib.upstreams.failures import retry_after_seconds, scrub, status_error
 
@@ -56,7 +56,7 @@ def test_client_takes_timeouts_and_retries_from_settings(settings):
 
 
 def test_the_container_builds_one_upstream_client_from_settings(settings):
-    from chalicelib.container import Container
+    from chalicelib.bootstrap import Container
 
     c = Container(settings)
     assert c.upstream_client is c.upstream_client

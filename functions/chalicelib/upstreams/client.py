@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..core.errors import AppError
+from ..kernel.errors import AppError
 from . import failures
 from .adapters import adapter_for
 from .decoding import chunks_from_completion
@@ -74,8 +74,6 @@ class UpstreamClient:
             "connect_timeout": settings.upstream_connect_timeout,
             "read_timeout": settings.upstream_read_timeout,
             "max_retries": settings.upstream_max_retries,
-            # Optional: a whole-call budget (retries, waits, stream reading) if settings define one.
-            "deadline": getattr(settings, "upstream_deadline", None),
         }
         return cls(**{**options, **overrides})
 

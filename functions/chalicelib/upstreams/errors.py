@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.errors import BadRequest, UpstreamError, UpstreamTimeout
+from ..kernel.errors import BadRequest, UpstreamError, UpstreamTimeout
 
 
 class _UpstreamFacts:

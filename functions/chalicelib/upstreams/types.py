@@ -41,11 +41,13 @@ class Usage:
         return self.input_tokens + self.output_tokens
 
     def as_openai(self) -> dict[str, int]:
-        return {
-            "prompt_tokens": self.input_tokens,
-            "completion_tokens": self.output_tokens,
-            "total_tokens": self.total_tokens,
-        }
+        return openai_usage(self.input_tokens, self.output_tokens)
+
+
+def openai_usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+    """The `usage` object of an OpenAI answer."""
+    return {"prompt_tokens": input_tokens, "completion_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""Superadmin user management: list, create, update (API.md: Admin)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..kernel.locator import service
+from ..web.http import Request, api_route
+from .schemas import Email, In, NewPassword, TotpEnrollment, Username
+
+if TYPE_CHECKING:
+    from .admin import AdminUserService
+
+bp = Blueprint(__name__)
+
+Role = Literal["user", "superadmin"]
+
+
+class UsersQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(default=None, max_length=64)
+    status: Literal["pending_totp", "active", "disabled"] | None = None
+    role: Role | None = None
+    cursor: str | None = Field(default=None, max_length=2048)
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class CreateUserIn(In):
+    username: Username
+    email: Email | None = None
+    password: NewPassword
+    role: Role = "user"
+
+
+class UpdateUserIn(In):
+    role: Role | None = None
+    status: Literal["active", "disabled"] | None = None
+    email: Email | None = None
+
+
+class AdminUserOut(BaseModel):
+    user_id: str
+    username: str
+    email: str | None
+    role: str
+    status: str
+    created_at: str
+    updated_at: str
+
+
+class UsersOut(BaseModel):
+    items: list[AdminUserOut]
+    next_cursor: str | None
+
+
+class CreatedUserOut(AdminUserOut):
+    model_config = ConfigDict(extra="allow")  # the activation hook adds fields (api_key, ...)
+
+    totp: TotpEnrollment
+    recovery_codes: list[str]
+
+
+def _admin_user_service() -> AdminUserService:
+    return service("AdminUserService")
+
+
+@api_route(bp, "/api/admin/users", query=UsersQuery, response=UsersOut, auth="admin", tags=("admin",))
+def list_users(req: Request) -> UsersOut:
+    """Users newest first; filter by text, status and role; page with `cursor`."""
+    q = req.query
+    return UsersOut.model_validate(_admin_user_service().list_users(q=q.q, status=q.status, role=q.role,
+                                                                      limit=q.limit, cursor=q.cursor))
+
+
+@api_route(bp, "/api/admin/users", "POST", body=CreateUserIn, response=CreatedUserOut, status=201, auth="admin",
+           tags=("admin",), responses={409: "Username or email taken"})
+def create_user(req: Request) -> CreatedUserOut:
+    """Create an active user; its TOTP secret and recovery codes are shown only here."""
+    b = req.body
+    return CreatedUserOut.model_validate(_admin_user_service().create_user(
+        req.user, username=b.username, email=b.email, password=b.password, role=b.role, meta=req.meta))
+
+
+@api_route(bp, "/api/admin/users/{user_id}", "PUT", body=UpdateUserIn, response=AdminUserOut, auth="admin",
+           tags=("admin",), responses={404: "No such user", 409: "Conflict"})
+def update_user(req: Request, user_id: str) -> AdminUserOut:
+    """Change a user's role, status or email; disabling stops their tokens and keys at once."""
+    b = req.body
+    return AdminUserOut.model_validate(_admin_user_service().update_user(
+        req.user, user_id, role=b.role, status=b.status, email=b.email, meta=req.meta))

@@ -1,0 +1,345 @@
+"""Admin writes to the catalog: providers, models, groups, connection tests, model sync.
+
+Every change is audited (before/after, never a secret) and drops this process's catalog
+snapshot so the next read sees it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..audit.types import AuditRecorder
+from ..kernel.clock import Clock
+from ..kernel.context import RequestMeta
+from ..kernel.crypto import Cipher
+from ..kernel.errors import AppError, BadRequest, Conflict, NotFound, UpstreamError
+from ..kernel.ids import new_id
+from ..kernel.serialize import plain
+from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS
+from .probe import ProviderClient
+from .routing import ProviderTargetInfo
+from .service import CatalogService, group_view, mask_secret, model_view, provider_view, scrub
+from .store import CatalogStore
+from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
+
+
+def validate_base_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadRequest("base_url must be an http(s) URL with a host, e.g. https://api.openai.com/v1.",
+                         code="invalid_base_url", param="base_url")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise BadRequest("base_url must not carry credentials, a query or a fragment; put the key in api_key.",
+                         code="invalid_base_url", param="base_url")
+    return url.strip().rstrip("/")
+
+
+def _check_capabilities(caps: Any) -> tuple[str, ...]:
+    unknown = [c for c in caps if c not in CAPABILITIES]
+    if unknown:
+        raise BadRequest(f"unknown capabilities {unknown}; use {', '.join(CAPABILITIES)}.", code="invalid_capability")
+    return tuple(dict.fromkeys(caps))
+
+
+def _infer_capabilities(upstream_model: str) -> tuple[str, ...]:
+    return ("embeddings",) if "embed" in upstream_model.lower() else ("chat",)
+
+
+class CatalogAdmin:
+    def __init__(self, repo: CatalogStore, catalog: CatalogService, cipher: Cipher, clock: Clock,
+                 audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None) -> None:
+        self._new_group_quota = new_group_quota or QuotaLimits()  # what a group made by ensure_group gives
+        self._repo = repo
+        self._catalog = catalog
+        self._cipher = cipher
+        self._clock = clock
+        self._audit = audit
+        self._client = client
+
+    def _record(self, actor_id: str, action: str, target: str, meta: RequestMeta | None,
+                before: Any = None, after: Any = None, **extra: Any) -> None:
+        self._audit.record(user_id=actor_id, type="admin", action=action, meta=meta, actor_id=actor_id,
+                           detail=plain({"target": target, "before": before, "after": after, **extra}))
+        self._catalog.invalidate()
+
+    # --- providers ---
+
+    def list_providers(self) -> list[dict[str, Any]]:
+        """Every provider with its health; keys appear only as hints."""
+        now = self._clock.now()
+        snap = self._catalog.snapshot(fresh=True)
+        return [provider_view(p, now) for p in sorted(snap.providers.values(), key=lambda p: p.created_at)]
+
+    def create_provider(self, *, name: str, type: str, base_url: str, api_key: str, actor_id: str,
+                        meta: RequestMeta | None) -> dict[str, Any]:
+        """Register an upstream; the key is stored encrypted and never returned."""
+        if type not in PROVIDER_TYPES:
+            raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
+        now = self._clock.now()
+        p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=validate_base_url(base_url),
+                     api_key_enc=self._cipher.encrypt(api_key), api_key_hint=mask_secret(api_key),
+                     created_at=now, updated_at=now)
+        self._repo.put_provider(p)
+        view = provider_view(p, now)
+        self._record(actor_id, "provider.create", p.provider_id, meta, after=view)
+        return view
+
+    def update_provider(self, provider_id: str, changes: dict[str, Any], *, actor_id: str,
+                        meta: RequestMeta | None) -> dict[str, Any]:
+        """Change name, type, base_url and/or api_key (replaced, never shown)."""
+        before = self._repo.get_provider(provider_id)
+        fields: dict[str, Any] = {}
+        if changes.get("name") is not None:
+            fields["name"] = str(changes["name"]).strip()
+        if changes.get("type") is not None:
+            if changes["type"] not in PROVIDER_TYPES:
+                raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
+            fields["type"] = changes["type"]
+        if changes.get("base_url") is not None:
+            fields["base_url"] = validate_base_url(changes["base_url"])
+        if changes.get("api_key") is not None:
+            fields["api_key_enc"] = self._cipher.encrypt(changes["api_key"])
+            fields["api_key_hint"] = mask_secret(changes["api_key"])
+        now = self._clock.now()
+        after = self._repo.update_provider_settings(provider_id, fields, now) if fields else before
+        self._record(actor_id, "provider.update", provider_id, meta, before=provider_view(before, now),
+                     after=provider_view(after, now), key_replaced="api_key_enc" in fields)
+        return provider_view(after, now)
+
+    def delete_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
+        """Remove a provider no model uses any more."""
+        before = self._repo.get_provider(provider_id)
+        users = [m.name for m in self._catalog.snapshot(fresh=True).models.values() if m.provider_id == provider_id]
+        if users:
+            raise Conflict(f"Models still use this provider: {', '.join(sorted(users))}.", code="provider_in_use")
+        self._repo.delete_provider(provider_id)
+        self._record(actor_id, "provider.delete", provider_id, meta, before=provider_view(before, self._clock.now()))
+
+    def _target(self, p: Provider) -> ProviderTargetInfo:
+        return ProviderTargetInfo(provider_id=p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
+                                  api_key=self._cipher.decrypt(p.api_key_enc))
+
+    def test_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
+        """One real call to the upstream: `{ok, latency_ms, detail}`; the result is kept as
+        the provider's last test and counts towards its health."""
+        p = self._repo.get_provider(provider_id)
+        target = self._target(p)
+        try:
+            ok, latency_ms, detail = self._client.probe(target)
+        except Exception as exc:  # a client bug must still answer with a detail, not a 500
+            ok, latency_ms, detail = False, 0, f"the connection test failed ({type(exc).__name__})"
+        detail = scrub(str(detail), target.api_key)
+        now = self._clock.now()
+        fields: dict[str, Any] = {"last_test_ok": ok, "last_test_at": now, "last_test_detail": detail,
+                                  "last_latency_ms": latency_ms}
+        if ok:
+            fields.update(consecutive_failures=0, unhealthy_until=None)
+        else:
+            fields.update(last_error=detail, last_error_at=now)
+        self._repo.update_provider_health(provider_id, fields, add_failure=not ok)
+        result = {"ok": ok, "latency_ms": latency_ms, "detail": detail}
+        self._record(actor_id, "provider.test", provider_id, meta, result=result)
+        return result
+
+    def sync_models(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, int]:
+        """Read the upstream's model list: unknown models are added disabled with zero
+        prices (an admin prices and enables them); known ones without capabilities get
+        inferred ones. Answers `{added, updated, unchanged}`."""
+        p = self._repo.get_provider(provider_id)
+        target = self._target(p)
+        try:
+            names = self._client.list_models(target)
+        except AppError as exc:
+            raise UpstreamError(scrub(exc.message, target.api_key), code="upstream_error") from exc
+        except Exception as exc:
+            raise UpstreamError(f"reading the model list failed ({type(exc).__name__})") from exc
+        snap = self._catalog.snapshot(fresh=True)
+        mine = {m.upstream_model: m for m in snap.models.values() if m.provider_id == provider_id}
+        taken = set(snap.models_by_name)
+        added = updated = unchanged = 0
+        now = self._clock.now()
+        for upstream in dict.fromkeys(names):
+            existing = mine.get(upstream)
+            if existing is not None:
+                if existing.capabilities:
+                    unchanged += 1
+                    continue
+                new = replace(existing, capabilities=_infer_capabilities(upstream), updated_at=now)
+                self._repo.replace_model(existing, new)
+                updated += 1
+                continue
+            name = upstream if upstream not in taken else f"{p.name}/{upstream}"
+            if name in taken:
+                unchanged += 1  # already imported under the provider-qualified name
+                continue
+            self._repo.create_model(CatalogModel(
+                model_id=new_id(now), name=name, provider_id=provider_id, upstream_model=upstream,
+                input_price=Decimal(0), output_price=Decimal(0), capabilities=_infer_capabilities(upstream),
+                max_output_tokens=DEFAULT_MAX_OUTPUT_TOKENS, enabled=False, created_at=now, updated_at=now))
+            taken.add(name)
+            added += 1
+        result = {"added": added, "updated": updated, "unchanged": unchanged}
+        self._record(actor_id, "provider.sync_models", provider_id, meta, result=result)
+        return result
+
+    # --- models ---
+
+    def list_models(self) -> list[dict[str, Any]]:
+        snap = self._catalog.snapshot(fresh=True)
+        return [model_view(m) for m in sorted(snap.models.values(), key=lambda m: m.name)]
+
+    def _get_model(self, model_id: str) -> CatalogModel:
+        model = self._catalog.snapshot(fresh=True).models.get(model_id)
+        if model is None:
+            raise NotFound("No such model.", code="model_not_found")
+        return model
+
+    def _check_provider(self, provider_id: str) -> None:
+        if provider_id not in self._catalog.snapshot(fresh=True).providers:
+            raise BadRequest(f"No provider {provider_id!r}.", code="unknown_provider", param="provider")
+
+    def create_model(self, fields: dict[str, Any], *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
+        """Add a public model served by one provider, with prices per 1M tokens."""
+        self._check_provider(fields["provider"])
+        now = self._clock.now()
+        m = CatalogModel(
+            model_id=new_id(now), name=fields["name"].strip(), provider_id=fields["provider"],
+            upstream_model=fields.get("upstream_model") or fields["name"].strip(),
+            input_price=fields["input_price"], output_price=fields["output_price"],
+            capabilities=_check_capabilities(fields.get("capabilities") or ("chat",)),
+            max_output_tokens=fields.get("max_output_tokens") or DEFAULT_MAX_OUTPUT_TOKENS,
+            enabled=fields.get("enabled", True), created_at=now, updated_at=now)
+        self._repo.create_model(m)
+        self._record(actor_id, "model.create", m.model_id, meta, after=model_view(m))
+        return model_view(m)
+
+    def update_model(self, model_id: str, changes: dict[str, Any], *, actor_id: str,
+                     meta: RequestMeta | None) -> dict[str, Any]:
+        """Change any model field; a rename follows into the groups that list the model."""
+        old = self._get_model(model_id)
+        values = {k: v for k, v in changes.items() if v is not None}
+        if "provider" in values:
+            self._check_provider(values["provider"])
+            values["provider_id"] = values.pop("provider")
+        if "capabilities" in values:
+            values["capabilities"] = _check_capabilities(values["capabilities"])
+        if "name" in values:
+            values["name"] = values["name"].strip()
+        new = replace(old, **values, updated_at=self._clock.now())
+        self._repo.replace_model(old, new)
+        if new.name != old.name:
+            self._rename_in_groups(old.name, new.name)
+        self._record(actor_id, "model.update", model_id, meta, before=model_view(old), after=model_view(new))
+        return model_view(new)
+
+    def _rename_in_groups(self, old: str, new: str) -> None:
+        for g in self._catalog.snapshot(fresh=True).groups.values():
+            if old in g.models:
+                renamed = replace(g, models=tuple(new if n == old else n for n in g.models),
+                                  updated_at=self._clock.now())
+                self._repo.replace_group(g, renamed)
+
+    def delete_model(self, model_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
+        """Remove a model that no group lists any more."""
+        old = self._get_model(model_id)
+        groups = [g.name for g in self._catalog.snapshot().groups.values() if old.name in g.models]
+        if groups:
+            raise Conflict(f"Groups still list this model: {', '.join(sorted(groups))}.", code="model_in_use")
+        self._repo.delete_model(old)
+        self._record(actor_id, "model.delete", model_id, meta, before=model_view(old))
+
+    # --- groups ---
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        snap = self._catalog.snapshot(fresh=True)
+        return [group_view(g) for g in sorted(snap.groups.values(), key=lambda g: g.name)]
+
+    def _check_models(self, names: Any) -> tuple[str, ...]:
+        known = self._catalog.snapshot(fresh=True).models_by_name
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise BadRequest(f"Unknown models: {', '.join(unknown)}.", code="unknown_model", param="models")
+        return tuple(dict.fromkeys(names))
+
+    def create_group(self, *, name: str, models: Any, default_quota: QuotaLimits, actor_id: str,
+                     meta: RequestMeta | None) -> dict[str, Any]:
+        """A named set of models with the limits a new quota on it gets."""
+        now = self._clock.now()
+        g = Group(group_id=new_id(now), name=name.strip(), models=self._check_models(models),
+                  default_quota=validate_limits(default_quota), created_at=now, updated_at=now)
+        self._repo.create_group(g)
+        self._record(actor_id, "group.create", g.group_id, meta, after=group_view(g))
+        return group_view(g)
+
+    def update_group(self, group_id: str, *, name: str | None, models: Any, default_quota: QuotaLimits | None,
+                     actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
+        old = self._catalog.snapshot(fresh=True).groups.get(group_id)
+        if old is None:
+            raise NotFound("No such model group.", code="group_not_found")
+        new = replace(
+            old, name=name.strip() if name is not None else old.name,
+            models=self._check_models(models) if models is not None else old.models,
+            default_quota=validate_limits(default_quota) if default_quota is not None else old.default_quota,
+            updated_at=self._clock.now())
+        self._repo.replace_group(old, new)
+        self._record(actor_id, "group.update", group_id, meta, before=group_view(old), after=group_view(new))
+        return group_view(new)
+
+    def delete_group(self, group_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
+        """Remove a group; keys of quotas on it no longer reach any model."""
+        old = self._catalog.snapshot(fresh=True).groups.get(group_id)
+        if old is None:
+            raise NotFound("No such model group.", code="group_not_found")
+        self._repo.delete_group(old)
+        self._record(actor_id, "group.delete", group_id, meta, before=group_view(old))
+
+    def ensure_group(self, name: str, *, actor_id: str) -> Group:
+        """The group named `name`, created empty when missing (so registration always has a
+        default group to give a quota on), its default quota monthly with no cost or token
+        limit and the deployment's DEFAULT_RPM."""
+        try:
+            return self._catalog.group_by_ref(name, fresh=True)
+        except NotFound:
+            pass
+        try:
+            self.create_group(name=name, models=(), default_quota=self._new_group_quota, actor_id=actor_id,
+                              meta=None)
+        except AppError as exc:
+            if exc.code != "group_exists":
+                raise
+        return self._catalog.group_by_ref(name, fresh=True)
+
+    def ensure_local_demo(self, *, base_url: str, provider: dict[str, Any], models: Any, group: str) -> None:
+        """Local stack only: register (first run) or re-point (later runs: a new port) the demo
+        provider, its priced models, and list them in `group`. Idempotent."""
+        who: dict[str, Any] = {"actor_id": "system", "meta": None}
+        snap = self._catalog.snapshot(fresh=True)
+        existing = next((p for p in snap.providers.values() if p.name == provider["name"]), None)
+        if existing is None:
+            pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"), base_url=base_url,
+                                       api_key=provider.get("api_key", ""), **who)["provider_id"]
+        else:
+            pid = existing.provider_id
+            if existing.base_url != base_url.rstrip("/"):
+                self.update_provider(pid, {"base_url": base_url}, **who)
+        names = []
+        for spec in models:
+            fields = {"name": spec["name"], "provider": pid, "upstream_model": spec.get("upstream_model"),
+                      "input_price": Decimal(str(spec.get("input_price", "0"))),
+                      "output_price": Decimal(str(spec.get("output_price", "0"))),
+                      "capabilities": spec.get("capabilities") or ["chat"],
+                      "max_output_tokens": spec.get("max_output_tokens"), "enabled": spec.get("enabled", True)}
+            current = self._catalog.snapshot(fresh=True).models_by_name.get(spec["name"])
+            if current is None:
+                self.create_model(fields, **who)
+            elif current.provider_id != pid or current.upstream_model != (fields["upstream_model"] or spec["name"]):
+                self.update_model(current.model_id, {"provider": pid, "upstream_model": fields["upstream_model"]},
+                                  **who)
+            names.append(spec["name"])
+        g = self.ensure_group(group, actor_id="system")
+        missing = [n for n in names if n not in g.models]
+        if missing:
+            self.update_group(g.group_id, name=None, models=[*g.models, *missing], default_quota=None, **who)

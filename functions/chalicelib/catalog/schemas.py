@@ -1,0 +1,256 @@
+"""Request and response schemas of the catalog, quota and key routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..kernel.money import Money, NonNegativeMoney
+from ..upstreams.types import ProviderType
+from ..web.fields import JsonBool, NoCoercion, When
+from .types import QuotaLimits
+
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
+Capability = Literal["chat", "embeddings", "vision", "tools"]
+PeriodName = Literal["day", "week", "month", "none"]
+Fraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
+Cidr = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- providers ---
+
+class ProviderIn(_In):
+    name: Name
+    type: ProviderType
+    base_url: Annotated[str, Field(min_length=8, max_length=2048)]
+    api_key: Annotated[str, Field(max_length=4096)] = ""
+
+
+class ProviderUpdate(_In):
+    name: Name | None = None
+    type: ProviderType | None = None
+    base_url: Annotated[str, Field(min_length=8, max_length=2048)] | None = None
+    api_key: Annotated[str, Field(max_length=4096)] | None = None
+
+
+class ProviderHealthOut(BaseModel):
+    healthy: bool
+    last_test_ok: bool | None
+    last_test_at: datetime | None
+    last_test_detail: str | None
+    last_latency_ms: int | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    unhealthy_until: datetime | None
+
+
+class ProviderOut(BaseModel):
+    provider_id: str
+    name: str
+    type: str
+    base_url: str
+    api_key_hint: str
+    health: ProviderHealthOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProviderList(BaseModel):
+    items: list[ProviderOut]
+
+
+class ProbeOut(BaseModel):
+    ok: bool
+    latency_ms: int
+    detail: str
+
+
+class SyncOut(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+
+
+# --- models ---
+
+class ModelIn(_In):
+    name: Name
+    provider: Annotated[str, Field(min_length=1, max_length=64)]
+    upstream_model: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    input_price: NonNegativeMoney
+    output_price: NonNegativeMoney
+    capabilities: Annotated[list[Capability], Field(max_length=4)] = ["chat"]
+    max_output_tokens: Annotated[int, Field(ge=1, le=10_000_000), NoCoercion] = 4096
+    enabled: JsonBool = True
+
+
+class ModelUpdate(_In):
+    name: Name | None = None
+    provider: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    upstream_model: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    input_price: NonNegativeMoney | None = None
+    output_price: NonNegativeMoney | None = None
+    capabilities: Annotated[list[Capability], Field(max_length=4)] | None = None
+    max_output_tokens: Annotated[int, Field(ge=1, le=10_000_000), NoCoercion] | None = None
+    enabled: JsonBool | None = None
+
+
+class ModelOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_id: str
+    name: str
+    provider: str
+    upstream_model: str
+    input_price: Money
+    output_price: Money
+    capabilities: list[str]
+    max_output_tokens: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelList(BaseModel):
+    items: list[ModelOut]
+
+
+# --- groups ---
+
+class LimitsIn(_In):
+    period: PeriodName = "month"
+    limit_cost: NonNegativeMoney | None = None
+    limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
+    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
+    warn_at: Annotated[list[Fraction], Field(max_length=10)] = []
+    auto_renew: JsonBool = True
+
+    def to_limits(self) -> QuotaLimits:
+        return QuotaLimits(period=self.period, limit_cost=self.limit_cost, limit_tokens=self.limit_tokens,
+                           rpm=self.rpm, warn_at=tuple(self.warn_at), auto_renew=self.auto_renew)
+
+
+class LimitsOut(BaseModel):
+    period: str
+    limit_cost: Money | None
+    limit_tokens: int | None
+    rpm: int | None
+    warn_at: list[Decimal]
+    auto_renew: bool
+
+
+class GroupIn(_In):
+    name: Name
+    models: Annotated[list[Name], Field(max_length=500)] = []
+    default_quota: LimitsIn = LimitsIn()
+
+
+class GroupUpdate(_In):
+    name: Name | None = None
+    models: Annotated[list[Name], Field(max_length=500)] | None = None
+    default_quota: LimitsIn | None = None
+
+
+class GroupOut(BaseModel):
+    group_id: str
+    name: str
+    models: list[str]
+    default_quota: LimitsOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupList(BaseModel):
+    items: list[GroupOut]
+
+
+# --- quotas and keys ---
+
+class KeyOut(BaseModel):
+    key_id: str
+    prefix: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    ip_allow: list[str] = []
+
+
+class QuotaOut(BaseModel):
+    quota_id: str
+    user_id: str
+    group: str | None
+    group_id: str
+    period: str
+    limit_cost: Money | None
+    limit_tokens: int | None
+    rpm: int | None
+    warn_at: list[Decimal]
+    auto_renew: bool
+    used_cost: Money = Decimal(0)
+    used_tokens: int = 0
+    period_key: str
+    period_start: datetime | None
+    period_end: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    key: KeyOut
+
+
+class QuotaList(BaseModel):
+    items: list[QuotaOut]
+    next_cursor: str | None = None
+
+
+class IssuedKeyOut(BaseModel):
+    key_id: str
+    key: str
+    prefix: str
+    quota_id: str
+
+
+class QuotaCreated(QuotaOut):
+    api_key: IssuedKeyOut
+
+
+class IssuedKeyList(BaseModel):
+    items: list[IssuedKeyOut]
+
+
+class QuotaIn(_In):
+    user_id: Annotated[str, Field(min_length=1, max_length=64)]
+    group: Annotated[str, Field(min_length=1, max_length=128)]
+    period: PeriodName | None = None
+    limit_cost: NonNegativeMoney | None = None
+    limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
+    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
+    warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
+    auto_renew: JsonBool | None = None
+    expires_at: When | None = None
+    ip_allow: Annotated[list[Cidr], Field(max_length=50)] = []
+
+
+class QuotaUpdate(_In):
+    period: PeriodName | None = None
+    limit_cost: NonNegativeMoney | None = None
+    limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
+    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
+    warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
+    auto_renew: JsonBool | None = None
+    expires_at: When | None = None
+    ip_allow: Annotated[list[Cidr], Field(max_length=50)] | None = None
+
+
+class QuotaQuery(_In):
+    user_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(max_length=2048)] | None = None

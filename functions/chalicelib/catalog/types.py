@@ -1,0 +1,96 @@
+"""Catalog domain objects (plain dataclasses): providers, models, groups, quota limits.
+
+Table items (`catalog/store.py`) convert to and from these at the table edge; the
+admin API's pydantic schemas convert from them at the route edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import get_args
+
+from ..kernel.errors import BadRequest
+from ..kernel.periods import QUOTA_PERIODS
+from ..upstreams.types import ProviderType
+
+PROVIDER_TYPES: tuple[str, ...] = get_args(ProviderType)  # the one list: upstreams.types.ProviderType
+CAPABILITIES = ("chat", "embeddings", "vision", "tools")
+
+
+@dataclass(frozen=True)
+class ProviderHealth:
+    """What the admin sees about a provider's recent behaviour (tests and proxy calls)."""
+
+    last_test_ok: bool | None = None
+    last_test_at: datetime | None = None
+    last_test_detail: str | None = None
+    last_latency_ms: int | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    unhealthy_until: datetime | None = None
+
+    def healthy_at(self, now: datetime) -> bool:
+        return self.unhealthy_until is None or self.unhealthy_until <= now
+
+
+@dataclass(frozen=True)
+class Provider:
+    provider_id: str
+    name: str
+    type: str
+    base_url: str
+    api_key_enc: str = field(repr=False)  # Fernet token; decrypted only to call the upstream
+    api_key_hint: str
+    created_at: datetime
+    updated_at: datetime
+    health: ProviderHealth = field(default_factory=ProviderHealth)
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    model_id: str
+    name: str
+    provider_id: str
+    upstream_model: str
+    input_price: Decimal  # USD per 1M tokens
+    output_price: Decimal
+    capabilities: tuple[str, ...]
+    max_output_tokens: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QuotaLimits:
+    """A quota's limits: a group's default, or one user's quota."""
+
+    period: str = "month"
+    limit_cost: Decimal | None = None  # USD per period
+    limit_tokens: int | None = None
+    rpm: int | None = None
+    warn_at: tuple[Decimal, ...] = ()
+    auto_renew: bool = True
+
+
+@dataclass(frozen=True)
+class Group:
+    group_id: str
+    name: str
+    models: tuple[str, ...]  # public model names
+    default_quota: QuotaLimits
+    created_at: datetime
+    updated_at: datetime
+
+
+def validate_limits(lim: QuotaLimits) -> QuotaLimits:
+    if lim.period not in QUOTA_PERIODS:
+        raise BadRequest(f"period must be one of {', '.join(QUOTA_PERIODS)}.", code="invalid_period")
+    if any(not (Decimal(0) < f <= Decimal(1)) for f in lim.warn_at):
+        raise BadRequest("warn_at fractions must be > 0 and <= 1.", code="invalid_warn_at")
+    if lim.limit_cost is not None and lim.limit_cost < 0:
+        raise BadRequest("limit_cost must not be negative.", code="invalid_limit")
+    return replace(lim, warn_at=tuple(sorted(set(lim.warn_at))))

@@ -1,0 +1,32 @@
+"""Liveness and the OpenAPI document; no authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from pydantic import BaseModel
+
+from ..kernel.locator import use
+from ..kernel.settings import Settings
+from ..web import openapi
+from ..web.http import Request, api_route
+
+bp = Blueprint(__name__)
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+
+
+@api_route(bp, "/api/health", auth="none", response=HealthOut, tags=("meta",))
+def health(req: Request) -> HealthOut:
+    """Liveness: answers without touching DynamoDB."""
+    return HealthOut(status="ok", version=use(Settings).version)
+
+
+@api_route(bp, "/api/openapi.json", auth="none", response=dict[str, Any], tags=("meta",))
+def openapi_document(req: Request) -> dict[str, Any]:
+    """This API's OpenAPI 3.1 document, generated from the route schemas."""
+    return openapi.build_document(use(Settings).version)

@@ -1,0 +1,77 @@
+"""Quota and API key domain objects (plain dataclasses).
+
+`KeyInfo` is what the proxy and metering read of a key: one GetItem by key hash, with the
+quota's limits denormalised onto the key item so the proxy needs no second read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from ..catalog.types import QuotaLimits
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A user's allowance on one model group, with its one active key."""
+
+    quota_id: str
+    user_id: str
+    group_id: str
+    limits: QuotaLimits
+    key_id: str
+    key_hash: str
+    created_at: datetime
+    updated_at: datetime
+    ends_at: datetime | None = None  # auto_renew false: the end of the period it was created in
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    key_hash: str
+    prefix: str
+    user_id: str
+    quota_id: str
+    group_id: str
+    status: str  # active | disabled | replaced
+    limits: QuotaLimits  # the quota's, denormalised so the proxy needs one read
+    created_at: datetime
+    expires_at: datetime | None = None
+    ip_allow: tuple[str, ...] = ()
+    quota_ends_at: datetime | None = None
+    last_used_at: datetime | None = None
+    rev: int = 0  # bumped by every change a lookup would see; the reservation checks it
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly made key: the plaintext exists only in this object, shown once."""
+
+    key_id: str
+    key: str
+    prefix: str
+    quota_id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"key_id": self.key_id, "key": self.key, "prefix": self.prefix, "quota_id": self.quota_id}
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    key_hash: str
+    prefix: str
+    user_id: str
+    quota_id: str
+    group: str  # model group id
+    status: str  # "active" | "disabled" | "replaced"
+    expires_at: datetime | None
+    ip_allow: tuple[str, ...]  # CIDRs; empty = any
+    period: str  # day | week | month | none
+    limit_cost: Decimal | None  # USD per period; None = no cost limit
+    limit_tokens: int | None
+    rpm: int | None  # requests per minute; None = unlimited
+    quota_ends_at: datetime | None = None  # one-off quota (auto_renew false): end of its period
+    rev: int = 0  # the key item's revision this information was read at

@@ -1,0 +1,107 @@
+"""Ledger reads (balance, history) and admin top-ups.
+
+Money moves only through metering's `MeteringService` (credit/debit, reserve/settle) or the
+membership and code services, each as one transaction with its append-only entry; this
+service reads and adds top-ups. Amounts are Decimal here, micro-dollars in the tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from ..audit.service import AuditService
+from ..kernel.clock import Clock
+from ..kernel.context import Caller, RequestMeta
+from ..kernel.cursors import Cursors
+from ..kernel.errors import NotFound, ValidationFailed
+from ..kernel.money import from_micros
+from . import reads_store as ledger_reads
+from . import store as ledger_table
+from .types import Crediting, SpendRow
+
+MAX_TOPUP = Decimal("100000")  # USD per top-up: a typo guard, not a business limit
+SPEND_WINDOW_DAYS = 30  # `by_provider` covers the last 30 days of rollups
+_SNAPSHOT_ATTEMPTS = 3
+
+
+class LedgerService:
+    def __init__(self, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool], audit: AuditService,
+                 cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]]) -> None:
+        self._clock = clock
+        self._metering = metering
+        self._user_exists = user_exists
+        self._provider_spend = provider_spend  # (user_id, first_day, last_day) -> daily provider rollups
+        self._audit = audit
+        self._cursors = cursors
+
+    def balance(self, user_id: str) -> dict[str, Any]:
+        """Available and held money, and what was spent per provider over the last 30 days
+        (read from the daily provider rollups: one Query, no scan)."""
+        row = ledger_table.get_balance(user_id)
+        today = self._clock.now().date()
+        first = today - timedelta(days=SPEND_WINDOW_DAYS - 1)
+        spent: dict[str, int] = defaultdict(int)
+        for r in self._provider_spend(user_id, first.isoformat(), today.isoformat()):
+            spent[r.value or "unknown"] += r.cost
+        by_provider = [{"provider": p, "spent": from_micros(c)} for p, c in sorted(spent.items())]
+        return {"available": from_micros(row.available), "held": from_micros(row.held), "currency": "USD",
+                "by_provider": by_provider, "by_provider_from": first.isoformat(),
+                "by_provider_to": today.isoformat()}
+
+    def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """Entries newest first, each with `balance_after`.
+
+        Entries never change, and the sum of all of a user's entries equals
+        `available + held` (every writer keeps this in one transaction). So the balance
+        after an entry is `available + held` minus the sum of the entries newer than it;
+        it is computed at read time, not stored. Page one reads the balance, the page,
+        and the balance again (retrying if the total moved meanwhile); the running figure
+        (the balance after the last entry shown, before its own amount is taken off) rides
+        in the signed cursor, so later pages need no balance read and stay consistent
+        with page one even while new entries arrive."""
+        scope = f"ledger:{user_id}"
+        state = self._cursors.decode(cursor, scope)
+        if state is not None:
+            start, running = state.get("k"), state.get("r")
+            if not isinstance(start, dict) or not isinstance(running, int):
+                raise ValidationFailed("The cursor is not valid; start again without it.", code="invalid_cursor")
+            rows, last = ledger_reads.entries_page(user_id, limit, start)
+        else:
+            running, rows, last = self._first_page(user_id, limit)
+        items = []
+        for e in rows:
+            items.append({"entry_id": e.entry_id, "type": e.type, "amount": from_micros(e.amount),
+                          "balance_after": from_micros(running), "ref": e.ref, "created_at": e.created_at,
+                          "note": e.meta.get("note")})
+            running -= e.amount
+        next_cursor = self._cursors.encode({"k": last, "r": running}, scope) if last else None
+        return items, next_cursor
+
+    def _first_page(self, user_id: str, limit: int) -> tuple[int, list[ledger_table.EntryRow], Any]:
+        for _ in range(_SNAPSHOT_ATTEMPTS):
+            before = ledger_table.get_balance(user_id)
+            rows, last = ledger_reads.entries_page(user_id, limit, None)
+            after = ledger_table.get_balance(user_id)
+            if before.available + before.held == after.available + after.held:
+                break
+        return after.available + after.held, rows, last
+
+    def topup(self, admin: Caller, user_id: str, amount: Decimal, note: str,
+              meta: RequestMeta | None = None) -> dict[str, Any]:
+        """Credit `amount` to a user (admin): one `topup` entry; NotFound for an unknown user."""
+        if amount > MAX_TOPUP:
+            raise ValidationFailed(f"A top-up is at most {MAX_TOPUP} USD.", code="amount_too_large")
+        if not self._user_exists(user_id):
+            raise NotFound("No such user.", code="user_not_found")
+        # metering's credit leaves the user's `billing` log item (`ledger.topup`, actor = admin)
+        entry = self._metering.credit(user_id, amount, "topup", ref=admin.user_id,
+                                      meta={"note": note, "by": admin.user_id}, actor_id=admin.user_id, request=meta)
+        detail = {"target": user_id, "amount": str(amount), "entry_id": entry.entry_id, "note": note}
+        self._audit.record(user_id=admin.user_id, type="admin", action="topup", meta=meta, detail=detail)
+        available = ledger_table.get_balance(user_id).available
+        return {"entry_id": entry.entry_id, "user_id": user_id, "type": "topup", "amount": amount,
+                "available": from_micros(available), "note": note, "created_at": entry.created_at}

@@ -1,0 +1,80 @@
+"""What the metering service hands out and takes in (plain dataclasses, Decimal money)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from ..kernel.money import q_up, to_micros, token_cost
+
+
+class TokenUsage(Protocol):
+    """The upstream's own counts (`upstreams.types.Usage` fits)."""
+
+    input_tokens: int
+    output_tokens: int
+
+
+def cost_of(input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal) -> Decimal:
+    """Tokens x price per million, rounded up to the micro-dollar (holds and charges alike)."""
+    return q_up(token_cost(input_tokens, input_price) + token_cost(output_tokens, output_price))
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A reservation made by `reserve`; `settle` or `release` ends it."""
+
+    request_id: str
+    user_id: str
+    key_id: str
+    key_hash: str
+    quota_id: str
+    period_key: str
+    model: str
+    amount: Decimal  # the worst-case cost, held
+    tokens: int  # tokens reserved on the quota period
+    input_price: Decimal
+    output_price: Decimal
+    ip: str
+    created_at: datetime
+    expires_at: datetime
+    rpm: int | None = None
+    rpm_minute: int | None = None
+
+    @property
+    def amount_micros(self) -> int:
+        return to_micros(self.amount)
+
+
+@dataclass(frozen=True)
+class RecordFields:
+    """What the request record says besides tokens and cost."""
+
+    provider: str = ""
+    latency_ms: int = 0
+    status: int = 200
+    endpoint: str = "chat"
+    stream: bool = False
+    stream_broken: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    request_id: str
+    cost: Decimal  # what the usage cost
+    charged: Decimal  # what was debited (less than cost only when the balance ran dry)
+    shortfall: Decimal
+    already_settled: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    period_key: str
+    used_cost: Decimal  # settled
+    held_cost: Decimal  # in flight
+    used_tokens: int
+    held_tokens: int
+    requests: int

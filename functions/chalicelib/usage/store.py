@@ -1,0 +1,165 @@
+"""The `usage` table: one record per proxied request, and daily rollups.
+
+Layout (docs/internals.md):
+- request record `USER#<user_id>`/`REQ#<request_id>` with `ttl` (USAGE_RETENTION_DAYS) and
+  gsi1 `QUOTA#<quota_id>`/`<request_id>` (a quota's requests, time order);
+- rollup `USER#<user_id>`/`DAY#<yyyy-mm-dd>#<dim>#<value>` with counters `requests`,
+  `input_tokens`, `output_tokens`, `cost` (micro-dollars), for dim in `model`, `provider`,
+  `key`, and `quota` (value `<quota_id>#<model>`, the one with gsi1
+  `QUOTA#<quota_id>#DAY`/`<yyyy-mm-dd>#<model>` for a quota's statistics).
+Rollups are added to (ADD) in the settle transaction, so statistics are reads, not scans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from ..store.base import Gsi1, TableModel
+from ..store.txn import Txn
+
+DIMENSIONS = ("model", "provider", "key", "quota")
+
+
+class UsageRecordItem(TableModel):
+    table = "usage"
+    creates_table = True
+    ttl_attribute = "ttl"
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi1: Gsi1[UsageRecordItem] = Gsi1()
+    ttl = NumberAttribute(null=True)
+
+    request_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    key_id = UnicodeAttribute(default="")
+    quota_id = UnicodeAttribute(default="")
+    endpoint = UnicodeAttribute(default="chat")  # chat | embeddings
+    model = UnicodeAttribute(default="")
+    provider = UnicodeAttribute(default="")
+    input_tokens = NumberAttribute(default=0)
+    output_tokens = NumberAttribute(default=0)
+    cost = NumberAttribute(default=0)  # micro-dollars charged
+    shortfall = NumberAttribute(default=0)  # micro-dollars the balance could not cover
+    status = NumberAttribute(default=200)  # the HTTP status the caller got
+    outcome = UnicodeAttribute(default="ok")  # ok | upstream_error | stream_broken | expired
+    stream = BooleanAttribute(default=False)
+    stream_broken = BooleanAttribute(default=False)
+    latency_ms = NumberAttribute(default=0)
+    ip = UnicodeAttribute(default="")
+    error = UnicodeAttribute(null=True)  # short, safe detail of a failure
+    created_at = UnicodeAttribute()
+
+
+class RollupItem(TableModel):
+    table = "usage"
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    rollup_index: Gsi1[RollupItem] = Gsi1()
+
+    day = UnicodeAttribute(null=True)
+    dim = UnicodeAttribute(null=True)
+    value = UnicodeAttribute(null=True)
+    requests = NumberAttribute(default=0)
+    input_tokens = NumberAttribute(default=0)
+    output_tokens = NumberAttribute(default=0)
+    cost = NumberAttribute(default=0)  # micro-dollars
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    request_id: str
+    user_id: str
+    key_id: str
+    quota_id: str
+    endpoint: str
+    model: str
+    provider: str
+    input_tokens: int
+    output_tokens: int
+    cost: int
+    shortfall: int
+    status: int
+    outcome: str
+    stream: bool
+    stream_broken: bool
+    latency_ms: int
+    ip: str
+    error: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Rollup:
+    user_id: str
+    day: str
+    dim: str
+    value: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost: int
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def get_record(user_id: str, request_id: str) -> UsageRecord | None:
+    try:
+        return _record(UsageRecordItem.get(user_pk(user_id), f"REQ#{request_id}", consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def rollups(user_id: str, first_day: str, last_day: str) -> list[Rollup]:
+    """Every rollup of a user for days first_day..last_day (inclusive, `yyyy-mm-dd`)."""
+    items = RollupItem.query(user_pk(user_id), RollupItem.sk.between(f"DAY#{first_day}", f"DAY#{last_day}#\xff"))
+    return [Rollup(user_id, i.day or "", i.dim or "", i.value or "", int(i.requests or 0),
+                   int(i.input_tokens or 0), int(i.output_tokens or 0), int(i.cost or 0)) for i in items]
+
+
+def _record(item: UsageRecordItem) -> UsageRecord:
+    return UsageRecord(
+        item.request_id, item.user_id, item.key_id, item.quota_id, item.endpoint, item.model, item.provider,
+        int(item.input_tokens), int(item.output_tokens), int(item.cost), int(item.shortfall), int(item.status),
+        item.outcome, bool(item.stream), bool(item.stream_broken), int(item.latency_ms), item.ip, item.error,
+        item.created_at,
+    )
+
+
+# --- transaction pieces ------------------------------------------------------------------
+
+
+def put_record(txn: Txn, record: UsageRecord, ttl: int) -> None:
+    """Label `record`: the request's record; written once per request id."""
+    item = UsageRecordItem(
+        user_pk(record.user_id), f"REQ#{record.request_id}", gsi1pk=f"QUOTA#{record.quota_id}",
+        gsi1sk=record.request_id, ttl=ttl, request_id=record.request_id, user_id=record.user_id,
+        key_id=record.key_id, quota_id=record.quota_id, endpoint=record.endpoint, model=record.model,
+        provider=record.provider, input_tokens=record.input_tokens, output_tokens=record.output_tokens,
+        cost=record.cost, shortfall=record.shortfall, status=record.status, outcome=record.outcome,
+        stream=record.stream, stream_broken=record.stream_broken, latency_ms=record.latency_ms,
+        ip=record.ip, error=record.error, created_at=record.created_at,
+    )
+    txn.put("record", item, UsageRecordItem.pk.does_not_exist())
+
+
+def add_to_rollups(txn: Txn, record: UsageRecord, day: str) -> None:
+    """Labels `rollup:<dim>`: add this request to the day's rollups of each dimension."""
+    values = {"model": record.model, "provider": record.provider, "key": record.key_id,
+              "quota": f"{record.quota_id}#{record.model}"}
+    for dim in DIMENSIONS:
+        value = values[dim]
+        item = RollupItem(user_pk(record.user_id), f"DAY#{day}#{dim}#{value}")
+        actions = [RollupItem.day.set(day), RollupItem.dim.set(dim), RollupItem.value.set(value),
+                   RollupItem.requests.add(1), RollupItem.input_tokens.add(record.input_tokens),
+                   RollupItem.output_tokens.add(record.output_tokens), RollupItem.cost.add(record.cost)]
+        if dim == "quota":
+            actions += [RollupItem.gsi1pk.set(f"QUOTA#{record.quota_id}#DAY"),
+                        RollupItem.gsi1sk.set(f"{day}#{record.model}")]
+        txn.update(f"rollup:{dim}", item, actions)
