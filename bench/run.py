@@ -54,7 +54,14 @@ def proxy_figures(n: int) -> dict:
         return {"note": f"proxy figures n/a: {type(exc).__name__}: {exc}"}
 
 
-def table(imp: dict, size: dict, px: dict, mem: int) -> list[tuple[str, str]]:
+def stream_figures(n: int) -> dict:
+    """bench/streams.py: added time to first byte of streams through the front server."""
+    from bench.streams import measure
+
+    return measure(max(10, n // 2))
+
+
+def table(imp: dict, size: dict, px: dict, mem: int, st: dict | None = None) -> list[tuple[str, str]]:
     rows = [
         ("cold import of functions/app.py (wall, fresh process)",
          f"{imp['wall_ms']:.0f} ms (interpreter alone {imp['interpreter_ms']:.0f} ms)"),
@@ -82,6 +89,10 @@ def table(imp: dict, size: dict, px: dict, mem: int) -> list[tuple[str, str]]:
          f"{px['reference_ms']:.2f} ms"),
         ("proxied chats measured", f"{px['requests']} (non-streamed; DynamoDB = moto server on loopback)"),
     ]
+    if st:
+        rows.append(("stream: added time to first byte p50 / p95 (proxied - direct, real HTTP, front server)",
+                     f"{st['ttfb_added_p50']:.1f} / {st['ttfb_added_p95']:.1f} ms over {st['streams']} streams "
+                     f"(direct {st['ttfb_direct_p50']:.1f} / {st['ttfb_direct_p95']:.1f} ms)"))
     # Lambda bills the whole duration; with a real upstream that is mostly waiting for it, so the
     # estimate uses the gateway's own share (proxied p50 minus the demo upstream's answer time).
     billed = max(1.0, px["added_p50"])  # Lambda rounds up to 1 ms
@@ -109,7 +120,8 @@ def main() -> int:
     imp = importtime.measure()
     size = sizes.measure()
     px = proxy_figures(args.requests)
-    text = render(table(imp, size, px, memory_mb()))
+    st = stream_figures(args.requests)
+    text = render(table(imp, size, px, memory_mb(), st))
     print(text)
     if args.write:
         when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -119,7 +131,8 @@ def main() -> int:
             "Other jobs shared the machine, so latency and import times are upper bounds.\n\n"
             f"{text}\n\n"
             "How each figure is made: `bench/run.py` and its modules (`bench/importtime.py`, "
-            "`bench/sizes.py`, `bench/dynamo.py`, `bench/proxy.py`, `bench/cost.py`, where the prices are).\n")
+            "`bench/sizes.py`, `bench/dynamo.py`, `bench/proxy.py`, `bench/streams.py`, `bench/cost.py`, "
+            "where the prices are).\n")
     return 0
 
 

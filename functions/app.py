@@ -18,7 +18,6 @@ from chalicelib.ledger import jobs as ledger_jobs
 from chalicelib.ledger import routes as ledger
 from chalicelib.metering import jobs as metering_jobs
 from chalicelib.notifications import jobs as notifications_jobs
-from chalicelib.proxy import routes as proxy
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
 
@@ -33,7 +32,6 @@ for blueprint in (
     accounts.bp,
     security_routes.bp,
     accounts_admin.bp,
-    proxy.bp,
     ledger.bp,
     usage.bp,
     ledger_admin.bp,

@@ -21,6 +21,10 @@ Three choices are made here, not in Chalice:
   so one consistent pair is used instead of the runtime's boto3 over our botocore;
 - Chalice 1.34 names the API handler's log group after `${ApiHandler}`, a resource that
   does not exist (the function is `APIHandler`): the packaged template is corrected.
+
+Then the /v1 proxy function, which Chalice does not know (template.yaml declares it, with its
+own role), is completed (`add_proxy_function`): its entry point and start command go into the
+same code zip, and it gets the managed layer (which only exists in Chalice's output).
 """
 
 from __future__ import annotations
@@ -170,7 +174,25 @@ def package(stage: str, root: Path = ROOT, build: Path | None = None) -> Artefac
     template = read_packaged_template(outdir)
     if "RestAPI" not in template.get("Resources", {}):
         raise RuntimeError("packaged template has no RestAPI: did the merge go wrong?")
+    add_proxy_function(template, artefacts.app_zip, root / "functions")
+    artefacts.template.write_text(yaml.safe_dump(template, sort_keys=False), encoding="utf-8")
     return artefacts
+
+
+PROXY_FILES = {"proxy_app.py": 0o644, "run.sh": 0o755}
+
+
+def add_proxy_function(template: dict[str, Any], app_zip: Path, functions: Path) -> None:
+    """The proxy function runs the same code zip (plus its entry point and start command), with
+    the dependencies of the managed layer under the adapter's layer."""
+    with zipfile.ZipFile(app_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, mode in PROXY_FILES.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100000 | mode) << 16  # a regular file with its permissions
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (functions / name).read_bytes())
+    proxy = template["Resources"]["ProxyHandler"]["Properties"]
+    proxy["Layers"] = [{"Ref": "ManagedLayer"}, *proxy["Layers"]]
 
 
 def _mb(size: int) -> str:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .metering.service import MeteringService
     from .notifications.quota_warnings import QuotaWarningService, QuotaWatch
     from .notifications.webhooks import WebhookSender
+    from .proxy.relay import StreamRelay
     from .proxy.service import ProxyService
     from .upstreams.client import UpstreamClient
     from .usage.service import UsageViews
@@ -233,6 +234,14 @@ class Container:
 
         return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,
                             membership=self.membership)
+
+    @cached_property
+    def proxy_relay(self) -> StreamRelay:
+        """Streams for the /v1 app: the proxy's checks and money, an async upstream client."""
+        from .proxy.relay import StreamRelay
+        from .upstreams.streaming import StreamingClient
+
+        return StreamRelay(self.proxy, StreamingClient.from_settings(self.settings), self.settings.proxy_max_seconds)
 
     # --- ledger, usage, jobs (issue 5) ---
 

@@ -20,10 +20,11 @@ from typing import Any
 from . import bootstrap
 from .devsecrets import export_secrets, load_or_create_secrets
 from .files import FolderBusy, lock_folder, set_aside, write_private_json
+from .front import FrontServer
 from .options import REPO_ROOT, Options, read_options
 from .persistence import Snapshotter
 from .portal import PortalServer
-from .servers import ApiServer, MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
+from .servers import MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
 from .snapshot import load_tables, read_snapshot
 
 log = logging.getLogger("local")
@@ -101,7 +102,7 @@ class Stack:
     def __init__(self, opts: Options) -> None:
         self.opts = opts
         self.moto: MotoEndpoint | None = None
-        self.api: ApiServer | None = None
+        self.api: FrontServer | None = None
         self.portal: PortalServer | None = None
         self.demo: tuple[Any, str] | None = None
         self.snapshotter: Snapshotter | None = None
@@ -128,6 +129,7 @@ class Stack:
         from chalicelib.bootstrap import Container, set_container
         from chalicelib.kernel.settings import get_settings
         from chalicelib.store.base import bind_tables, create_tables
+        from proxy_app import app as proxy_app  # the /v1 ASGI app
 
         _import_table_modules()
         settings = get_settings()
@@ -147,7 +149,7 @@ class Stack:
         self.credentials = bootstrap.bootstrap_superadmin(container, opts.data_dir)
         self._start_demo(container)
 
-        self.api = ApiServer(app, opts.port)
+        self.api = FrontServer(app, proxy_app, opts.port)
         self.api.start()
         self.portal.start(self.api.url)
         write_private_json(opts.data_dir / "stack.json", self.urls())

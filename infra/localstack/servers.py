@@ -1,4 +1,4 @@
-"""The moto (DynamoDB) server and Chalice's local API server, both threaded, on 127.0.0.1."""
+"""The moto (DynamoDB) server on 127.0.0.1, and what the local servers share (ports, access log, Chalice's config)."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ class MotoEndpoint:
             self._server.stop()
 
 
-# --- the API: Chalice's local dev server ----------------------------------------------------
+# --- the API: Chalice's configuration for its local gateway (front.py) -------------------------
 
 
 def chalice_config(app: Any) -> Any:
@@ -180,44 +180,3 @@ def local_stage_environment() -> dict[str, str]:
     env = dict(disk.get("environment_variables", {}))
     env.update(disk.get("stages", {}).get("local", {}).get("environment_variables", {}))
     return env
-
-
-class ApiServer:
-    """Chalice's LocalDevServer (threaded) with one access-log line per request."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
-
-        class Handler(AccessLogMixin, ChaliceRequestHandler):
-            label = "api"
-
-        class Server(ThreadedHTTPServer):
-            daemon_threads = True  # idle keep-alive threads must not block exit; InFlight guards writes
-            request_queue_size = 64  # browsers and tests open several connections at once
-            in_flight = InFlight()
-
-        # As chalice's create_local_server does: `app.current_request` becomes thread-local, so
-        # concurrent requests on the threaded server do not see each other's request.
-        if not isinstance(app, LocalChalice):
-            app.__class__ = type("LocalStackChalice", (LocalChalice, app.__class__), {})
-        config = chalice_config(app)
-        with bind_errors("API", port, "PORT"):
-            self._dev = LocalDevServer(app, config, HOST, port, handler_cls=Handler, server_cls=Server)
-        self._thread = threading.Thread(target=self._dev.server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._dev.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """No new connections, then no new requests, then wait for the ones being handled."""
-        self._dev.server.shutdown()
-        if not self._dev.server.in_flight.close_and_wait():
-            log.warning("API: requests still running after 30 s; stopping anyway")
-        self._dev.server.server_close()
-        self._thread.join(timeout=10)

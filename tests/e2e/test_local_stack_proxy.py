@@ -53,12 +53,28 @@ def test_a_chat_is_answered_and_debited_from_the_sign_up_credit(newcomer):
     assert Decimal(usage["used_cost"]) >= cost
 
 
-def test_a_streamed_chat_collects_deltas_and_ends_with_usage(newcomer):
+def test_a_streamed_chat_collects_deltas_and_ends_with_usage_when_asked(newcomer):
     stream = sdk(newcomer).chat.completions.create(
-        model="local-demo-chat", messages=[{"role": "user", "content": "hello"}], stream=True, max_tokens=20)
+        model="local-demo-chat", messages=[{"role": "user", "content": "hello"}], stream=True, max_tokens=20,
+        stream_options={"include_usage": True})
     chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+    assert all(c.choices for c in chunks[:-1])
+
+
+def test_the_openai_readme_streaming_loop_runs_to_the_end(newcomer):
+    stream = sdk(newcomer).chat.completions.create(
+        model="local-demo-chat", messages=[{"role": "user", "content": "hello"}], stream=True)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)  # as the SDK's README writes it
+    assert text
+
+
+def test_an_unknown_v1_route_is_an_openai_404_on_the_same_origin(newcomer):
+    resp = requests.post(f"{newcomer['base_url']}/responses", json={}, timeout=30,
+                         headers={"Authorization": f"Bearer {newcomer['key']}"})
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "unknown_route"
+    assert newcomer["key"] not in resp.text
 
 
 def test_embeddings_work_on_the_demo_model(newcomer):

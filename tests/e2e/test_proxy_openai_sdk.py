@@ -1,4 +1,4 @@
-"""The real `openai` SDK over real HTTP against the proxy (Chalice's local server on 127.0.0.1).
+"""The real `openai` SDK over real HTTP against the proxy (the local stack's front server on 127.0.0.1).
 
 DynamoDB is moto in this process; the upstreams are the fake OpenAI/Anthropic servers on
 127.0.0.1, reached through the real UpstreamClient. Keys and catalog are hand-made (handed
@@ -29,8 +29,9 @@ def _provider(fake, pid: str) -> ProviderTargetInfo:
 @pytest.fixture
 def api(container, openai_upstream, anthropic_upstream) -> Iterator[str]:
     from app import app
+    from proxy_app import app as proxy_app
 
-    from infra.localstack.servers import ApiServer
+    from infra.localstack.front import FrontServer
 
     env = build_proxy_env(container)
     oa, an = _provider(openai_upstream, "oa"), _provider(anthropic_upstream, "an")
@@ -45,7 +46,7 @@ def api(container, openai_upstream, anthropic_upstream) -> Iterator[str]:
     container.metering.credit("u3", Decimal(1), "topup", "test")
     client = UpstreamClient(connect_timeout=1.0, read_timeout=1.0, max_retries=0, sleep=lambda s: None)
     container.proxy = ProxyService(env.keys, env.catalog, client, container.metering, container.clock)
-    server = ApiServer(app, 0)
+    server = FrontServer(app, proxy_app, 0)
     server.start()
     yield server.url + "/v1"
     server.stop()

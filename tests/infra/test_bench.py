@@ -22,5 +22,14 @@ def test_proxy_bench_prints_every_figure_for_a_short_run() -> None:
         assert label in out, out
     calls = re.search(r"DynamoDB calls per request: ([\d.]+) .*: ([\d.]+)$", out, re.MULTILINE)
     assert calls, out
-    # A warm container with the key remembered: reserve + settle; the RPM header read adds one.
-    assert (float(calls.group(1)), float(calls.group(2))) == (2.0, 3.0)
+    # A warm container with the key remembered: reserve, settle (money), the request record; the
+    # RPM header read adds one.
+    assert (float(calls.group(1)), float(calls.group(2))) == (3.0, 4.0)
+
+
+def test_stream_bench_prints_the_added_time_to_first_byte() -> None:
+    done = subprocess.run([sys.executable, "bench/streams.py", "3"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"added time to first byte \(proxied - direct\): p50 [\d.]+ ms, p95 [\d.]+ ms", done.stdout), \
+        done.stdout

@@ -85,6 +85,14 @@ def needed_by_function(record: Calls) -> dict[str, set[tuple[str, str]]]:
             for function, calls in record.items() if function != EVERY_FUNCTION}
 
 
+def test_the_proxy_function_has_a_record_and_a_role_of_its_own(packaged_template: dict[str, Any],
+                                                                record: Calls) -> None:
+    # Its calls are filed through its ASGI app (tests/support/aws_calls.py), apart from the API's.
+    assert ("dynamodb:Query", "catalog") in needed_by_function(record)["ProxyHandler"], "a cold proxy loads the catalog"
+    roles = roles_by_function(packaged_template)
+    assert roles["ProxyHandler"] is not roles["APIHandler"]
+
+
 @pytest.fixture(scope="module")
 def record() -> Calls:
     return load_record()
@@ -137,9 +145,11 @@ def test_each_role_writes_only_its_own_functions_log_streams(packaged_template: 
 
 
 def test_only_scheduled_jobs_may_send_a_failed_run_to_the_failure_queue(packaged_template: dict[str, Any]) -> None:
+    functions = packaged_template["Resources"]
     for function, role in roles_by_function(packaged_template).items():
         sends = [s for s in statements_of(role, packaged_template) if "sqs:" in str(s["Action"])]
-        if function == "APIHandler":
+        events = functions[function]["Properties"].get("Events", {}).values()
+        if not any(e["Type"] == "Schedule" for e in events):  # the API and the proxy
             assert sends == []
         else:
             assert [(s["Action"], s["Resource"]) for s in sends] == [

@@ -170,18 +170,24 @@ def test_expired_holds_are_released_once(metering, clock):
     assert_ledger_consistent("u1")
 
 
-def test_a_cost_above_the_hold_takes_only_what_is_available_and_records_the_shortfall(metering, clock):
-    metering.credit("u1", Decimal("0.003"), "topup", "t1")
-    hold = _reserve(metering, make_key(), make_route(), clock)  # holds 0.0021, 0.0009 left
-    result = metering.settle(hold, usage_of(3000, 0), RecordFields())  # exactly covers it
-    assert result.cost == Decimal("0.003")
-    assert result.charged == Decimal("0.003") and result.shortfall == 0
-    metering.credit("u1", Decimal("0.0021"), "topup", "t2")
-    hold = _reserve(metering, make_key(), make_route(), clock)  # all 0.0021 held, 0 left
-    result = metering.settle(hold, usage_of(5000, 0), RecordFields())
-    assert (result.cost, result.charged, result.shortfall) == (Decimal("0.005"), Decimal("0.0021"), Decimal("0.0029"))
-    assert usage.get_record("u1", hold.request_id).shortfall == 2900
-    assert metering.balance("u1").available == 0
+def test_a_cost_above_the_hold_charges_the_hold_and_records_the_excess_as_provider_overage(metering, clock):
+    metering.credit("u1", Decimal("1"), "topup", "t1")
+    hold = _reserve(metering, make_key(limit_cost="0.0021"), make_route(), clock)  # holds 0.0021
+    result = metering.settle(hold, usage_of(5000, 0), RecordFields())  # the upstream says it cost 0.005
+    assert (result.cost, result.charged, result.overage) == (Decimal("0.005"), Decimal("0.0021"), Decimal("0.0029"))
+    assert usage.get_record("u1", hold.request_id).overage == 2900
+    assert metering.balance("u1").available == Decimal("1") - Decimal("0.0021")
+    assert metering.quota_usage(hold.quota_id, hold.period_key).used_cost <= Decimal("0.0021")
+    assert_ledger_consistent("u1")
+
+
+@pytest.mark.parametrize(("reported_in", "reported_out"), [(-5, -1), (10**30, 10**30), (True, "7")])
+def test_absurd_token_counts_from_an_upstream_settle_within_the_hold(metering, clock, reported_in, reported_out):
+    metering.credit("u1", Decimal("1"), "topup", "t1")
+    hold = _reserve(metering, make_key(), make_route(), clock)
+    result = metering.settle(hold, usage_of(reported_in, reported_out), RecordFields())
+    assert Decimal(0) <= result.charged <= hold.amount
+    assert ledger.get_hold("u1", hold.request_id) is None
     assert_ledger_consistent("u1")
 
 

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from chalicelib.kernel.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from chalicelib.ledger import store as ledger
+from chalicelib.proxy.charging import Delivered
+from chalicelib.proxy.types import StreamOutcome
+from chalicelib.upstreams.types import Usage
 from chalicelib.usage import store as usage
 
 from tests.support.metering import assert_ledger_consistent
 from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta
-from tests.support.proxy_fakes import ProviderDown, ProviderSlow, chunk, stream_result
+from tests.support.proxy_fakes import ProviderDown, ProviderSlow, chunk
 
 # chat_body(): prompt bound 18 tokens x $1/M + 100 x $2/M = $0.000218 held
 HOLD = Decimal("0.000218")
-
-
-def sse_events(text: str) -> list[str]:
-    assert text.endswith("\n\n")
-    return [block.removeprefix("data: ") for block in text.strip("\n").split("\n\n")]
 
 
 @pytest.fixture
@@ -88,54 +86,87 @@ def test_a_request_the_provider_rejects_is_not_tried_elsewhere(env):
     assert env.container.metering.balance("u1").held == 0
 
 
-def test_a_stream_ends_with_a_usage_chunk_then_done_and_is_charged(env):
-    env.upstream.stream_behaviour["p1"] = stream_result(
-        [chunk("Hel"), chunk("lo"), chunk(finish="stop")], usage=(10, 2), complete=True)
+def _streamed(env, usage_figures, text: str, error: str | None = None):
+    """Admit a stream as the relay does, then settle it as the relay would after `text` reached the client."""
     m = meta()
-    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
-    events = sse_events(answer.body)
-    assert events[-1] == "[DONE]"
-    last = json.loads(events[-2])
-    assert last["usage"] == {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
-    assert "".join(json.loads(e)["choices"][0]["delta"].get("content", "") for e in events[:3]) == "Hello"
-    assert answer.headers["x-keyledger-cost"] == "0.000014"
-    assert usage.get_record("u1", m.request_id).stream
+    admitted = env.proxy.admit_chat(ALICE, chat_body(stream=True), m)
+    delivered = Delivered()
+    for piece in text.split("|") if text else []:
+        delivered.add_chunk(chunk(piece))
+    reported = Usage(*usage_figures) if usage_figures else None
+    figures, settled = env.proxy.settle_stream(admitted, StreamOutcome("p1", reported, delivered, 5, error))
+    return m, figures, settled
+
+
+def test_a_stream_is_charged_the_usage_the_upstream_reported(env):
+    m, figures, settled = _streamed(env, (10, 2), "Hel|lo")
+    assert (figures, settled.charged) == (Usage(10, 2), Decimal("0.000014"))
+    record = usage.get_record("u1", m.request_id)
+    assert record.stream and not record.stream_broken and record.error is None
 
 
 def test_a_stream_cut_after_usage_is_charged_what_was_reported_and_flagged(env):
-    env.upstream.stream_behaviour["p1"] = stream_result([chunk("Hel")], usage=(10, 1), complete=False,
-                                                        error="connection reset")
-    m = meta()
-    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
-    events = sse_events(answer.body)
-    assert json.loads(events[-1])["error"]["code"] == "stream_broken"
-    assert json.loads(events[-2])["usage"]["total_tokens"] == 11
+    m, _, _ = _streamed(env, (10, 1), "Hel", error="connection reset")
     record = usage.get_record("u1", m.request_id)
     assert (record.stream_broken, record.cost, record.outcome) == (True, 12, "stream_broken")
     assert_ledger_consistent("u1")
 
 
-def test_a_stream_cut_without_usage_charges_nothing_and_says_so(env):
-    env.upstream.stream_behaviour["p1"] = stream_result([chunk("Hel")], usage=None, complete=False,
-                                                        error="connection reset")
-    m = meta()
-    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
-    events = sse_events(answer.body)
-    assert json.loads(events[0])["choices"][0]["delta"]["content"] == "Hel"
-    assert json.loads(events[-1])["error"]["message"] == "connection reset"
-    bal = env.container.metering.balance("u1")
-    assert (bal.available, bal.held) == (Decimal("1"), Decimal(0))
+def test_a_stream_cut_without_usage_is_charged_for_what_was_delivered(env):
+    m, figures, settled = _streamed(env, None, "Hel", error="connection reset")
+    assert figures == Usage(18, 1)  # the prompt's bound, and one delivered piece
+    assert Decimal(0) < settled.charged <= HOLD
     record = usage.get_record("u1", m.request_id)
     assert (record.stream_broken, record.cost, record.outcome, record.error) == \
-        (True, 0, "stream_broken", "connection reset")
+        (True, 20, "stream_broken", "connection reset")
     assert_ledger_consistent("u1")
+
+
+def test_a_stream_that_broke_before_delivering_anything_is_free(env):
+    m, _, settled = _streamed(env, None, "", error="connection reset")
+    assert settled.charged == 0
+    bal = env.container.metering.balance("u1")
+    assert (bal.available, bal.held) == (Decimal("1"), Decimal(0))
+    assert usage.get_record("u1", m.request_id).outcome == "stream_broken"
+
+
+def test_a_finished_stream_without_reported_usage_is_charged_an_estimate_and_says_so(env):
+    m, figures, settled = _streamed(env, None, "Hi|!")
+    assert figures == Usage(18, 2) and settled.charged == Decimal("0.000022")
+    assert usage.get_record("u1", m.request_id).error.startswith("The upstream reported no usage")
+
+
+def test_a_plain_answer_without_usage_is_delivered_and_charged_an_estimate(env):
+    env.upstream.behaviour["p1"] = lambda t, b: None  # the fake answers without usage
+    answer = env.proxy.chat(ALICE, chat_body(), meta())
+    assert answer.body["choices"][0]["message"]["content"] == "hello from p1"
+    assert Decimal(0) < Decimal(answer.headers["x-keyledger-cost"]) <= HOLD
+
+
+def test_the_forwarded_body_carries_the_output_cap_the_hold_was_sized_for(env):
+    held = []
+
+    def answer(target, body):
+        held.append(env.container.metering.balance("u1").held)
+        return SimpleNamespace(input_tokens=10, output_tokens=20)
+
+    env.upstream.behaviour["p1"] = answer
+    env.proxy.chat(ALICE, chat_body(max_tokens=10**6, n=2), meta())
+    assert env.upstream.bodies[-1]["max_tokens"] == 1000  # the model's cap, per choice
+    assert held == [Decimal("0.004018")]  # 18 prompt x $1/M + 2 choices x 1000 x $2/M
 
 
 def test_embeddings_are_charged_at_the_input_price(env):
     env.upstream.behaviour["p1"] = lambda t, b: type("U", (), {"input_tokens": 1000, "output_tokens": 0})()
-    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world"}, meta())
+    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world " * 100}, meta())
     assert answer.body["data"][0]["embedding"] == [0.1, 0.2]
     assert answer.headers["x-keyledger-cost"] == "0.000100"
+
+
+def test_embeddings_reported_above_their_input_bound_are_charged_the_hold(env):
+    env.upstream.behaviour["p1"] = lambda t, b: type("U", (), {"input_tokens": 10**6, "output_tokens": 0})()
+    answer = env.proxy.embeddings(ALICE, {"model": "emb-test", "input": "hello world"}, meta())
+    assert answer.headers["x-keyledger-cost"] == "0.000002"  # 12 tokens at most x $0.1/M, rounded up
 
 
 def test_models_lists_only_the_keys_group(env):
@@ -151,18 +182,6 @@ def test_usage_reports_the_keys_period_use_and_limits(container):
     assert (out["period"], out["period_key"], out["used_cost"], out["limit_cost"], out["used_tokens"],
             out["limit_tokens"], out["rpm"]) == ("month", "2026-11", Decimal("0.00005"), Decimal("0.5"), 30, 10000, 7)
     assert out["remaining"] == {"cost": Decimal("0.49995"), "tokens": 9970}
-
-
-def test_a_finished_stream_without_reported_usage_is_free_and_recorded_as_such(env):
-    env.upstream.stream_behaviour["p1"] = stream_result([chunk("Hi"), chunk(finish="stop")], usage=None,
-                                                        complete=True)
-    m = meta()
-    answer = env.proxy.chat(ALICE, chat_body(stream=True), m)
-    events = sse_events(answer.body)
-    assert events[-1] == "[DONE]" and json.loads(events[-2])["usage"]["total_tokens"] == 0
-    record = usage.get_record("u1", m.request_id)
-    assert (record.cost, record.error) == (0, "The upstream reported no usage.")
-    assert env.container.metering.balance("u1").available == Decimal("1")
 
 
 def test_a_deployment_that_requires_membership_refuses_members_without_one(container):

@@ -20,6 +20,7 @@ from chalicelib.usage import store as usage
 from tests.fakes.upstream_servers import Fault
 from tests.support.metering import assert_ledger_consistent
 from tests.support.proxy_env import ALICE, build_proxy_env, chat_body, meta
+from tests.support.proxy_http import post_json
 
 COST = "0.000025"
 
@@ -55,32 +56,39 @@ def test_a_chat_is_charged_from_the_providers_usage(env, model):
     assert_ledger_consistent("u1")
 
 
+def _stream(v1, **body) -> tuple[str, list[str]]:
+    """A streamed chat through the proxy app: (request id, its events' data)."""
+    resp = post_json(v1, "/v1/chat/completions", chat_body(stream=True, **body), ALICE)
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
+    return resp.headers["x-request-id"], [b.removeprefix("data: ") for b in resp.text.strip("\n").split("\n\n")]
+
+
 @pytest.mark.parametrize("model", ["real", "claude"])
-def test_a_streamed_chat_ends_with_the_providers_usage_then_done(env, model):
-    answer = env.container.proxy.chat(ALICE, chat_body(model=model, stream=True), meta())
-    events = [b.removeprefix("data: ") for b in answer.body.strip("\n").split("\n\n")]
+def test_a_streamed_chat_ends_with_the_providers_usage_then_done(env, v1, model):
+    rid, events = _stream(v1, model=model, stream_options={"include_usage": True})
     assert events[-1] == "[DONE]"
-    assert json.loads(events[-2])["usage"] == {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    last = json.loads(events[-2])
+    assert last["choices"] == [] and last["usage"]["total_tokens"] == 18 and last["usage"]["cost"] == COST
+    assert all(json.loads(e)["choices"] for e in events[:-2])
     text = "".join(c["delta"].get("content") or "" for e in events[:-2] for c in json.loads(e)["choices"])
     assert text == "Hello from the fake upstream."
-    assert answer.headers["x-keyledger-cost"] == COST
+    assert usage.get_record("u1", rid).cost == 25
 
 
-def test_a_stream_cut_before_usage_charges_nothing(env, openai_upstream):
+def test_a_stream_cut_before_usage_is_charged_for_what_was_delivered(env, v1, openai_upstream):
     openai_upstream.set_fault(Fault.STREAM_CUT)
-    m = meta()
-    answer = env.container.proxy.chat(ALICE, chat_body(model="real", stream=True), m)
-    assert '"code":"stream_broken"' in answer.body.strip().split("\n\n")[-1]
-    record = usage.get_record("u1", m.request_id)
-    assert (record.stream_broken, record.cost) == (True, 0)
-    assert env.container.metering.balance("u1").available == Decimal(1)
+    rid, events = _stream(v1, model="real")
+    assert json.loads(events[-1])["error"]["code"] == "stream_broken"
+    record = usage.get_record("u1", rid)
+    assert record.stream_broken and record.cost > 0
+    assert env.container.metering.balance("u1").held == 0
+    assert_ledger_consistent("u1")
 
 
-def test_a_stream_cut_after_usage_charges_the_reported_usage(env, openai_upstream):
+def test_a_stream_cut_after_usage_charges_the_reported_usage(env, v1, openai_upstream):
     openai_upstream.set_fault(Fault.STREAM_CUT_AFTER_USAGE)
-    m = meta()
-    env.container.proxy.chat(ALICE, chat_body(model="real", stream=True), m)
-    record = usage.get_record("u1", m.request_id)
+    rid, _ = _stream(v1, model="real")
+    record = usage.get_record("u1", rid)
     assert (record.stream_broken, record.cost, record.input_tokens) == (True, 25, 11)
     assert_ledger_consistent("u1")
 

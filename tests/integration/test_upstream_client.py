@@ -76,18 +76,6 @@ def test_chat_sends_the_upstream_model_and_answers_with_the_public_name(client, 
     assert result.usage == Usage(11, 7)  # the upstream's figures, not a count of the text
 
 
-def test_stream_asks_for_usage_and_returns_every_chunk_with_the_reported_usage(client, openai_upstream):
-    result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public-chat")
-    (sent,) = openai_upstream.calls("/v1/chat/completions")
-    assert sent.body["stream"] is True and sent.body["stream_options"] == {"include_usage": True}
-    assert result.complete and result.error is None
-    assert result.usage == Usage(11, 7)
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in result.chunks if c["choices"])
-    assert text == openai_upstream.reply
-    assert all(c["model"] == "public-chat" for c in result.chunks)
-    assert result.chunks[-1]["choices"] == [] and result.chunks[-1]["usage"]["total_tokens"] == 18
-
-
 def test_embeddings_pass_through_with_the_upstream_usage(client, openai_upstream):
     body = {"model": "public-embed", "input": ["a", "b"], "encoding_format": "float"}
     result = client.embeddings(target_for(openai_upstream, "text-embed-fake"), body, "public-embed")
@@ -126,18 +114,6 @@ def test_anthropic_chat_is_translated_both_ways(client, anthropic_upstream):
     assert result.body["choices"][0]["finish_reason"] == "stop"
     assert result.body["usage"] == {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
     assert result.usage == Usage(11, 7)
-
-
-def test_anthropic_stream_becomes_openai_chunks_with_usage_last(client, anthropic_upstream):
-    result = client.chat_stream(target_for(anthropic_upstream), {**CHAT, "stream": True}, "public-claude")
-    sent = anthropic_upstream.calls("/v1/messages")[0].body
-    assert sent["stream"] is True and "stream_options" not in sent
-    assert result.complete and result.usage == Usage(11, 7)
-    assert result.chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in result.chunks if c["choices"])
-    assert text == anthropic_upstream.reply
-    assert [c["choices"][0]["finish_reason"] for c in result.chunks if c["choices"]][-1] == "stop"
-    assert result.chunks[-1]["usage"] == {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 
 
 def test_anthropic_embeddings_are_refused_without_calling_the_provider(client, anthropic_upstream):
@@ -217,48 +193,17 @@ def test_malformed_json_is_a_502_and_not_retried(client, openai_upstream):
     assert len(openai_upstream.requests) == 1
 
 
-def test_read_timeout_is_honoured_and_retried_a_bounded_number_of_times(make_client, openai_upstream):
+def test_a_read_timeout_is_honoured_and_never_retried(make_client, openai_upstream):
+    # The request went out: the provider may be generating, and a second call would pay twice.
     openai_upstream.set_fault(Fault.TIMEOUT)
     client = make_client(read_timeout=0.3, max_retries=1)
     started = time.monotonic()
     with pytest.raises(ProviderTimeout) as caught:
         client.chat(target_for(openai_upstream), CHAT, "public")
     elapsed = time.monotonic() - started
-    assert caught.value.status == 504 and caught.value.retryable
-    assert len(openai_upstream.requests) == 2
-    assert elapsed < 1.5  # two 0.3 s timeouts, not the fake's 2 s hang
-
-
-def test_a_stream_failing_before_its_first_byte_is_retried(client, sleeps, openai_upstream):
-    openai_upstream.set_fault(Fault.SERVER_ERROR, times=1)
-    result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public")
-    assert result.complete and len(openai_upstream.requests) == 2
-
-
-def test_openai_stream_cut_midway_is_incomplete_without_usage(client, openai_upstream):
-    openai_upstream.set_fault(Fault.STREAM_CUT)
-    result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public")
-    assert not result.complete and result.usage is None and result.error
-    assert len(result.chunks) == 2 and len(openai_upstream.requests) == 1  # never retried once started
-
-
-def test_openai_stream_cut_after_usage_keeps_the_reported_usage(client, openai_upstream):
-    openai_upstream.set_fault(Fault.STREAM_CUT_AFTER_USAGE)
-    result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public")
-    assert not result.complete and result.usage == Usage(11, 7)
-
-
-def test_anthropic_stream_cut_midway_keeps_the_input_usage_from_message_start(client, anthropic_upstream):
-    anthropic_upstream.set_fault(Fault.STREAM_CUT)
-    result = client.chat_stream(target_for(anthropic_upstream), {**CHAT, "stream": True}, "public")
-    assert not result.complete and result.error
-    assert result.usage == Usage(11, 1)  # message_start's figures: all the upstream reported
-
-
-def test_anthropic_stream_cut_after_message_delta_keeps_the_final_usage(client, anthropic_upstream):
-    anthropic_upstream.set_fault(Fault.STREAM_CUT_AFTER_USAGE)
-    result = client.chat_stream(target_for(anthropic_upstream), {**CHAT, "stream": True}, "public")
-    assert not result.complete and result.usage == Usage(11, 7)
+    assert caught.value.status == 504 and not caught.value.retryable and not caught.value.fallback
+    assert len(openai_upstream.requests) == 1
+    assert elapsed < 1.0  # one 0.3 s timeout, not the fake's 2 s hang
 
 
 def test_garbage_model_list_is_a_502(client, openai_upstream):
@@ -316,17 +261,3 @@ def test_a_deadline_stops_retries_that_would_outlive_it(make_client, sleeps, ope
     assert len(openai_upstream.requests) == 1 and sleeps == []
 
 
-def test_streams_ask_for_an_event_stream(client, openai_upstream, anthropic_upstream):
-    for fake in (openai_upstream, anthropic_upstream):
-        client.chat_stream(target_for(fake), {**CHAT, "stream": True}, "public")
-        assert fake.requests[0].headers["accept"] == "text/event-stream"
-
-
-def test_a_provider_that_ignores_stream_still_gives_a_complete_stream_with_its_usage(client, openai_upstream):
-    openai_upstream.set_fault(Fault.IGNORE_STREAM)
-    result = client.chat_stream(target_for(openai_upstream), {**CHAT, "stream": True}, "public")
-    assert result.complete and result.usage == Usage(11, 7)
-    assert result.chunks[0]["choices"][0]["delta"]["content"] == openai_upstream.reply
-    assert result.chunks[-2]["choices"][0]["finish_reason"] == "stop"
-    assert result.chunks[-1]["usage"]["total_tokens"] == 18
-    assert all(c["object"] == "chat.completion.chunk" and c["model"] == "public" for c in result.chunks)

@@ -5,23 +5,30 @@ gets a `provide-client-params` handler that turns the call into IAM actions on r
 files them under the function that is running:
 
 - `api_handler` while chalice.test's HTTP client handles a request;
+- `proxy_handler` while the /v1 proxy's ASGI app (`chalicelib.proxy.asgi`, what the proxy
+  function serves) handles a request, whatever client or server calls it (Starlette's or
+  httpx's test clients, uvicorn), streams and their settlement included: its worker threads
+  inherit the request's context;
 - the scheduled function's name while chalice.test's lambda_ client invokes it;
 - `every_function` for the secrets read at a cold start (`resolve_secret_parameters`), which
   every function does; an SSM read with decryption also needs `kms:Decrypt` through SSM.
 
 Calls made by tests and fixtures themselves (seeding tables, reading results) belong to no
-function and are not filed. Resources are named as the policies name them: `users`,
+function and are not filed, nor is anything during an e2e test (`tests/e2e`, marker `e2e`):
+those run servers and timing-dependent paths whose calls the API and proxy tests already
+make deterministically. Resources are named as the policies name them: `users`,
 `users/index/gsi1` (a table by its settings name), `parameter/keyledger/${Stage}/*`.
 
 The record is tests/infra/aws_calls.json, which tests/infra/test_iam_policies.py compares with
 the packaged roles. A session that files a call the record lacks fails at its end and says
-which; `pytest --record-aws-calls ...` adds them to the record instead.
+which; `pytest --record-aws-calls ...` adds them to the record instead. Under pytest-xdist
+each worker sends what it filed to the controller, which checks (or records) the union once.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -34,6 +41,10 @@ import pytest
 
 RECORD = Path(__file__).resolve().parents[1] / "infra" / "aws_calls.json"
 API = "api_handler"
+PROXY = "proxy_handler"
+_PROXY_MODULE = "chalicelib.proxy.asgi"
+_E2E = Path(__file__).resolve().parents[1] / "e2e"
+_WORKER_OUTPUT = "aws_calls"
 EVERY_FUNCTION = "every_function"
 _SECRETS_READER = "resolve_secret_parameters"
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
@@ -84,8 +95,11 @@ def _caller_is_reading_secrets() -> bool:
 class Recorder:
     def __init__(self) -> None:
         self.calls: Calls = {}
+        self.attributing = True  # False during e2e tests
 
     def on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if not self.attributing:
+            return
         function = EVERY_FUNCTION if _caller_is_reading_secrets() else _running.get()
         if function is None:
             return
@@ -95,6 +109,10 @@ class Recorder:
     def attach(self, client: Any) -> None:
         client.meta.events.register("provide-client-params.*.*", self.on_params)
 
+    def add(self, calls: Calls) -> None:
+        for function, pairs in calls.items():
+            self.calls.setdefault(function, set()).update(pairs)
+
 
 def load_record(path: Path = RECORD) -> Calls:
     text = path.read_text() if path.exists() else ""
@@ -103,14 +121,13 @@ def load_record(path: Path = RECORD) -> Calls:
 
 
 def _write_record(calls: Calls, path: Path) -> None:
-    with path.open("a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # xdist workers may record at once
-        merged = load_record(path)
-        for function, pairs in calls.items():
-            merged.setdefault(function, set()).update(pairs)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(_as_json(merged))
+    """Add `calls` to the record; a reader never sees a half-written file."""
+    merged = load_record(path)
+    for function, pairs in calls.items():
+        merged.setdefault(function, set()).update(pairs)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(_as_json(merged))
+    partial.replace(path)
 
 
 def _as_json(calls: Calls) -> str:
@@ -143,6 +160,21 @@ def _wrap(method: Callable[..., Any], function_of: Callable[..., str]) -> Callab
     return wrapper
 
 
+def _is_proxy_app(app: Any) -> bool:
+    """The Starlette app `chalicelib.proxy.asgi.create_app` builds: its routes are that module's."""
+    return any(getattr(getattr(r, "endpoint", None), "__module__", None) == _PROXY_MODULE for r in app.routes)
+
+
+def _wrap_asgi(call: Callable[..., Any]) -> Callable[..., Any]:
+    async def wrapper(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        if not _is_proxy_app(self):
+            return await call(self, scope, receive, send)
+        with running(PROXY):
+            return await call(self, scope, receive, send)
+
+    return wrapper
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--record-aws-calls", action="store_true",
                      help=f"add the AWS calls each Lambda function makes to {RECORD.name}")
@@ -151,6 +183,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     import botocore.session
     from chalice.test import TestHTTPClient, TestLambdaClient
+    from starlette.applications import Starlette
 
     recorder = Recorder()
     config.stash[_RECORDER] = recorder
@@ -163,7 +196,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     patches = [(botocore.session.Session, "create_client", create_recorded_client),
                (TestHTTPClient, "request", _wrap(TestHTTPClient.request, lambda *a, **k: API)),
-               (TestLambdaClient, "invoke", _wrap(TestLambdaClient.invoke, lambda name, *a, **k: name))]
+               (TestLambdaClient, "invoke", _wrap(TestLambdaClient.invoke, lambda name, *a, **k: name)),
+               (Starlette, "__call__", _wrap_asgi(Starlette.__call__))]
     config.stash[_ORIGINALS] = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
@@ -174,10 +208,37 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         setattr(owner, name, original)
 
 
+def _is_e2e(item: pytest.Item) -> bool:
+    return item.get_closest_marker("e2e") is not None or item.path.is_relative_to(_E2E)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    recorder = item.config.stash[_RECORDER]
+    recorder.attributing = not _is_e2e(item)
+    try:
+        return (yield)
+    finally:
+        recorder.attributing = True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: add what a worker filed (sent in its sessionfinish, below)."""
+    sent = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT, {})
+    node.config.stash[_RECORDER].add({f: {(a, r) for a, r in pairs} for f, pairs in sent.items()})
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = session.config.stash.get(_RECORDER, None)
-    if recorder is None or not recorder.calls:
+    if recorder is None:
+        return
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller checks the union of all workers
+        workeroutput[_WORKER_OUTPUT] = {f: sorted(pairs) for f, pairs in recorder.calls.items()}
+        return
+    if not recorder.calls:
         return
     if session.config.getoption("--record-aws-calls"):
         _write_record(recorder.calls, RECORD)

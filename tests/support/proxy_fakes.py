@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -70,35 +69,28 @@ class FakeUpstream:
     """Answers per provider id: a function (target, body) -> usage, or an exception to raise."""
 
     behaviour: dict[str, Any] = field(default_factory=dict)
-    stream_behaviour: dict[str, Callable[[Any, dict[str, Any]], Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    bodies: list[dict[str, Any]] = field(default_factory=list)  # as forwarded
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _act(self, target: Any, body: dict[str, Any]) -> Any:
         with self.lock:
             self.calls.append(target.provider_id)
+            self.bodies.append(body)
         act = self.behaviour.get(target.provider_id, lambda t, b: SimpleNamespace(input_tokens=10, output_tokens=20))
         if isinstance(act, BaseException):
             raise act
         return act(target, body)
 
     def chat(self, target: Any, body: dict[str, Any], public_model: str) -> Any:
-        usage = self._act(target, body)
+        usage = self._act(target, body)  # None: the upstream reports no usage
         message = {"role": "assistant", "content": f"hello from {target.provider_id}"}
-        return SimpleNamespace(body={
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": public_model,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-                      "total_tokens": usage.input_tokens + usage.output_tokens},
-        }, usage=usage)
-
-    def chat_stream(self, target: Any, body: dict[str, Any], public_model: str) -> Any:
-        with self.lock:
-            self.calls.append(target.provider_id)
-        act = self.stream_behaviour[target.provider_id]
-        if isinstance(act, BaseException):
-            raise act
-        return act(target, body)
+        answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": public_model,
+                  "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+        if usage is not None:
+            answer["usage"] = {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+                               "total_tokens": usage.input_tokens + usage.output_tokens}
+        return SimpleNamespace(body=answer, usage=usage)
 
     def embeddings(self, target: Any, body: dict[str, Any], public_model: str) -> Any:
         usage = self._act(target, body)
@@ -112,9 +104,3 @@ def chunk(content: str | None = None, finish: str | None = None, model: str = "g
     delta = {"content": content} if content is not None else {}
     return {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-
-def stream_result(chunks: list[dict[str, Any]], usage: tuple[int, int] | None, complete: bool,
-                  error: str | None = None) -> Callable[[Any, dict[str, Any]], Any]:
-    u = SimpleNamespace(input_tokens=usage[0], output_tokens=usage[1]) if usage else None
-    return lambda target, body: SimpleNamespace(chunks=chunks, usage=u, complete=complete, error=error)

@@ -30,10 +30,17 @@ def test_chat_result_keeps_the_upstream_body_with_the_public_model():
     assert result.body["model"] == "pub" and result.body["id"] == "c1" and result.usage == Usage(3, 4)
 
 
-@pytest.mark.parametrize("data", [{"choices": []}, {"choices": [], "usage": {"prompt_tokens": "3"}}, [], None])
-def test_an_answer_without_honest_usage_is_malformed(data):
+@pytest.mark.parametrize("data", [[], None, {"usage": {}}])
+def test_an_answer_that_is_not_a_chat_completion_is_malformed(data):
     with pytest.raises((ValueError, KeyError, TypeError)):
         o.chat_result(data, "pub", 1)
+
+
+@pytest.mark.parametrize("usage", [None, {}, {"prompt_tokens": "3"}, {"prompt_tokens": -1, "completion_tokens": 2}])
+def test_an_answer_without_honest_usage_is_kept_with_no_usage_for_the_proxy_to_estimate(usage):
+    data = {"choices": [{"message": {"content": "hi"}}], **({"usage": usage} if usage is not None else {})}
+    result = o.chat_result(data, "pub", 1)
+    assert result.usage is None and result.body["choices"][0]["message"]["content"] == "hi"
 
 
 def test_stream_decoder_takes_usage_only_from_a_chunk_that_carries_it():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.upstreams.sse import iter_lines, parse_events, parse_text, render_chunk, render_error, render_stream
+from chalicelib.upstreams.sse import parse_events, parse_text, render_chunk, render_error, render_stream
 
 
 def test_events_are_split_on_blank_lines_with_names_and_multiline_data():
@@ -12,7 +12,7 @@ def test_events_are_split_on_blank_lines_with_names_and_multiline_data():
 
 
 def test_crlf_lines_and_a_missing_space_after_the_colon_are_accepted():
-    events = list(parse_events(["event:ping\r", "data:{}\r", "\r"]))
+    events = list(parse_events([b"event:ping\r\n", b"data:{}\r\n", b"\r\n"]))
     assert [(e.event, e.data) for e in events] == [("ping", "{}")]
 
 
@@ -23,8 +23,7 @@ def test_a_last_event_without_its_blank_line_is_still_delivered():
 def test_lines_are_split_on_newline_only_so_json_with_u2028_survives():
     text = json.dumps({"t": "a\u2028b"}, ensure_ascii=False)
     body = f"data: {text}\n\n".encode()
-    lines = list(iter_lines([body[:5], body[5:9], body[9:]]))  # chunk borders anywhere
-    (event,) = list(parse_events(lines))
+    (event,) = list(parse_events([body[:5], body[5:9], body[9:]]))  # chunk borders anywhere
     assert event.json() == {"t": "a\u2028b"}
 
 

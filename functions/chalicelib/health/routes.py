@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from ..kernel.locator import use
 from ..kernel.settings import Settings
+from ..proxy.schemas import register_docs
 from ..web import openapi
 from ..web.http import Request, api_route
 
@@ -28,5 +29,7 @@ def health(req: Request) -> HealthOut:
 
 @api_route(bp, "/api/openapi.json", auth="none", response=dict[str, Any], tags=("meta",))
 def openapi_document(req: Request) -> dict[str, Any]:
-    """This API's OpenAPI 3.1 document, generated from the route schemas."""
+    """This API's OpenAPI 3.1 document, generated from the route schemas (with the /v1 routes of
+    the proxy function, served on the same origin)."""
+    register_docs()
     return openapi.build_document(use(Settings).version)

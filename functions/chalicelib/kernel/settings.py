@@ -81,6 +81,9 @@ class _Env:
         return tuple(p.strip() for p in self._env.get(name, "").split(",") if p.strip())
 
 
+MAX_PROXY_SECONDS = 900
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str
@@ -120,6 +123,8 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
+    # The longest a /v1 stream may last (the proxy function's timeout follows it; Lambda's cap is 900).
+    proxy_max_seconds: int = 600
 
     def table_name(self, table: str) -> str:
         """`<app>-<stage>-<table>` unless `<TABLE>_TABLE` names another."""
@@ -174,7 +179,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_time_cost=e.int("ARGON2_TIME_COST", 2, minimum=1),
         argon2_memory_kib=e.int("ARGON2_MEMORY_KIB", 19 * 1024, minimum=8),
         argon2_parallelism=e.int("ARGON2_PARALLELISM", 1, minimum=1),
+        proxy_max_seconds=e.int("PROXY_MAX_SECONDS", 600, minimum=1),
     )
+    if settings.proxy_max_seconds > MAX_PROXY_SECONDS:
+        raise ConfigError(f"PROXY_MAX_SECONDS must be at most {MAX_PROXY_SECONDS} (Lambda's limit), "
+                          f"got {settings.proxy_max_seconds}")
     _check_secrets(settings)
     return settings
 

@@ -1,0 +1,1 @@
+"""Metering: a proxied request's money (hold, settle, release) and its record."""

@@ -6,9 +6,10 @@ quota and records disagreeing:
   (refused past a limit), the RPM window's conditional increment, the hold item, and a
   check that the key is still active;
 - `settle`: delete the hold (it must exist: a retried settle cannot charge twice), debit
-  the actual cost, append the `charge` entry keyed by the request id, replace the quota
-  reservation by the actual figures, add to the day's rollups, write the request record
-  and the key's `last_used_at`;
+  the actual cost but never more than the hold, append the `charge` entry keyed by the
+  request id, replace the quota reservation by the actual figures; money only. Then the
+  request record with the day's rollups, in its own transaction conditional on the record
+  being new (idempotent on the request id), and the key's `last_used_at` at most once a minute;
 - `release`: the same without a charge, for upstream failures and expired holds.
 Amounts are Decimal here and integer micro-dollars in the tables.
 """
@@ -19,7 +20,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from ..catalog.routing import ModelRoute
@@ -43,14 +43,15 @@ from ..keys.types import KeyInfo
 from ..ledger import store as ledger_table
 from ..ledger.types import ENTRY_TYPES, Balance, LedgerEntry
 from ..store.txn import Txn, TxnCancelled, commit_with_retry
-from ..usage import store as usage_table
 from . import quota_store as quota_table
+from .records import RequestRecords
 from .types import (
     Hold,
     QuotaUsage,
     RecordFields,
     Settlement,
     TokenUsage,
+    bounded_usage,
     cost_of,
 )
 
@@ -64,6 +65,7 @@ class MeteringService:
         self.clock = clock
         self.audit = audit  # AuditService: credits and debits leave an audit item
         self._sleep = sleep
+        self.records = RequestRecords(settings.usage_retention_days, self._commit)
 
     # --- reserve -----------------------------------------------------------------------
 
@@ -112,41 +114,50 @@ class MeteringService:
     # --- settle and release ------------------------------------------------------------
 
     def settle(self, hold: Hold, usage: TokenUsage, fields: RecordFields) -> Settlement:
-        """Charge what the upstream reported and close the hold (one transaction).
+        """Charge what was used, never more than the hold, and close the hold.
 
-        If the actual cost passes the hold and the balance cannot cover the excess, what
-        is available is charged and the rest is recorded as `shortfall`. A second settle
-        of the same hold changes nothing and answers `already_settled`."""
+        The money moves in one transaction (hold, balance, ledger entry, quota period); the
+        request record follows in its own conditional put. An upstream that reported more than
+        the hold allowed costs the user the hold: the excess is the provider's overage, recorded
+        on the request for the admins. A second settle of the same hold changes nothing and
+        answers `already_settled`."""
         now = self.clock.now()
-        cost = cost_of(usage.input_tokens, usage.output_tokens, hold.input_price, hold.output_price)
-        charged, touch = to_micros(cost), True
-        for _ in range(_ATTEMPTS):
+        used = bounded_usage(usage)
+        cost = cost_of(used.input_tokens, used.output_tokens, hold.input_price, hold.output_price)
+        charged = min(to_micros(cost), hold.amount_micros)
+        tokens = min(used.input_tokens + used.output_tokens, hold.tokens)
+        unknown = False  # an earlier attempt may have committed without our hearing of it
+        for attempt in range(3):
             try:
-                self._commit(partial(self._settle_txn, hold, usage, fields, to_micros(cost), charged, now, touch))
-                return Settlement(hold.request_id, cost, from_micros(charged), cost - from_micros(charged))
+                self._commit(lambda: self._settle_txn(hold, used, fields.provider, charged, tokens, now))
+                break
             except TxnCancelled as exc:
+                if "hold" in exc.failed and unknown:
+                    break  # our lost attempt did it: the hold is gone because it was charged
                 if "hold" in exc.failed:
                     return Settlement(hold.request_id, cost, Decimal(0), Decimal(0), already_settled=True)
-                if not set(exc.failed) <= {"balance", "key"}:
-                    raise ServiceUnavailable("The request could not be settled; retry.") from exc
-                if "key" in exc.failed:  # the key item is gone: nothing to mark as used
-                    touch = False
-                if "balance" in exc.failed:
-                    # The excess over the hold is more than is available: charge what there is.
-                    available = ledger_table.get_balance(hold.user_id).available
-                    charged = hold.amount_micros + max(0, min(charged - hold.amount_micros, available))
-        raise ServiceUnavailable("The request could not be settled; retry.")
+                raise ServiceUnavailable("The request could not be settled; retry.") from exc
+            except ServiceUnavailable:
+                if attempt == 2:
+                    raise
+                unknown = True
+        overage = to_micros(cost) - charged
+        outcome = "stream_broken" if fields.stream_broken else "ok"
+        self.records.write(hold, fields, (used.input_tokens, used.output_tokens), (charged, overage), outcome, now,
+                           touch_key=True)
+        return Settlement(hold.request_id, cost, from_micros(charged), from_micros(overage))
 
     def release(self, hold: Hold, fields: RecordFields, outcome: str = "upstream_error") -> bool:
         """Give the hold back and charge nothing (upstream failure, expired hold); the
         request record says why. False if the hold had already ended."""
         now = self.clock.now()
         try:
-            self._commit(lambda: self._release_txn(hold, fields, outcome, now))
+            self._commit(lambda: self._release_txn(hold, now))
         except TxnCancelled as exc:
             if "hold" in exc.failed:
                 return False
             raise ServiceUnavailable("The hold could not be released; retry.") from exc
+        self.records.write(hold, fields, (0, 0), (0, 0), outcome, now, touch_key=False)
         return True
 
     def release_expired_holds(self, now: datetime, limit: int = 100) -> int:
@@ -232,44 +243,28 @@ class MeteringService:
             raise InsufficientBalance() from exc
         return LedgerEntry(user_id, eid, type_, amount, ref, now, meta or {})
 
-    def _settle_txn(self, hold: Hold, usage: TokenUsage, fields: RecordFields, cost: int, charged: int,
-                    now: datetime, touch: bool) -> Txn:
+    def _settle_txn(self, hold: Hold, usage: TokenUsage, provider: str, charged: int, tokens: int,
+                    now: datetime) -> Txn:
+        """Money only: the hold goes, the charge (<= the hold) is debited with its entry, the
+        quota's reservation becomes what was used (<= what was reserved)."""
         txn = Txn()
         ledger_table.delete_hold(txn, hold.user_id, hold.request_id)
         ledger_table.settle_held(txn, hold.user_id, hold.amount_micros, charged, iso(now))
-        meta = {"model": hold.model, "provider": fields.provider, "key_id": hold.key_id,
+        meta = {"model": hold.model, "provider": provider, "key_id": hold.key_id,
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
         ledger_table.put_entry(txn, hold.user_id, hold.request_id, "charge", -charged, hold.request_id,
                                iso(now), meta)
         quota_table.settle_period(txn, hold.quota_id, hold.period_key, hold.amount_micros, hold.tokens,
-                                  charged, usage.input_tokens + usage.output_tokens)
-        record = self._record(hold, fields, usage.input_tokens, usage.output_tokens, charged, cost - charged,
-                              "stream_broken" if fields.stream_broken else "ok", now)
-        usage_table.put_record(txn, record, self._ttl(now))
-        usage_table.add_to_rollups(txn, record, hold.created_at.strftime("%Y-%m-%d"))
-        if touch:
-            quota_table.touch_key(txn, hold.key_hash, iso(now))
+                                  charged, tokens)
         return txn
 
-    def _release_txn(self, hold: Hold, fields: RecordFields, outcome: str, now: datetime) -> Txn:
+    def _release_txn(self, hold: Hold, now: datetime) -> Txn:
         txn = Txn()
         ledger_table.delete_hold(txn, hold.user_id, hold.request_id)
         ledger_table.settle_held(txn, hold.user_id, hold.amount_micros, 0, iso(now))
         quota_table.settle_period(txn, hold.quota_id, hold.period_key, hold.amount_micros, hold.tokens, 0, 0,
                                   requests=0)
-        usage_table.put_record(txn, self._record(hold, fields, 0, 0, 0, 0, outcome, now), self._ttl(now))
         return txn
-
-    def _record(self, hold: Hold, fields: RecordFields, tokens_in: int, tokens_out: int, charged: int,
-                shortfall: int, outcome: str, now: datetime) -> usage_table.UsageRecord:
-        return usage_table.UsageRecord(
-            hold.request_id, hold.user_id, hold.key_id, hold.quota_id, fields.endpoint, hold.model,
-            fields.provider, tokens_in, tokens_out, charged, shortfall, fields.status, outcome, fields.stream,
-            fields.stream_broken, fields.latency_ms, hold.ip, (fields.error or None) and fields.error[:500],
-            iso(hold.created_at))
-
-    def _ttl(self, now: datetime) -> int:
-        return int(now.timestamp()) + self.settings.usage_retention_days * 86400
 
     def _commit(self, build: Callable[[], Txn]) -> None:
         commit_with_retry(build, self._sleep, attempts=_ATTEMPTS)

@@ -13,8 +13,32 @@ from ..kernel.money import q_up, to_micros, token_cost
 class TokenUsage(Protocol):
     """The upstream's own counts (`upstreams.types.Usage` fits)."""
 
+    @property
+    def input_tokens(self) -> int: ...
+
+    @property
+    def output_tokens(self) -> int: ...
+
+
+MAX_TOKENS = 10**9  # above any real request: an upstream's larger figure is clamped here
+
+
+@dataclass(frozen=True)
+class Tokens:
     input_tokens: int
     output_tokens: int
+
+
+def bounded_usage(usage: TokenUsage) -> Tokens:
+    """Token counts as a charge may use them: whole numbers in 0..MAX_TOKENS (an upstream's
+    negative or absurd figure cannot fail a settle or leave a hold behind)."""
+    return Tokens(_count(usage.input_tokens), _count(usage.output_tokens))
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return 0
+    return min(value, MAX_TOKENS)
 
 
 def cost_of(input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal) -> Decimal:
@@ -65,8 +89,8 @@ class RecordFields:
 class Settlement:
     request_id: str
     cost: Decimal  # what the usage cost
-    charged: Decimal  # what was debited (less than cost only when the balance ran dry)
-    shortfall: Decimal
+    charged: Decimal  # what was debited: the cost, at most the hold
+    overage: Decimal  # cost - charged: the upstream used more than the hold allowed (recorded, never charged)
     already_settled: bool = False
 
 

@@ -1,5 +1,8 @@
 """The OpenAI-compatible proxy: authorise, limit, reserve, call upstream, settle.
 
+Plain answers are served here, start to end; streams are admitted here (`admit_chat`) and
+relayed chunk by chunk by `proxy.relay`, which settles through `settle_stream`.
+
 Per non-streamed request the DynamoDB calls are: the key's GetItem (keys area; skipped
 while the warm container remembers the key, see key_cache), the reservation transaction,
 the settle transaction, plus one read of the RPM window for the
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ..catalog.routing import ModelRoute, ProviderTargetInfo
@@ -24,10 +27,13 @@ from ..kernel.periods import period_window
 from ..keys.types import KeyInfo
 from ..metering.service import MeteringService
 from ..metering.types import Hold, RecordFields, Settlement, TokenUsage
-from . import stream as proxy_stream
+from ..upstreams.types import Usage
+from .charging import Delivered, usage_to_charge, with_output_cap
 from .token_estimate import chat_prompt_tokens, embeddings_input_tokens, output_tokens_cap
+from .types import Admitted, StreamOutcome
 
 log = logging.getLogger("keyledger.proxy")
+_ESTIMATED = "The upstream reported no usage; charged an estimate of what was delivered."
 T = TypeVar("T")
 
 
@@ -50,11 +56,10 @@ def default_target(provider: ProviderTargetInfo, upstream_model: str, max_output
 
 @dataclass(frozen=True)
 class ProxyAnswer:
-    """What the route returns: a JSON body or an event-stream text, and headers."""
+    """What the route returns: a JSON body and headers."""
 
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
-    stream: bool = False
 
 
 @dataclass
@@ -78,25 +83,78 @@ class ProxyService:
 
     # --- the routes' entry points ---
 
-    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
-        """POST /v1/chat/completions: plain or streamed, metered exactly."""
+    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> Admitted:
+        """Every check before the upstream (key, IP, membership, model, RPM, quota, balance),
+        and the hold for the worst case; the forwarded body carries the output cap it was sized for."""
         n = body["n"] if isinstance(body.get("n"), int) else 1
+        prompt = chat_prompt_tokens(body)
+        caps: dict[str, int] = {}
 
         def reserve(key: KeyInfo) -> tuple[ModelRoute, Hold]:
             route = self.catalog.route(str(body.get("model")), key.group)
-            out_cap = output_tokens_cap(body, route.max_output_tokens) * max(1, n)
-            return route, self.metering.reserve(key, route, chat_prompt_tokens(body), out_cap, meta.request_id,
+            caps["out"] = output_tokens_cap(body, route.max_output_tokens)
+            return route, self.metering.reserve(key, route, prompt, caps["out"] * max(1, n), meta.request_id,
                                                 self.clock.now(), ip=meta.ip)
 
         key, route, hold = self._admit(api_key, meta, reserve)
-        stream = bool(body.get("stream"))
-        if stream:
-            called = self._call_or_release(hold, route, True, "chat",
-                                           lambda t: self.upstream.chat_stream(t, body, route.name))
-            return self._finish_stream(key, hold, route, called)
-        called = self._call_or_release(hold, route, False, "chat", lambda t: self.upstream.chat(t, body, route.name))
-        settled = self._settle(hold, called, RecordFields(provider=called.provider_id, latency_ms=called.latency_ms))
-        return ProxyAnswer(called.result.body, self._headers(key, hold, settled))
+        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt)
+
+    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
+        """POST /v1/chat/completions answered in one piece, metered: the upstream's usage, or an
+        estimate of the delivered answer when it reported none."""
+        admitted = self.admit_chat(api_key, body, meta)
+        route, hold = admitted.route, admitted.hold
+        called = self._call_or_release(hold, route, "chat",
+                                       lambda t: self.upstream.chat(t, admitted.forwarded, route.name))
+        delivered = Delivered()
+        delivered.add_completion(called.result.body)
+        usage, estimated = usage_to_charge(called.result.usage, admitted.prompt_tokens, delivered)
+        fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms,
+                              error=_ESTIMATED if estimated else None)
+        settled = self._settle(hold, called, fields, usage)
+        return ProxyAnswer(called.result.body, self._headers(admitted.key, hold, settled))
+
+    def settle_stream(self, admitted: Admitted, outcome: StreamOutcome) -> tuple[Usage, Settlement]:
+        """Charge a relayed stream for its usage (else what was delivered), at most the hold;
+        a stream that broke before delivering anything is released, free."""
+        usage, estimated = usage_to_charge(outcome.usage, admitted.prompt_tokens, outcome.delivered)
+        if not outcome.delivered.tokens and outcome.usage is None and outcome.error:
+            self._release(admitted.hold, RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms,
+                                                       stream=True, stream_broken=True, error=outcome.error),
+                          "stream_broken")
+            return Usage(), Settlement(admitted.hold.request_id, from_micros(0), from_micros(0), from_micros(0))
+        error = outcome.error or (_ESTIMATED if estimated else None)
+        fields = RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms, stream=True,
+                              stream_broken=outcome.error is not None, error=error)
+        return usage, self._settle(admitted.hold, None, fields, usage)
+
+    def targets(self, route: ModelRoute) -> list[Any]:
+        """The route's providers as upstream targets, healthy ones first (all when none is)."""
+        healthy = [t for t in route.targets if t[0].healthy]
+        return [self._target(p, m, route.max_output_tokens) for p, m in (healthy or list(route.targets))]
+
+    def release_failed(self, hold: Hold, error: BaseException, latency_ms: int, stream: bool) -> None:
+        """An upstream call that never started: the hold goes back, the record says why."""
+        status = error.status if isinstance(error, AppError) else 500
+        message = error.message if isinstance(error, AppError) else "internal error"
+        provider = getattr(error, "provider_id", "") or ""
+        self._release(hold, RecordFields(provider=provider, latency_ms=latency_ms, status=status, stream=stream,
+                                         error=message))
+
+    def record_provider_result(self, provider_id: str, error: BaseException | None) -> None:
+        """Provider health: a provider's own failure counts against it; the caller's never does."""
+        if error is None:
+            self.catalog.record_provider_result(provider_id, True, None)
+        elif isinstance(error, UpstreamError):
+            self.catalog.record_provider_result(provider_id, False, error.message)
+
+    def rate_headers(self, key: KeyInfo, hold: Hold) -> dict[str, str]:
+        """The RPM headers of an answer, when the key has an RPM limit (one read)."""
+        if key.rpm is None or hold.rpm_minute is None:
+            return {}
+        used = self.metering.rpm_used(key.quota_id, hold.rpm_minute)
+        return {"x-ratelimit-remaining-requests": str(max(key.rpm - used, 0)),
+                "x-ratelimit-limit-requests": str(key.rpm)}
 
     def embeddings(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
         """POST /v1/embeddings."""
@@ -110,10 +168,13 @@ class ProxyService:
                                                 self.clock.now(), ip=meta.ip)
 
         key, route, hold = self._admit(api_key, meta, reserve)
-        called = self._call_or_release(hold, route, False, "embeddings",
+        called = self._call_or_release(hold, route, "embeddings",
                                        lambda t: self.upstream.embeddings(t, body, route.name))
+        reported = called.result.usage
+        usage = reported if reported is not None else Usage(embeddings_input_tokens(body), 0)
         settled = self._settle(hold, called, RecordFields(provider=called.provider_id, latency_ms=called.latency_ms,
-                                                          endpoint="embeddings"))
+                                                          endpoint="embeddings",
+                                                          error=None if reported is not None else _ESTIMATED), usage)
         return ProxyAnswer(called.result.body, self._headers(key, hold, settled))
 
     def models(self, api_key: str, meta: RequestMeta) -> dict[str, Any]:
@@ -160,7 +221,7 @@ class ProxyService:
 
     # --- the upstream call ---
 
-    def _call_or_release(self, hold: Hold, route: ModelRoute, stream: bool, endpoint: str,
+    def _call_or_release(self, hold: Hold, route: ModelRoute, endpoint: str,
                          call: Callable[[Any], T]) -> _Called:
         started = time.monotonic()
         try:
@@ -170,75 +231,46 @@ class ProxyService:
             status = exc.status if isinstance(exc, AppError) else 500
             message = exc.message if isinstance(exc, AppError) else "internal error"
             provider = getattr(exc, "provider_id", "") or ""
-            fields = RecordFields(provider=provider, latency_ms=_ms_since(started), status=status,
-                                  endpoint=endpoint, stream=stream, error=message)
-            try:
-                self.metering.release(hold, fields)
-            except AppError:
-                log.warning("request %s: hold not released now; the expiry job will", hold.request_id)
+            self._release(hold, RecordFields(provider=provider, latency_ms=_ms_since(started), status=status,
+                                             endpoint=endpoint, error=message))
             raise
 
+    def _release(self, hold: Hold, fields: RecordFields, outcome: str = "upstream_error") -> None:
+        try:
+            self.metering.release(hold, fields, outcome=outcome)
+        except AppError:
+            log.warning("request %s: hold not released now; the expiry job will", hold.request_id)
+
     def _call_with_fallback(self, route: ModelRoute, call: Callable[[Any], T], started: float) -> _Called:
-        healthy = [t for t in route.targets if t[0].healthy]
-        targets = healthy or list(route.targets)  # all set aside: try them anyway rather than fail
         last: AppError | None = None
-        for provider, upstream_model in targets:
-            target = self._target(provider, upstream_model, route.max_output_tokens)
+        for target in self.targets(route):  # all set aside: try them anyway rather than fail
             try:
                 result = call(target)
             except AppError as err:
-                # Another provider is worth trying only for the provider's faults, never the caller's.
-                fallback = bool(getattr(err, "fallback", isinstance(err, UpstreamError)))
-                if not fallback:
+                # Another provider is worth trying only for the provider's faults, never the caller's,
+                # and never after a read timeout (it may be generating: a second call pays twice).
+                self.record_provider_result(target.provider_id, err)
+                if not getattr(err, "fallback", isinstance(err, UpstreamError)):
                     raise
-                self.catalog.record_provider_result(provider.provider_id, False, err.message)
                 last = err
                 continue
-            self.catalog.record_provider_result(provider.provider_id, True, None)
-            return _Called(result, provider.provider_id, _ms_since(started))
+            self.record_provider_result(target.provider_id, None)
+            return _Called(result, target.provider_id, _ms_since(started))
         raise last or UpstreamError("No provider serves this model now.")
 
     # --- settle and answer ---
 
-    def _settle(self, hold: Hold, called: _Called, fields: RecordFields, usage: TokenUsage | None = None) -> Settlement:
-        settled = self.metering.settle(hold, usage or called.result.usage, fields)
+    def _settle(self, hold: Hold, called: _Called | None, fields: RecordFields,
+                usage: TokenUsage | None = None) -> Settlement:
+        chosen = usage if usage is not None else called.result.usage if called is not None else None
+        settled = self.metering.settle(hold, chosen or Usage(), fields)
         if settled.already_settled:  # only if the expiry job ran first: the answer stands, unbilled
             log.warning("request %s settled after its hold expired; not charged", hold.request_id)
         return settled
 
-    def _finish_stream(self, key: KeyInfo, hold: Hold, route: ModelRoute, called: _Called) -> ProxyAnswer:
-        result = called.result
-        broken = not result.complete
-        fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms, stream=True,
-                              stream_broken=broken, error=result.error if broken else None,
-                              status=200)
-        usage = result.usage
-        if usage is None and broken:
-            # Broken with nothing reported: nothing is charged, and the record says so.
-            self.metering.release(hold, replace(fields, error=result.error or "stream broken"), outcome="stream_broken")
-            settled = None
-        else:
-            if usage is None:  # complete but unreported: we never re-count text, so it is free
-                usage = _Zero()
-                fields = replace(fields, error="The upstream reported no usage.")
-            settled = self._settle(hold, called, fields, usage)
-        text = proxy_stream.render(result.chunks, usage, model=route.name, created=int(self.clock.now().timestamp()),
-                                   error=(result.error or "The upstream stream broke.") if broken else None)
-        headers = self._headers(key, hold, settled) if settled else {}
-        return ProxyAnswer(text, headers, stream=True)
-
     def _headers(self, key: KeyInfo, hold: Hold, settled: Settlement | None) -> dict[str, str]:
-        headers = {"x-keyledger-cost": fmt(settled.charged if settled else from_micros(0))}
-        if key.rpm is not None and hold.rpm_minute is not None:
-            used = self.metering.rpm_used(key.quota_id, hold.rpm_minute)
-            headers["x-ratelimit-remaining-requests"] = str(max(key.rpm - used, 0))
-            headers["x-ratelimit-limit-requests"] = str(key.rpm)
-        return headers
-
-
-class _Zero:
-    input_tokens = 0
-    output_tokens = 0
+        return {"x-keyledger-cost": fmt(settled.charged if settled else from_micros(0)),
+                **self.rate_headers(key, hold)}
 
 
 def _owner(route: ModelRoute) -> str:

@@ -1,7 +1,7 @@
 """Upstream provider adapters behind one client: OpenAI-compatible and Anthropic Messages.
 
 Public interface (what the proxy and the admin API import):
-`UpstreamClient`, `Target`, `Usage`, `ChatResult`, `StreamResult`, `EmbeddingsResult`,
+`UpstreamClient`, `Target`, `Usage`, `ChatResult`, `EmbeddingsResult`,
 `ProbeResult`, the errors `ProviderError` (502), `ProviderTimeout` (504),
 `ProviderRejected` (400), `UnsupportedByProvider` (400), and `sse.render_stream`.
 """
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .client import UpstreamClient
     from .errors import ProviderError, ProviderRejected, ProviderTimeout, UnsupportedByProvider, UpstreamFailure
     from .sse import render_chunk, render_stream
-    from .types import ChatResult, EmbeddingsResult, ProbeResult, StreamResult, Target, Usage
+    from .types import ChatResult, EmbeddingsResult, ProbeResult, Target, Usage
 
 # Where each public name lives. Resolved on first use (PEP 562), so importing one small module
 # of this package (e.g. `upstreams.types` for the provider type) does not import the HTTP client.
@@ -24,7 +24,7 @@ _HOME = {
     "ProviderError": "errors", "ProviderRejected": "errors", "ProviderTimeout": "errors",
     "UnsupportedByProvider": "errors", "UpstreamFailure": "errors",
     "render_chunk": "sse", "render_stream": "sse",
-    "ChatResult": "types", "EmbeddingsResult": "types", "ProbeResult": "types", "StreamResult": "types",
+    "ChatResult": "types", "EmbeddingsResult": "types", "ProbeResult": "types",
     "Target": "types", "Usage": "types",
 }
 
@@ -42,7 +42,6 @@ __all__ = [
     "ProviderError",
     "ProviderRejected",
     "ProviderTimeout",
-    "StreamResult",
     "Target",
     "UnsupportedByProvider",
     "UpstreamClient",

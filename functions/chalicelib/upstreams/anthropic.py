@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .decoding import as_int, short
+from .decoding import reported_usage, short
 from .errors import ProviderRejected
 from .types import DEFAULT_MAX_OUTPUT_TOKENS, ChatResult, HttpCall, Target, Usage
 
@@ -197,11 +197,13 @@ def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall
     return HttpCall("POST", base(target) + "/v1/messages", h, translate_request(target, body, stream=stream))
 
 
-def usage_of(usage: dict[str, Any]) -> Usage:
-    # Cached prompt tokens are reported apart from `input_tokens`; they are still input.
-    inp = sum(as_int(usage.get(k) or 0) for k in ("input_tokens", "cache_creation_input_tokens",
-                                                  "cache_read_input_tokens"))
-    return Usage(inp, as_int(usage.get("output_tokens") or 0))
+def usage_of(usage: dict[str, Any]) -> Usage | None:
+    """Anthropic's figures (None when they are not token counts). Cached prompt tokens are
+    reported apart from `input_tokens`; they are still input."""
+    parts = [usage.get(k) or 0 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")]
+    if not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in parts):
+        return None
+    return reported_usage(sum(parts), usage.get("output_tokens") or 0)
 
 
 def tool_call(block: dict[str, Any], index: int | None = None) -> dict[str, Any]:
@@ -219,7 +221,7 @@ def chat_result(data: Any, public_model: str, created: int) -> ChatResult:
     message: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
     if calls:
         message["tool_calls"] = calls
-    usage = usage_of(data.get("usage") or {})
+    usage = usage_of(data["usage"]) if isinstance(data.get("usage"), dict) and data["usage"] else None
     body = {
         "id": "chatcmpl-" + str(data.get("id", "")),
         "object": "chat.completion",
@@ -227,8 +229,9 @@ def chat_result(data: Any, public_model: str, created: int) -> ChatResult:
         "model": public_model,
         "choices": [{"index": 0, "message": message, "logprobs": None,
                      "finish_reason": stop_reason(data.get("stop_reason")) or "stop"}],
-        "usage": usage.as_openai(),
     }
+    if usage is not None:
+        body["usage"] = usage.as_openai()
     return ChatResult(body=body, usage=usage)
 
 

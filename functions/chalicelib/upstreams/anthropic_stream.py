@@ -46,7 +46,8 @@ class AnthropicStreamDecoder(StreamDecoder):
     def _on_message_start(self, data: dict[str, Any]) -> None:
         message = data.get("message") or {}
         self.id = "chatcmpl-" + str(message.get("id", ""))
-        self.usage = self._input = usage_of(message.get("usage") or {})
+        self.usage = usage_of(message.get("usage") or {})
+        self._input = self.usage or Usage()
         self._chunk({"role": "assistant", "content": ""})
 
     def _on_content_block_start(self, data: dict[str, Any]) -> None:
@@ -72,8 +73,9 @@ class AnthropicStreamDecoder(StreamDecoder):
         if usage:
             # message_delta's output_tokens is cumulative; input figures may be repeated.
             final = usage_of({**usage, "input_tokens": usage.get("input_tokens") or 0})
-            inp = final.input_tokens if final.input_tokens else self._input.input_tokens
-            self.usage = Usage(inp, final.output_tokens)
+            if final is not None:
+                inp = final.input_tokens if final.input_tokens else self._input.input_tokens
+                self.usage = Usage(inp, final.output_tokens)
         reason = (data.get("delta") or {}).get("stop_reason")
         if reason:
             self._chunk({}, stop_reason(reason))

@@ -5,9 +5,11 @@ Built once per warm Lambda (see `Container.upstream_client`): its pooled
 Transport, timeouts, retries and error mapping live here; the wire formats live in
 the adapters (`adapters.py`).
 
-Retries: connection errors, timeouts, 408, 429 and 5xx are retried up to
-`max_retries` times with exponential backoff and jitter, always before any byte of
-the answer is used (a stream is never retried once it started). A `Retry-After` up
+Answers in one piece only; streams go through `streaming.StreamingClient` (async).
+
+Retries: connection errors, connect timeouts, 408, 429 and 5xx are retried up to
+`max_retries` times with exponential backoff and jitter. A read timeout is not (the
+provider may be generating: a retry would pay for a second generation). A `Retry-After` up
 to `retry_after_cap` seconds is honoured; a longer one ends the retries at once (the
 proxy may fall back to another provider instead of waiting). `deadline`, if set,
 bounds the whole call including waits, to stay inside API Gateway's 29 s.
@@ -32,11 +34,7 @@ from requests.adapters import HTTPAdapter
 from ..kernel.errors import AppError
 from . import failures
 from .adapters import adapter_for
-from .decoding import chunks_from_completion
-from .sse import iter_lines, parse_events
-from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, StreamResult, Target
-
-MAX_STREAM_EVENTS = 200_000  # a runaway upstream cannot keep a Lambda reading forever
+from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
 
 
 class UpstreamClient:
@@ -74,6 +72,8 @@ class UpstreamClient:
             "connect_timeout": settings.upstream_connect_timeout,
             "read_timeout": settings.upstream_read_timeout,
             "max_retries": settings.upstream_max_retries,
+            # The whole call, retries and waits included, ends within the proxy function's time.
+            "deadline": settings.proxy_max_seconds,
         }
         return cls(**{**options, **overrides})
 
@@ -92,44 +92,6 @@ class UpstreamClient:
         resp = self._send(target, call, stream=False)
         data = self._json(target, resp)
         return self._parse(target, resp, lambda: adapter.chat_result(data, public_model, int(self._now())))
-
-    def chat_stream(self, target: Target, body: dict[str, Any], public_model: str) -> StreamResult:
-        """A streamed chat completion read to its end and returned as OpenAI chunks.
-
-        Failures before the stream starts raise like `chat`; a stream that breaks
-        midway returns `complete=False` with the chunks and usage seen before the break.
-        """
-        adapter = adapter_for(target)
-        call = self._prepare(target, lambda: adapter.chat_call(target, body, stream=True))
-        resp = self._send(target, call, stream=True)
-        if resp.headers.get("Content-Type", "").startswith("application/json"):
-            # The provider ignored `stream` and answered in one piece: still a valid stream.
-            data = self._json(target, resp)
-            whole = self._parse(target, resp, lambda: adapter.chat_result(data, public_model, int(self._now())))
-            return StreamResult(chunks=chunks_from_completion(whole), usage=whole.usage, complete=True)
-        decoder = adapter.stream_decoder(public_model, int(self._now()))
-        error: str | None = None
-        started = self._monotonic()
-        try:
-            for count, event in enumerate(parse_events(iter_lines(resp.iter_content(chunk_size=None)))):
-                decoder.feed(event)
-                if decoder.complete or decoder.error:
-                    break
-                if count >= MAX_STREAM_EVENTS or self._past_deadline(started):
-                    error = "The stream went on past the time or size this gateway allows."
-                    break
-        except requests.RequestException as exc:
-            error = failures.transport_error(target, call.url, exc, self.timeouts).message
-        except (ValueError, KeyError, TypeError, AttributeError):
-            error = "The provider sent a malformed stream event."
-        finally:
-            resp.close()
-        if decoder.error:
-            error = f"The provider reported an error mid-stream: {failures.scrub(decoder.error, target)}"
-        complete = decoder.complete and error is None
-        if not complete and error is None:
-            error = "The stream ended before the provider's end marker."
-        return StreamResult(chunks=decoder.chunks, usage=decoder.usage, complete=complete, error=error)
 
     def embeddings(self, target: Target, body: dict[str, Any], public_model: str) -> EmbeddingsResult:
         """Embeddings for the caller's OpenAI request (Anthropic: UnsupportedByProvider, 400)."""

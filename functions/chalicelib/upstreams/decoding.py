@@ -34,6 +34,15 @@ def as_int(value: Any) -> int:
     return value
 
 
+def reported_usage(input_tokens: Any, output_tokens: Any) -> Usage | None:
+    """An upstream's usage figures, or None when they are not token counts (missing,
+    negative, not whole numbers): then the proxy charges an estimate of what was delivered."""
+    try:
+        return Usage(as_int(input_tokens), as_int(output_tokens))
+    except ValueError:
+        return None
+
+
 def short(text: Any, limit: int = 300) -> str:
     """A provider's message cut to a safe length for an error detail."""
     s = " ".join(str(text).split())
@@ -59,5 +68,6 @@ def chunks_from_completion(result: ChatResult) -> list[dict[str, Any]]:
         chunks.append({**base, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}]})
         chunks.append({**base, "choices": [{"index": index, "delta": {}, "logprobs": None,
                                             "finish_reason": choice.get("finish_reason") or "stop"}]})
-    chunks.append({**base, "choices": [], "usage": result.usage.as_openai()})
+    if result.usage is not None:
+        chunks.append({**base, "choices": [], "usage": result.usage.as_openai()})
     return chunks

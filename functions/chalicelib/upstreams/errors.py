@@ -64,11 +64,15 @@ class ProviderError(UpstreamError, _UpstreamFacts):
 
 
 class ProviderTimeout(UpstreamTimeout, _UpstreamFacts):
-    """504: the provider did not connect or answer within the configured timeouts."""
+    """504: the provider did not connect or answer within the configured timeouts.
 
-    def __init__(self, message: str, *, provider_id: str = "", **kw: Any) -> None:
+    A connect timeout is retried and another provider tried. A read timeout (`retryable`
+    False) is neither: the request went out, the provider may be generating, and a second
+    call would pay for a second generation. It still counts against the provider's health."""
+
+    def __init__(self, message: str, *, provider_id: str = "", retryable: bool = True, **kw: Any) -> None:
         super().__init__(message, **kw)
-        self._set_facts(upstream_status=None, retryable=True, fallback=True, provider_id=provider_id)
+        self._set_facts(upstream_status=None, retryable=retryable, fallback=retryable, provider_id=provider_id)
 
 
 class ProviderRejected(BadRequest, _UpstreamFacts):

@@ -66,7 +66,7 @@ def status_error(target: Target, status: int, upstream_message: str | None, retr
                          retryable=retryable, provider_id=pid, retry_after=retry_after if retryable else None)
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, its causes, contexts, `.reason`s and exception args (bounded walk)."""
     seen: set[int] = set()
     todo: list[Any] = [exc]
@@ -79,7 +79,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         todo.extend([getattr(cur, "reason", None), cur.__cause__, cur.__context__, *cur.args])
 
 
-def _where(url: str) -> tuple[str, str]:
+def where(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     host = parts.hostname or "?"
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -88,13 +88,14 @@ def _where(url: str) -> tuple[str, str]:
 
 def transport_error(target: Target, url: str, exc: requests.RequestException, timeouts: tuple[float, float]) -> Failure:
     """The error for a request that got no HTTP answer at all."""
-    host, hostport = _where(url)
+    host, hostport = where(url)
     pid = target.provider_id
     if isinstance(exc, requests.ConnectTimeout):
         return ProviderTimeout(f"Could not connect to {hostport} within {timeouts[0]:g} s.", provider_id=pid)
-    if isinstance(exc, requests.Timeout):
-        return ProviderTimeout(f"No answer from {hostport} within {timeouts[1]:g} s.", provider_id=pid)
-    for cause in _chain(exc):
+    if isinstance(exc, requests.Timeout):  # the request went out: the provider may be generating
+        return ProviderTimeout(f"No answer from {hostport} within {timeouts[1]:g} s.", provider_id=pid,
+                               retryable=False)
+    for cause in chain(exc):
         if isinstance(cause, NameResolutionError | socket.gaierror):
             return ProviderError(f"Cannot resolve the host {host!r} (DNS failure).", retryable=True, provider_id=pid)
         if isinstance(cause, ConnectionRefusedError):
@@ -104,7 +105,8 @@ def transport_error(target: Target, url: str, exc: requests.RequestException, ti
             return ProviderError(f"{hostport} reset the connection before answering.", retryable=True,
                                  provider_id=pid)
         if isinstance(cause, socket.timeout | TimeoutError):
-            return ProviderTimeout(f"No answer from {hostport} within {timeouts[1]:g} s.", provider_id=pid)
+            return ProviderTimeout(f"No answer from {hostport} within {timeouts[1]:g} s.", provider_id=pid,
+                                   retryable=False)
     if isinstance(exc, requests.exceptions.SSLError):
         return ProviderError(f"TLS handshake with {hostport} failed.", retryable=True, provider_id=pid)
     if isinstance(exc, requests.ConnectionError):

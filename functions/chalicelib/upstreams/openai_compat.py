@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decoding import StreamDecoder, as_int, short
+from .decoding import StreamDecoder, reported_usage, short
 from .sse import DONE, Event
 from .types import ChatResult, EmbeddingsResult, HttpCall, Target, Usage
 
@@ -42,9 +42,11 @@ def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall
     return HttpCall("POST", _url(target, "/chat/completions"), headers, payload)
 
 
-def _usage(data: dict[str, Any]) -> Usage:
-    usage = data["usage"]
-    return Usage(as_int(usage.get("prompt_tokens", 0)), as_int(usage.get("completion_tokens", 0)))
+def _usage(data: dict[str, Any]) -> Usage | None:
+    usage = data.get("usage")
+    if not isinstance(usage, dict) or not usage:
+        return None
+    return reported_usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
 
 
 def chat_result(data: Any, public_model: str, created: int) -> ChatResult:
@@ -70,7 +72,7 @@ class OpenAIStreamDecoder(StreamDecoder):
             return
         chunk["model"] = self.public_model
         if chunk.get("usage"):
-            self.usage = _usage(chunk)
+            self.usage = _usage(chunk) or self.usage
         self.chunks.append(chunk)
 
 
@@ -89,8 +91,9 @@ def embeddings_result(data: Any, public_model: str) -> EmbeddingsResult:
         raise ValueError("not an embeddings list")
     body = dict(data)
     body["model"] = public_model
-    usage = data.get("usage") or {}
-    return EmbeddingsResult(body=body, usage=Usage(as_int(usage.get("prompt_tokens", 0)), 0))
+    usage = data.get("usage")
+    tokens = reported_usage(usage.get("prompt_tokens", 0), 0) if isinstance(usage, dict) and usage else None
+    return EmbeddingsResult(body=body, usage=tokens)
 
 
 def models_call(target: Target) -> HttpCall:

@@ -25,33 +25,57 @@ class Event:
         return json.loads(self.data)
 
 
-def parse_events(lines: Iterable[str]) -> Iterator[Event]:
-    """Turn decoded lines (without line endings) into events."""
-    name = ""
-    data: list[str] = []
-    for raw in lines:
+class EventParser:
+    """Incremental parsing: `feed` bytes as they arrive, get the events they complete.
+
+    Lines are split on "\n" only (str.splitlines would also split on U+2028 and friends:
+    legal inside JSON strings, so it would tear a data line apart)."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._name = ""
+        self._data: list[str] = []
+
+    def feed(self, part: bytes) -> list[Event]:
+        self._buffer += part
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [e for e in (self._line(line.decode("utf-8", errors="replace")) for line in lines) if e]
+
+    def end(self) -> list[Event]:
+        """What a stream that stopped without its last blank line still delivers."""
+        events = self.feed(b"\n") if self._buffer else []
+        done = self._line("")
+        return events + ([done] if done else [])
+
+    def _line(self, raw: str) -> Event | None:
         line = raw.rstrip("\r")
         if line == "":
-            if data:
-                yield Event(name or "message", "\n".join(data))
-            name, data = "", []
-            continue
+            event = Event(self._name or "message", "\n".join(self._data)) if self._data else None
+            self._name, self._data = "", []
+            return event
         if line.startswith(":"):
-            continue
+            return None
         field, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
         if field == "event":
-            name = value
+            self._name = value
         elif field == "data":
-            data.append(value)
+            self._data.append(value)
         # `id` and `retry` mean nothing for a single model answer: ignored.
-    if data:
-        yield Event(name or "message", "\n".join(data))
+        return None
+
+
+def parse_events(parts: Iterable[bytes]) -> Iterator[Event]:
+    """The events of a byte stream, cut anywhere."""
+    parser = EventParser()
+    for part in parts:
+        yield from parser.feed(part)
+    yield from parser.end()
 
 
 def parse_text(text: str) -> list[Event]:
     """Parse a whole event-stream body (tests, and answers read in one piece)."""
-    return list(parse_events(text.split("\n")))
+    return list(parse_events([text.encode("utf-8")]))
 
 
 def render_chunk(chunk: dict[str, Any]) -> str:
@@ -67,19 +91,3 @@ def render_stream(chunks: Iterable[dict[str, Any]], *, done: bool = True) -> str
 def render_error(message: str, *, type_: str = "api_error", code: str | None = None) -> str:
     """An error event in the shape OpenAI uses mid-stream (the SDK raises on it)."""
     return render_chunk({"error": {"message": message, "type": type_, "code": code, "param": None}})
-
-
-def iter_lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Split a byte stream on "\\n" only and decode each line as UTF-8.
-
-    (`requests`' own iter_lines uses str.splitlines, which also splits on U+2028 and
-    friends: legal inside JSON strings, so it would tear a data line apart.)
-    """
-    buffer = b""
-    for chunk in chunks:
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            yield line.decode("utf-8", errors="replace")
-    if buffer:
-        yield buffer.decode("utf-8", errors="replace")

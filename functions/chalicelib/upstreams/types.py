@@ -53,28 +53,13 @@ def openai_usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
 @dataclass(frozen=True)
 class ChatResult:
     body: dict[str, Any]  # an OpenAI chat.completion, `model` = the public name
-    usage: Usage
-
-
-@dataclass(frozen=True)
-class StreamResult:
-    """A whole upstream stream, read to its end (or to where it broke).
-
-    `complete` is True only when the upstream ended the stream properly ([DONE] or
-    `message_stop`). When it broke midway, `usage` is whatever the upstream reported
-    before the break (None if nothing) and `error` says what happened.
-    """
-
-    chunks: list[dict[str, Any]]  # OpenAI chat.completion.chunk dicts, `model` = public name
-    usage: Usage | None
-    complete: bool
-    error: str | None = None
+    usage: Usage | None  # None: the upstream reported none (or nonsense); the proxy estimates
 
 
 @dataclass(frozen=True)
 class EmbeddingsResult:
     body: dict[str, Any]  # an OpenAI embeddings list, `model` = the public name
-    usage: Usage
+    usage: Usage | None  # None: the upstream reported none; the proxy charges its input estimate
 
 
 class ProbeResult(NamedTuple):

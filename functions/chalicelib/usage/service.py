@@ -55,7 +55,8 @@ def safe_cell(value: Any) -> str:
 
 def record_view(r: UsageRecord) -> dict[str, Any]:
     return {"request_id": r.request_id, "model": r.model, "provider": r.provider, "input_tokens": r.input_tokens,
-            "output_tokens": r.output_tokens, "cost": from_micros(r.cost), "status": r.status,
+            "output_tokens": r.output_tokens, "cost": from_micros(r.cost),
+            "provider_overage": from_micros(r.overage), "status": r.status,
             "outcome": r.outcome, "latency_ms": r.latency_ms, "ip": r.ip, "key_id": r.key_id,
             "quota_id": r.quota_id, "endpoint": r.endpoint, "created_at": r.created_at}
 

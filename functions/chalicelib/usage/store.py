@@ -43,7 +43,7 @@ class UsageRecordItem(TableModel):
     input_tokens = NumberAttribute(default=0)
     output_tokens = NumberAttribute(default=0)
     cost = NumberAttribute(default=0)  # micro-dollars charged
-    shortfall = NumberAttribute(default=0)  # micro-dollars the balance could not cover
+    overage = NumberAttribute(default=0)  # micro-dollars the upstream's usage cost beyond the hold (not charged)
     status = NumberAttribute(default=200)  # the HTTP status the caller got
     outcome = UnicodeAttribute(default="ok")  # ok | upstream_error | stream_broken | expired
     stream = BooleanAttribute(default=False)
@@ -82,7 +82,7 @@ class UsageRecord:
     input_tokens: int
     output_tokens: int
     cost: int
-    shortfall: int
+    overage: int
     status: int
     outcome: str
     stream: bool
@@ -126,7 +126,7 @@ def rollups(user_id: str, first_day: str, last_day: str) -> list[Rollup]:
 def _record(item: UsageRecordItem) -> UsageRecord:
     return UsageRecord(
         item.request_id, item.user_id, item.key_id, item.quota_id, item.endpoint, item.model, item.provider,
-        int(item.input_tokens), int(item.output_tokens), int(item.cost), int(item.shortfall), int(item.status),
+        int(item.input_tokens), int(item.output_tokens), int(item.cost), int(item.overage or 0), int(item.status),
         item.outcome, bool(item.stream), bool(item.stream_broken), int(item.latency_ms), item.ip, item.error,
         item.created_at,
     )
@@ -142,7 +142,7 @@ def put_record(txn: Txn, record: UsageRecord, ttl: int) -> None:
         gsi1sk=record.request_id, ttl=ttl, request_id=record.request_id, user_id=record.user_id,
         key_id=record.key_id, quota_id=record.quota_id, endpoint=record.endpoint, model=record.model,
         provider=record.provider, input_tokens=record.input_tokens, output_tokens=record.output_tokens,
-        cost=record.cost, shortfall=record.shortfall, status=record.status, outcome=record.outcome,
+        cost=record.cost, overage=record.overage, status=record.status, outcome=record.outcome,
         stream=record.stream, stream_broken=record.stream_broken, latency_ms=record.latency_ms,
         ip=record.ip, error=record.error, created_at=record.created_at,
     )
