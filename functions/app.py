@@ -7,8 +7,10 @@ from chalice import Chalice
 from chalicelib.accounts import admin_routes as accounts_admin
 from chalicelib.accounts import auth_routes, security_routes
 from chalicelib.accounts import routes as accounts
+from chalicelib.audit import admin_routes as audit_admin
 from chalicelib.bootstrap import resolve, web_edge
 from chalicelib.catalog import admin_routes as catalog_admin
+from chalicelib.catalog import jobs as catalog_jobs
 from chalicelib.health import routes as health
 from chalicelib.kernel.locator import install_resolver
 from chalicelib.keys import admin_routes as keys_admin
@@ -18,6 +20,8 @@ from chalicelib.ledger import jobs as ledger_jobs
 from chalicelib.ledger import routes as ledger
 from chalicelib.metering import jobs as metering_jobs
 from chalicelib.notifications import jobs as notifications_jobs
+from chalicelib.notifications import routes as notifications
+from chalicelib.usage import admin_routes as usage_admin
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
 
@@ -41,5 +45,9 @@ for blueprint in (
     keys_admin.bp,
     ledger_jobs.bp,
     notifications_jobs.bp,
+    usage_admin.bp,
+    audit_admin.bp,
+    catalog_jobs.bp,
+    notifications.bp,
 ):
     app.register_blueprint(blueprint)

@@ -15,6 +15,10 @@ const vendor = [
   ["node_modules/uplot/dist/uPlot.esm.js", "vendor/uplot.esm.js"],
   ["node_modules/uplot/dist/uPlot.min.css", "vendor/uplot.min.css"],
   ["node_modules/uplot/LICENSE", "vendor/uplot.LICENSE.txt"],
+  // The API reference page (docs.html) renders /api/openapi.json with Swagger UI.
+  ["node_modules/swagger-ui-dist/swagger-ui-bundle.js", "vendor/swagger-ui-bundle.js"],
+  ["node_modules/swagger-ui-dist/swagger-ui.css", "vendor/swagger-ui.css"],
+  ["node_modules/swagger-ui-dist/LICENSE", "vendor/swagger-ui.LICENSE.txt"],
 ];
 
 const tsc = join(here, "node_modules/typescript/bin/tsc");

@@ -8,6 +8,7 @@ it with `set_container`; nothing is patched.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from .accounts.credentials import Credentials
     from .accounts.login_store import LoginCountersStore
     from .accounts.passwords import Passwords
+    from .accounts.recovery import RecoveryService
     from .accounts.security import AccountSecurityService
     from .accounts.service import AccountService
     from .accounts.store import UsersStore
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from .audit.service import AuditService
     from .audit.store import AuditStore
     from .catalog.admin import CatalogAdmin
+    from .catalog.health import ProviderHealthChecks
     from .catalog.probe import ProviderClient
     from .catalog.service import CatalogService
     from .kernel.cursors import Cursors
@@ -42,10 +45,12 @@ if TYPE_CHECKING:
     from .ledger.service import LedgerService
     from .metering.service import MeteringService
     from .notifications.quota_warnings import QuotaWarningService, QuotaWatch
+    from .notifications.service import NotificationService
     from .notifications.webhooks import WebhookSender
     from .proxy.relay import StreamRelay
     from .proxy.service import ProxyService
     from .upstreams.client import UpstreamClient
+    from .usage.overview import AdminUsageViews
     from .usage.service import UsageViews
 
 
@@ -137,13 +142,23 @@ class Container:
                                       self.audit)
 
     @cached_property
+    def recovery(self) -> RecoveryService:
+        from .accounts.recovery import RecoveryService
+
+        return RecoveryService(self.settings, self.clock, self.users_store, self.passwords, self.credentials,
+                               self.audit)
+
+    @cached_property
     def admin_users(self) -> AdminUserService:
         from .accounts.admin import AdminUserService
 
-        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.totp,
-                                self.audit, self.cursors,
+        return AdminUserService(self.clock, self.users_store, self.accounts, self.credentials, self.audit,
+                                self.cursors,
                                 on_activated=lambda uid, meta: self.on_user_activated(uid, meta),
-                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta))
+                                on_disabled=lambda uid, meta: self.on_user_disabled(uid, meta),
+                                on_enabled=lambda uid, meta: self.activation.enabled(uid, meta),
+                                balances_of=lambda ids: self.ledger.balances(ids),
+                                spend_by_user=lambda: self.admin_usage.spend_by_user(None, None))
 
     def resolve(self, kind: type[Any] | str) -> Any:
         """The settings, clock or service of type (or class name) `kind`, for kernel.locator."""
@@ -201,7 +216,17 @@ class Container:
         from .catalog.types import QuotaLimits
 
         return CatalogAdmin(CatalogStore(), self.catalog, self.cipher, self.clock, self.audit,
-                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None))
+                            self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None),
+                            group_quotas=lambda group_id: self.keys.quota_ids_in_group(group_id),
+                            health=self.provider_health,
+                            allow_private_urls=self.settings.upstream_allow_private)
+
+    @cached_property
+    def provider_health(self) -> ProviderHealthChecks:
+        """Provider probes with their kept history (the admin's test and the periodic job)."""
+        from .catalog.health import ProviderHealthChecks
+        from .catalog.store import CatalogStore
+        return ProviderHealthChecks(CatalogStore(), self.catalog, self.cipher, self.clock, self.provider_client)
 
     @cached_property
     def keys(self) -> KeysService:
@@ -252,14 +277,24 @@ class Container:
 
         return LedgerService(self.clock, self.metering, lambda uid: self.users_store.get_user(uid) is not None,
                              self.audit, self.cursors,
-                             provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"))
+                             provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"),
+                             provider_names=lambda: self.catalog.provider_names())
 
     @cached_property
     def membership(self) -> MembershipService:
         from .ledger.membership import MembershipService
 
         s = self.settings
-        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds)
+        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds,
+                                 notify=self.notifications.notify,
+                                 renewal_lead=timedelta(seconds=s.membership_renewal_lead_seconds))
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        from .notifications.service import NotificationService
+
+        return NotificationService(self.clock, self.audit, self.settings.audit_retention_days,
+                                   lambda uid: self.metering.balance(uid).available)
 
     @cached_property
     def codes(self) -> CodeService:
@@ -271,7 +306,16 @@ class Container:
     def usage_views(self) -> UsageViews:
         from .usage.service import UsageViews
 
-        return UsageViews(self.clock, self.cursors)
+        return UsageViews(self.clock, self.cursors, provider_names=lambda: self.catalog.provider_names())
+
+    @cached_property
+    def admin_usage(self) -> AdminUsageViews:
+        """The admin's overview and statistics across users."""
+        from .usage.overview import AdminUsageViews
+        return AdminUsageViews(self.clock, provider_names=lambda: self.catalog.provider_names(),
+                               usernames=lambda ids: self.admin_users.usernames(ids),
+                               count_users=lambda: self.admin_users.count_users(),
+                               provider_health=lambda: self.provider_health.overview())
 
     @cached_property
     def webhooks(self) -> WebhookSender:
@@ -284,7 +328,7 @@ class Container:
         from .notifications.quota_warnings import QuotaWarningService
 
         return QuotaWarningService(self.clock, self.audit, self.webhooks, self.metering.quota_totals,
-                                   lambda: self.quota_watches())
+                                   lambda: self.quota_watches(), self.notifications)
 
     def quota_watches(self) -> Iterator[QuotaWatch]:
         """The quotas the warning job watches (a seam tests replace)."""
@@ -297,9 +341,11 @@ class Container:
 _PROVIDES = {
     "Settings": "settings", "Clock": "clock", "AccountService": "accounts",
     "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
+    "RecoveryService": "recovery",
     "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
-    "MeteringService": "metering", "QuotaWarningService": "quota_warnings",
+    "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",
+    "ProviderHealthChecks": "provider_health", "NotificationService": "notifications",
 }
 _container: Container | None = None
 

@@ -23,6 +23,7 @@ class Options:
     portal_port: int | None  # None: 8001 if free, else any free port
     demo_upstream_port: int
     snapshot_interval: float  # seconds between snapshots while writes happen
+    job_interval: float  # the scheduled jobs run at most this many seconds apart
     portal_dir: Path
 
 
@@ -39,10 +40,24 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise OptionError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise OptionError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
 def read_options(env: Mapping[str, str] | None = None) -> Options:
     """`PORT` (default 8000), `PORTAL_PORT` (8001, or a free port if taken), `MOTO_PORT` and
     `DEMO_UPSTREAM_PORT` (default: free),
-    `LOCAL_DATA_DIR` (default `.local/` in the repository), `SNAPSHOT_INTERVAL_SECONDS` (2)."""
+    `LOCAL_DATA_DIR` (default `.local/` in the repository), `SNAPSHOT_INTERVAL_SECONDS` (2),
+    `LOCAL_JOB_INTERVAL_SECONDS` (60: each scheduled job runs at most this far apart)."""
     e = os.environ if env is None else env
     data = e.get("LOCAL_DATA_DIR", "").strip()
     raw_interval = e.get("SNAPSHOT_INTERVAL_SECONDS", "").strip() or "2"
@@ -52,6 +67,7 @@ def read_options(env: Mapping[str, str] | None = None) -> Options:
         raise OptionError(f"SNAPSHOT_INTERVAL_SECONDS must be a number, got {raw_interval!r}") from exc
     if not 0.1 <= interval <= 3600:
         raise OptionError(f"SNAPSHOT_INTERVAL_SECONDS must be between 0.1 and 3600, got {interval}")
+    job_interval = _seconds(e, "LOCAL_JOB_INTERVAL_SECONDS", 60.0, 0.5, 86400)
     return Options(
         data_dir=Path(data).expanduser().resolve() if data else REPO_ROOT / ".local",
         port=_port(e, "PORT", 8000),
@@ -59,5 +75,6 @@ def read_options(env: Mapping[str, str] | None = None) -> Options:
         portal_port=_port(e, "PORTAL_PORT", -1) if e.get("PORTAL_PORT", "").strip() else None,
         demo_upstream_port=_port(e, "DEMO_UPSTREAM_PORT", 0),
         snapshot_interval=interval,
+        job_interval=job_interval,
         portal_dir=REPO_ROOT / "portal" / "dist",
     )

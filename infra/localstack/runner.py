@@ -24,6 +24,7 @@ from .front import FrontServer
 from .options import REPO_ROOT, Options, read_options
 from .persistence import Snapshotter
 from .portal import PortalServer
+from .scheduler import Scheduler, start_scheduler
 from .servers import MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
 from .snapshot import load_tables, read_snapshot
 
@@ -106,6 +107,7 @@ class Stack:
         self.portal: PortalServer | None = None
         self.demo: tuple[Any, str] | None = None
         self.snapshotter: Snapshotter | None = None
+        self.scheduler: Scheduler | None = None
         self.credentials: Path | None = None
         self._lock: Any = None
         self._wrote_info = False
@@ -152,6 +154,7 @@ class Stack:
         self.api = FrontServer(app, proxy_app, opts.port)
         self.api.start()
         self.portal.start(self.api.url)
+        self.scheduler = start_scheduler(app, opts.job_interval)
         write_private_json(opts.data_dir / "stack.json", self.urls())
         self._wrote_info = True
 
@@ -201,6 +204,7 @@ class Stack:
     def stop(self) -> None:
         """Reverse order; every step runs even if an earlier one fails."""
         steps: list[tuple[str, Any]] = [
+            ("jobs", self.scheduler.stop if self.scheduler else None),
             ("portal", self.portal.stop if self.portal and self.api else None),
             ("API", self.api.stop if self.api else None),
             ("demo upstream", (lambda: bootstrap.stop_demo_upstream(self.demo[0])) if self.demo else None),

@@ -28,6 +28,7 @@ def from_ip(client) -> Iterator[Callable[[str], None]]:
 @pytest.fixture
 def fast_upstreams(container: Any) -> UpstreamClient:
     """Short timeouts and no retries, so timeout cases take a fraction of a second."""
-    client = UpstreamClient(connect_timeout=0.5, read_timeout=0.5, probe_timeout=0.5, max_retries=0)
+    client = UpstreamClient(connect_timeout=0.5, read_timeout=0.5, probe_timeout=0.5, max_retries=0,
+                            allow_private=True)  # the fake upstreams listen on 127.0.0.1
     container.upstream_client = client  # the container builds provider_client from this
     return client

@@ -19,17 +19,25 @@ def test_ordinary_users_get_403_on_admin_routes(client, accounts):
         assert err["error"]["code"] == "admin_required"
 
 
-def test_admin_creates_an_active_user_who_can_sign_in(client, accounts, clock):
+def test_admin_created_user_enrols_their_own_totp_at_first_login(client, accounts, clock):
     admin = accounts.admin()
     status, created = call(client, "POST", "/api/admin/users", admin,
-                           {"username": "Bob", "email": "bob@example.test", "password": "bob password 1"})
+                           {"username": "bob", "email": "bob@example.test", "password": "bob password 1"})
     assert status == 201, created
-    assert created["status"] == "active" and created["username"] == "bob" and created["role"] == "user"
-    assert len(created["recovery_codes"]) == 10
+    assert created["status"] == "pending_totp" and created["username"] == "bob" and created["role"] == "user"
+    assert "totp" not in created and "recovery_codes" not in created  # the admin never gets a second factor
+    r = client.http.post("/api/login", body=json.dumps({"username": "bob", "password": "bob password 1",
+                                                        "totp_code": "000000"}), headers=JSON)
+    assert r.status_code == 403
+    error = json.loads(r.body)["error"]
+    assert error["code"] == "totp_enrollment_required"
+    secret = error["details"]["totp"]["secret"]
+    r = client.http.post("/api/register/verify", headers=JSON, body=json.dumps(
+        {"username": "bob", "password": "bob password 1", "code": pyotp.TOTP(secret).at(clock.now())}))
+    assert r.status_code == 200 and len(json.loads(r.body)["recovery_codes"]) == 10
     clock.advance(seconds=30)
     r = client.http.post("/api/login", body=json.dumps({"username": "bob", "password": "bob password 1",
-                                                        "totp_code": pyotp.TOTP(created["totp"]["secret"])
-                                                        .at(clock.now())}), headers=JSON)
+                                                        "totp_code": pyotp.TOTP(secret).at(clock.now())}), headers=JSON)
     assert r.status_code == 200
 
 

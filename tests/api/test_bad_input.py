@@ -78,8 +78,10 @@ def test_validation_errors_name_the_field(client, container):
     assert "username" in body["error"]["message"]
 
 
-def test_uppercase_usernames_and_emails_are_stored_lower_case(client, container):
-    status, body = send(client, json.dumps({**GOOD, "username": "Alice", "email": "Alice@Example.TEST"}))
+def test_an_upper_case_username_is_refused_and_an_email_is_stored_lower_case(client, container):
+    status, body = send(client, json.dumps({**GOOD, "username": "Alice"}))
+    assert status == 400 and body["error"]["code"] == "validation_error"
+    status, body = send(client, json.dumps({**GOOD, "username": "alice", "email": "Alice@Example.TEST"}))
     assert status == 201
     user = container.users_store.get_user(body["user_id"])
     assert (user.username, user.email) == ("alice", "alice@example.test")

@@ -166,7 +166,7 @@ def test_plans_are_admin_only_and_names_unique(client, accounts):
     assert _post(client, "/api/admin/plans", {"name": "PRO", "price": "1", "period": "week"}, admin.headers
                  ).status_code == 409
     assert _post(client, "/api/admin/plans", {"name": "Trial", "price": "1", "period": "days"}, admin.headers
-                 ).status_code == 409
+                 ).status_code == 400
     assert _post(client, "/api/admin/plans", {"name": "Trial", "price": "1", "period": "days", "days": 3},
                  admin.headers).status_code == 201
     assert client.http.get("/api/admin/plans", headers=user.headers).status_code == 403

@@ -15,9 +15,12 @@ def register(client, username, email):
 
 def test_a_taken_username_is_409(client):
     assert register(client, "alice", "a1@example.test")[0] == 201
-    status, body = register(client, "ALICE", "a2@example.test")
+    status, body = register(client, "alice", "a2@example.test")
     assert status == 409
     assert body["error"]["code"] == "already_exists"
+    # Usernames are a-z0-9_.- (API.md): an upper-case spelling of a taken name is refused as
+    # invalid, never registered beside it.
+    assert register(client, "ALICE", "a3@example.test")[0] == 400
 
 
 def test_a_taken_email_is_409(client):

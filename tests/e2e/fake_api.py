@@ -113,6 +113,19 @@ def answer(method: str, url: str) -> tuple[int, Any]:
              "detail": {"quota_id": "q1", "prefix": "sk-kl-3f9a", "note": "x" * 80},
              "created_at": "2026-11-20T09:00:00Z"},
         ], "next_cursor": None}
+    if path == "/api/notifications":
+        return 200, {"items": [
+            {"notification_id": "n1", "kind": "quota_warning", "message": HOSTILE, "detail": {"threshold": "0.8"},
+             "created_at": "2026-11-21T09:00:00Z", "read": False},
+            {"notification_id": "n2", "kind": "low_balance", "message": "Your available balance is 1.00 USD.",
+             "detail": {}, "created_at": "2026-11-20T09:00:00Z", "read": True}], "unread": 1}
+    if path == "/api/notifications/settings":
+        return 200, {"low_balance_threshold": "5.000000"}
+    if path == "/api/plans":
+        return 200, {"items": [{"plan": "Pro", "plan_id": "pro", "price": "9.900000", "period": "month", "days": None,
+                                "description": HOSTILE},
+                               {"plan": HOSTILE, "plan_id": "p2", "price": "1.000000", "period": "days", "days": 7,
+                                "description": ""}]}
     if path == "/api/admin/users":
         return 200, {"items": [{**ME, "user_id": "u1"},
                                {**ME, "user_id": "u2", "username": HOSTILE, "role": "user", "status": "disabled",

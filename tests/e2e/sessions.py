@@ -102,6 +102,13 @@ def promoted_admin_session(api_url: str, admin: Session, prefix: str = "fuzzadmi
     r = requests.put(f"{api_url}/api/admin/users/{created['user_id']}", headers=admin.headers, timeout=30,
                      json={"role": "superadmin"})
     assert r.status_code == 200, r.text
-    secret = created["totp"]["secret"]
+    # The new account enrols its own TOTP at first login (the admin never receives a secret).
+    r = requests.post(f"{api_url}/api/login", timeout=30, json={"username": username, "password": password,
+                                                                "totp_code": "000000"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "totp_enrollment_required", r.text
+    secret = r.json()["error"]["details"]["totp"]["secret"]
+    r = requests.post(f"{api_url}/api/register/verify", timeout=30,
+                      json={"username": username, "password": password, "code": pyotp.TOTP(secret).now()})
+    assert r.status_code == 200, r.text
     pair = login(api_url, username, password, secret)
     return Session(created["user_id"], username, password, secret, pair["access_token"], pair["refresh_token"], {})

@@ -21,7 +21,7 @@ from tests.e2e.portal_browser import ConsoleWatch, build_portal, chromium_availa
 pytestmark = pytest.mark.e2e
 
 GUEST_PAGES = ["login", "register"]
-USER_PAGES = ["dashboard", "keys", "usage", "balance", "security", "logs"]
+USER_PAGES = ["dashboard", "keys", "usage", "balance", "notifications", "security", "logs"]
 ADMIN_PAGES = [f"admin/{name}" for name in ("users", "providers", "models", "groups", "quotas", "plans", "codes")]
 SESSION_PAGES = USER_PAGES + ADMIN_PAGES
 SETTLED = ("() => document.getElementById('app').dataset.ready === 'true'"

@@ -44,7 +44,8 @@ def api(container, openai_upstream, anthropic_upstream) -> Iterator[str]:
     env.add_key("sk-kl-poor", user_id="u2", quota_id="q2")
     env.add_key("sk-kl-slow", user_id="u3", quota_id="q3", rpm=1)
     container.metering.credit("u3", Decimal(1), "topup", "test")
-    client = UpstreamClient(connect_timeout=1.0, read_timeout=1.0, max_retries=0, sleep=lambda s: None)
+    client = UpstreamClient(connect_timeout=1.0, read_timeout=1.0, max_retries=0, sleep=lambda s: None,
+                            allow_private=True)
     container.proxy = ProxyService(env.keys, env.catalog, client, container.metering, container.clock)
     server = FrontServer(app, proxy_app, 0)
     server.start()

@@ -179,6 +179,6 @@ def test_a_result_for_a_deleted_provider_is_ignored(container):
     p = container.catalog_admin.create_provider(name="gone", type="openai", base_url="https://x.example/v1",
                                                 api_key="k", **WHO)
     container.catalog.snapshot()
-    container.catalog._repo.delete_provider(p["provider_id"])  # deleted by another process
+    container.catalog._repo.delete_provider(p["provider_id"], "gone")  # deleted by another process
     container.catalog.record_provider_result(p["provider_id"], False, "boom")
     assert container.catalog_admin.list_providers() == []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import anyio
 import openai
 import pytest
 from chalicelib.upstreams import Target, UpstreamClient, Usage
+from chalicelib.upstreams.streaming import StreamingClient
 
 from infra.demo_upstream import start_demo_upstream
 
@@ -79,11 +81,21 @@ def test_chat_on_the_embeddings_model_is_a_clear_400(sdk):
 
 
 def test_upstream_client_reads_the_demo_like_any_openai_provider(demo):
-    client = UpstreamClient(connect_timeout=1, read_timeout=2, max_retries=0)
+    client = UpstreamClient(connect_timeout=1, read_timeout=2, max_retries=0, allow_private=True)
     target = Target("local-demo", "openai", demo, "local-demo-not-a-secret", "demo-chat")
+
+    async def stream_to_the_end() -> tuple[bool, Usage | None]:
+        streaming = StreamingClient(connect_timeout=1, read_timeout=2, max_retries=0)
+        try:
+            stream = await streaming.open_chat(target, {"model": "pub", "messages": MESSAGES, "stream": True}, "pub")
+            _ = [chunk async for chunk in stream.chunks()]
+            await stream.aclose()
+            return stream.complete, stream.usage
+        finally:
+            await streaming.aclose()
+
     try:
-        streamed = client.chat_stream(target, {"model": "pub", "messages": MESSAGES, "stream": True}, "pub")
-        assert streamed.complete and streamed.usage == Usage(7, 9)
+        assert anyio.run(stream_to_the_end) == (True, Usage(7, 9))
         assert client.probe(target).ok
         assert client.list_models(target) == ["demo-chat", "demo-embed"]
     finally:

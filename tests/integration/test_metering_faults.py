@@ -136,7 +136,8 @@ def upstream_env(container, openai_upstream):
     env.catalog.routes["one"] = ModelRoute("m-one", "one", Decimal(1), Decimal(2), 1000, ("chat",),
                                            ((provider, "gpt-fake-mini"),))
     env.catalog.groups["default"].append("one")
-    client = UpstreamClient(connect_timeout=1.0, read_timeout=0.5, max_retries=1, sleep=lambda s: None)
+    client = UpstreamClient(connect_timeout=1.0, read_timeout=0.5, max_retries=1, sleep=lambda s: None,
+                            allow_private=True)
     container.proxy = ProxyService(env.keys, env.catalog, client, container.metering, container.clock)
     yield env
     client.close()

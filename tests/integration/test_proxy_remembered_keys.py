@@ -95,3 +95,14 @@ def test_a_key_that_expires_while_remembered_is_refused_by_the_clock(proxy):
     proxy.container.clock.advance(days=366)
     with pytest.raises(Unauthorized):
         proxy.chat()
+
+
+def test_a_limit_raised_after_the_key_was_remembered_applies_to_the_next_request(proxy):
+    proxy.container.keys.update_quota(proxy.quota_id, {"limit_cost": Decimal("0.0000001")},
+                                      actor_id=proxy.user_id, meta=None)
+    with pytest.raises(QuotaExceeded):
+        proxy.chat()  # the key is remembered again, now with the tiny limit
+    proxy.container.keys.update_quota(proxy.quota_id, {"limit_cost": Decimal("100")},
+                                      actor_id=proxy.user_id, meta=None)
+    assert proxy.chat().headers["x-keyledger-cost"] != "0"  # at once, not after KEY_CACHE_SECONDS
+    _no_holds_and_whole(proxy.user_id)

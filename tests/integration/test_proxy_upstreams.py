@@ -40,7 +40,8 @@ def env(container, openai_upstream, anthropic_upstream):
                         ((_provider(anthropic_upstream, "an"), "claude-fake-sonnet"),))
     env.catalog.routes.update({"real": route, "claude": claude})
     env.catalog.groups["default"] += ["real", "claude"]
-    client = UpstreamClient(connect_timeout=1.0, read_timeout=0.5, max_retries=0, sleep=lambda s: None)
+    client = UpstreamClient(connect_timeout=1.0, read_timeout=0.5, max_retries=0, sleep=lambda s: None,
+                            allow_private=True)
     container.upstream_client = client
     container.proxy = ProxyService(env.keys, env.catalog, client, container.metering, container.clock)
     yield env

@@ -43,7 +43,7 @@ def make_client(sleeps: Sleeps) -> Callable[..., UpstreamClient]:
 
     def make(**kw: object) -> UpstreamClient:
         options = {"connect_timeout": 1.0, "read_timeout": 2.0, "max_retries": 2, "probe_timeout": 1.0,
-                   "sleep": sleeps, "jitter": lambda: 1.0, **kw}
+                   "sleep": sleeps, "jitter": lambda: 1.0, "allow_private": True, **kw}
         client = UpstreamClient(**options)  # type: ignore[arg-type]
         made.append(client)
         return client

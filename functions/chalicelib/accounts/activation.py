@@ -1,7 +1,8 @@
 """What happens in other domains when an account turns active or is disabled.
 
 Active: the new user gets its default quota and key (keys) and its sign-up credit (metering's
-credit, one ledger entry). Disabled: every key of the user stops working at once."""
+credit, one ledger entry). Disabled: every key of the user stops working at once; enabled
+again: those keys work again."""
 
 from __future__ import annotations
 
@@ -32,3 +33,7 @@ class Activation:
 
     def disabled(self, user_id: str, meta: RequestMeta | None) -> None:
         self._keys.disable_user_keys(user_id, meta)
+
+    def enabled(self, user_id: str, meta: RequestMeta | None) -> None:
+        """A disabled user is active again: the keys disabled with them work again."""
+        self._keys.restore_user_keys(user_id, meta)

@@ -8,11 +8,13 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.locator import service
+from ..kernel.money import Money
 from ..web.http import Request, api_route
-from .schemas import Email, In, NewPassword, TotpEnrollment, Username
+from .schemas import Email, In, NewPassword, NewUsername, ResetTokenOut
 
 if TYPE_CHECKING:
     from .admin import AdminUserService
+    from .recovery import RecoveryService
 
 bp = Blueprint(__name__)
 
@@ -30,7 +32,7 @@ class UsersQuery(BaseModel):
 
 
 class CreateUserIn(In):
-    username: Username
+    username: NewUsername
     email: Email | None = None
     password: NewPassword
     role: Role = "user"
@@ -52,16 +54,25 @@ class AdminUserOut(BaseModel):
     updated_at: str
 
 
+class UserBalanceOut(BaseModel):
+    available: Money
+    held: Money
+
+
+class ListedUserOut(AdminUserOut):
+    balance: UserBalanceOut | None
+    spend: Money  # spent over the last 30 days
+
+
 class UsersOut(BaseModel):
-    items: list[AdminUserOut]
+    items: list[ListedUserOut]
     next_cursor: str | None
 
 
 class CreatedUserOut(AdminUserOut):
-    model_config = ConfigDict(extra="allow")  # the activation hook adds fields (api_key, ...)
+    """No TOTP secret or recovery codes: the user enrols at first login."""
 
-    totp: TotpEnrollment
-    recovery_codes: list[str]
+    model_config = ConfigDict(extra="allow")  # the activation hook adds fields (api_key, ...)
 
 
 def _admin_user_service() -> AdminUserService:
@@ -70,7 +81,7 @@ def _admin_user_service() -> AdminUserService:
 
 @api_route(bp, "/api/admin/users", query=UsersQuery, response=UsersOut, auth="admin", tags=("admin",))
 def list_users(req: Request) -> UsersOut:
-    """Users newest first; filter by text, status and role; page with `cursor`."""
+    """Users newest first with balance and 30-day spend; filter by text, status and role; page with `cursor`."""
     q = req.query
     return UsersOut.model_validate(_admin_user_service().list_users(q=q.q, status=q.status, role=q.role,
                                                                       limit=q.limit, cursor=q.cursor))
@@ -79,7 +90,8 @@ def list_users(req: Request) -> UsersOut:
 @api_route(bp, "/api/admin/users", "POST", body=CreateUserIn, response=CreatedUserOut, status=201, auth="admin",
            tags=("admin",), responses={409: "Username or email taken"})
 def create_user(req: Request) -> CreatedUserOut:
-    """Create an active user; its TOTP secret and recovery codes are shown only here."""
+    """Create a user who enrols their own TOTP at first login (403 totp_enrollment_required with a
+    new secret, then POST /api/register/verify); the admin never receives a second factor."""
     b = req.body
     return CreatedUserOut.model_validate(_admin_user_service().create_user(
         req.user, username=b.username, email=b.email, password=b.password, role=b.role, meta=req.meta))
@@ -92,3 +104,25 @@ def update_user(req: Request, user_id: str) -> AdminUserOut:
     b = req.body
     return AdminUserOut.model_validate(_admin_user_service().update_user(
         req.user, user_id, role=b.role, status=b.status, email=b.email, meta=req.meta))
+
+
+@api_route(bp, "/api/admin/users/{user_id}/unlock", "POST", status=204, auth="admin", tags=("admin",),
+           responses={404: "No such user"})
+def unlock_user(req: Request, user_id: str) -> None:
+    """End the account's sign-in lock at once."""
+    _admin_user_service().unlock(req.user, user_id, req.meta)
+
+
+@api_route(bp, "/api/admin/users/{user_id}/reset-totp", "POST", status=204, auth="admin", tags=("admin",),
+           responses={404: "No such user", 409: "The account is disabled"})
+def reset_totp(req: Request, user_id: str) -> None:
+    """Forget the user's TOTP and recovery codes; they enrol a new one at next login."""
+    _admin_user_service().reset_totp(req.user, user_id, req.meta)
+
+
+@api_route(bp, "/api/admin/users/{user_id}/password-reset-token", "POST", response=ResetTokenOut, status=201,
+           auth="admin", tags=("admin",), responses={404: "No such user"})
+def password_reset_token(req: Request, user_id: str) -> ResetTokenOut:
+    """A one-time token for the user's POST /api/password/reset (shown once, expires)."""
+    recovery: RecoveryService = service("RecoveryService")
+    return ResetTokenOut.model_validate(recovery.issue_reset_token(req.user, user_id, req.meta))

@@ -8,9 +8,10 @@ from chalice import Blueprint
 
 from ..kernel.locator import service
 from ..web.http import Request, api_route
-from .schemas import LoginIn, RefreshIn, RegisterIn, RegisterOut, TokenOut, VerifyIn, VerifyOut
+from .schemas import LoginIn, PasswordResetIn, RefreshIn, RegisterIn, RegisterOut, TokenOut, VerifyIn, VerifyOut
 
 if TYPE_CHECKING:
+    from .recovery import RecoveryService
     from .service import AccountService
 
 bp = Blueprint(__name__)
@@ -59,3 +60,13 @@ def refresh(req: Request) -> TokenOut:
 def logout(req: Request) -> None:
     """End this session: its access and refresh tokens stop working at once."""
     _account_service().logout(req.user.user_id, req.user.session_id, req.meta)
+
+
+@api_route(bp, "/api/password/reset", "POST", body=PasswordResetIn, status=204, auth="none", tags=("auth",),
+           responses={401: "Wrong username, token or code, or the token expired",
+                      429: "Too many attempts from this address"})
+def password_reset(req: Request) -> None:
+    """Set a new password with a one-time token an admin issued (works once, expires)."""
+    b = req.body
+    recovery: RecoveryService = service("RecoveryService")
+    recovery.reset_password(b.username, b.reset_token, b.new_password, b.code, req.meta)

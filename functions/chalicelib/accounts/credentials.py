@@ -1,13 +1,22 @@
 """Checking who someone is: password with lockout, TOTP codes accepted once, recovery codes.
 
-Lockout counts failures per username (known or not) in a window; at the threshold the name is
-locked for a while and answers 423. Unknown usernames run a dummy argon2 verification and get
-the same answers as known ones, so neither messages nor timing tell whether a name exists.
+Every sign-in attempt (login, verify, re-authentication) is counted against its username's
+budget *before* anything is verified, with one conditional write: at most LOCKOUT_THRESHOLD
+attempts per window reach a 401-or-success verification, however many run at once and from
+however many addresses. Once the budget is spent the name is locked: an attempt still passes
+if its password and second factor are both right (the owner is never kept out by someone who
+only knows the username), but every failure answers 423, so the lock gives an attacker no
+password oracle, and each client (address) gets LOCKOUT_CLIENT_ATTEMPTS_PER_MINUTE such
+attempts per minute. Unknown usernames run a dummy argon2 verification and get the same
+answers as known ones. docs/security.md says which threat each rule answers.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
 
 from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso
@@ -35,30 +44,35 @@ class Credentials:
         self._totp = totp
         self._audit = audit
 
-    def check_password(self, username: str, password: str, meta: RequestMeta | None, action: str) -> User:
-        """The user whose password this is; 423 while the name is locked, 401 otherwise.
+    def check_password(self, username: str, password: str, meta: RequestMeta | None, action: str,
+                       code_ok: Callable[[User], bool]) -> Attempt:
+        """The user whose password this is, and whether the name is locked.
 
-        A wrong password (or unknown name) counts one failure towards the lockout."""
-        self._refuse_if_locked(username, meta, action)
+        The attempt is counted before anything is verified (see the module docstring). While the
+        name is locked, `code_ok` (the caller's second factor, checked without consuming it) must
+        pass before the password is even verified: guessing the password stays bounded by the
+        budget across every address, and a failure of either answers the same 423."""
+        locked = self._admit(username, meta, action)
         user_id = self._users.user_id_for_username(username)
         user = self._users.get_user(user_id) if user_id else None
+        if locked and (user is None or not code_ok(user)):
+            self.fail(username, user, meta, action, "bad_code", locked=True)
         if user is None:
             self._passwords.dummy_verify(password)
-            self.fail(username, None, meta, action, "bad_password")
+            self.fail(username, None, meta, action, "bad_password", locked=locked)
         elif not self._passwords.verify(user.password_hash, password):
-            self.fail(username, user, meta, action, "bad_password")
+            self.fail(username, user, meta, action, "bad_password", locked=locked)
         assert user is not None
-        return user
+        return Attempt(user, locked)
 
-    def fail(self, username: str, user: User | None, meta: RequestMeta | None, action: str, reason: str) -> None:
-        """Count a failure, audit it, and refuse with the one message every failure gets."""
-        now = int(self._clock.now().timestamp())
-        window, duration = self._settings.lockout_window, self._settings.lockout_duration
-        state = self._counters.add_failure(username, now, window, ttl=now + window + duration)
-        if state.count >= self._settings.lockout_threshold:
-            self._counters.lock(username, now + duration, ttl=now + window + duration)
+    def fail(self, username: str, user: User | None, meta: RequestMeta | None, action: str, reason: str,
+             *, locked: bool) -> NoReturn:
+        """Audit a failed attempt (already counted) and refuse: 401, or 423 while locked."""
+        detail = {"reason": reason, "locked": True} if locked else {"reason": reason}
         self._audit.record(user_id=user.user_id if user else None, type="auth", action=f"{action}_failed",
-                           meta=meta, detail={"reason": reason})
+                           meta=meta, detail=detail)
+        if locked:
+            raise self._locked()
         raise InvalidCredentials()
 
     def succeeded(self, username: str) -> None:
@@ -102,6 +116,12 @@ class Credentials:
             return None  # a concurrent login took this step (or a later one) first
         return step
 
+    def code_ok(self, user: User, totp_code: str | None, recovery_code: str | None = None) -> bool:
+        """Whether a TOTP or recovery code would be accepted now (nothing is consumed)."""
+        if totp_code:
+            return self.totp_step(user, totp_code) is not None
+        return bool(recovery_code) and self.recovery_hash(recovery_code or "") in user.recovery_hashes
+
     def consume_recovery_code(self, user: User, code: str) -> bool:
         """True once per recovery code: the hash is removed in the same conditional write."""
         code_hash = self.recovery_hash(code)
@@ -121,11 +141,34 @@ class Credentials:
         normal = "".join(ch for ch in code.lower() if ch.isalnum())
         return keyed_hash(self._settings.secret_key, f"recovery:{normal}")
 
-    def _refuse_if_locked(self, username: str, meta: RequestMeta | None, action: str) -> None:
+    def unlock(self, username: str) -> None:
+        """The name's attempt budget is whole again (an admin's unlock)."""
+        self._counters.clear_failures(username)
+
+    def _admit(self, username: str, meta: RequestMeta | None, action: str) -> bool:
+        """Count the attempt; False while the budget lasts, True when locked (still admitted
+        within this client's per-minute allowance), 423 without verifying past that."""
+        s = self._settings
         now = int(self._clock.now().timestamp())
-        state = self._counters.get_lockout(username)
-        if state and state.locked_until > now:
-            self._audit.record(user_id=self._users.user_id_for_username(username), type="auth",
-                               action=f"{action}_failed", meta=meta, detail={"reason": "locked"})
-            raise Locked("Too many failed attempts; try again later.",
-                         headers={"Retry-After": str(state.locked_until - now)})
+        if self._counters.take_attempt(username, now, threshold=s.lockout_threshold, window=s.lockout_window,
+                                       duration=s.lockout_duration):
+            return False
+        client = (meta.ip if meta else "") or "unknown"
+        if self._counters.take_locked_attempt(username, client, now // 60, s.lockout_client_attempts_per_minute):
+            return True
+        self._audit.record(user_id=self._users.user_id_for_username(username), type="auth",
+                           action=f"{action}_failed", meta=meta, detail={"reason": "locked"})
+        raise self._locked(retry_after=60 - now % 60)
+
+    def _locked(self, retry_after: int | None = None) -> Locked:
+        seconds = retry_after if retry_after is not None else self._settings.lockout_duration
+        return Locked("Too many failed attempts; try again later.", headers={"Retry-After": str(seconds)})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A password that matched. `locked`: the name's budget is spent, so the second factor must
+    pass too and its failure answers 423 (pass it to `Credentials.fail`)."""
+
+    user: User
+    locked: bool

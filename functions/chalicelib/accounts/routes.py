@@ -1,4 +1,4 @@
-"""The signed-in user's own account: profile, TOTP rotation, recovery codes."""
+"""The signed-in user's own account: profile, TOTP rotation, recovery codes, password change."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from chalice import Blueprint
 
 from ..kernel.locator import service
 from ..web.http import Request, api_route
-from .schemas import CodeIn, MeOut, PasswordCodeIn, RecoveryCodesOut, StatusOut, TotpEnrollment
+from .schemas import CodeIn, MeOut, PasswordChangeIn, PasswordCodeIn, RecoveryCodesOut, StatusOut, TotpEnrollment
 
 if TYPE_CHECKING:
+    from .recovery import RecoveryService
     from .security import AccountSecurityService
     from .service import AccountService
 
@@ -60,3 +61,12 @@ def recovery_codes(req: Request) -> RecoveryCodesOut:
     b = req.body
     return RecoveryCodesOut.model_validate(
         _account_security_service().new_recovery_codes(req.user, b.password, b.code, req.meta))
+
+
+@api_route(bp, "/api/password/change", "POST", body=PasswordChangeIn, status=204, tags=("account",),
+           responses={401: "Wrong password or code", 423: "Locked"})
+def password_change(req: Request) -> None:
+    """Change the password (current password + TOTP code); every other session ends."""
+    b = req.body
+    recovery: RecoveryService = service("RecoveryService")
+    recovery.change_password(req.user, b.current_password, b.new_password, b.code, req.meta)

@@ -10,8 +10,12 @@ from .rules import check_password_policy, normalize_email, normalize_username
 
 # The patterns repeat the services' rules in the schema so clients (and fuzzers) can see them;
 # ASCII only, so no Unicode letter can lower-case into an ASCII name (U+212A KELVIN SIGN -> "k").
+# Signing in is case-insensitive (a name is stored lower-case); a new name must BE lower-case
+# (API.md: 3-32 of a-z0-9_.-): "Alice" is a 400 at registration, not silently "alice".
 Username = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$"),
                      AfterValidator(normalize_username)]
+NewUsername = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[a-z0-9_.-]+$"),
+                        AfterValidator(normalize_username)]
 Email = Annotated[str, Field(min_length=3, max_length=254,
                              pattern=r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"),
                   AfterValidator(normalize_email)]
@@ -26,7 +30,7 @@ class In(BaseModel):
 
 
 class RegisterIn(In):
-    username: Username
+    username: NewUsername
     email: Email
     password: NewPassword
 
@@ -55,6 +59,24 @@ class CodeIn(In):
 class PasswordCodeIn(In):
     password: Password
     code: TotpCode
+
+
+class PasswordChangeIn(In):
+    current_password: Password
+    new_password: NewPassword
+    code: TotpCode
+
+
+class PasswordResetIn(In):
+    username: Username
+    reset_token: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    new_password: NewPassword
+    code: TotpCode
+
+
+class ResetTokenOut(BaseModel):
+    reset_token: str
+    expires_at: str
 
 
 class TotpEnrollment(BaseModel):

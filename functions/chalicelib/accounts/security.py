@@ -66,11 +66,13 @@ class AccountSecurityService:
 
     def _reauthenticate(self, caller: Caller, password: str, code: str, meta: RequestMeta | None,
                         action: str) -> User:
-        user = self._credentials.check_password(caller.username, password, meta, action)
+        attempt = self._credentials.check_password(caller.username, password, meta, action,
+                                                   lambda u: self._credentials.code_ok(u, code))
+        user = attempt.user
         if user.user_id != caller.user_id:
             raise InvalidCredentials()
         if self._credentials.consume_totp(user, code) is None:
-            self._credentials.fail(caller.username, user, meta, action, "bad_totp")
+            self._credentials.fail(caller.username, user, meta, action, "bad_totp", locked=attempt.locked)
         return user
 
     def _user(self, caller: Caller) -> User:

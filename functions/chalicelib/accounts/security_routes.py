@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,18 +42,33 @@ class LoginHistoryOut(BaseModel):
     items: list[LoginAttemptOut]
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The audit domain's types (audit.service.TYPES): anything else is a 400, not an empty page.
+LogType = Literal["auth", "security", "account", "keys", "billing", "admin", "system", "usage"]
+
+
 class LogsQuery(BaseModel):
+    """`from` and `to` are inclusive: a day (`to=2026-12-03` includes that whole day, as
+    everywhere in the API) or an exact ISO 8601 time."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z]+$")
+    type: LogType | None = None
     from_: datetime | None = Field(default=None, alias="from")
     to: datetime | None = None
     cursor: str | None = Field(default=None, max_length=2048)
     limit: int = Field(default=50, ge=1, le=100)
 
-    @field_validator("from_", "to", mode="before")
+    @field_validator("from_", mode="before")
     @classmethod
-    def _when(cls, value: Any) -> Any:
+    def _since(cls, value: Any) -> Any:
+        return parse_iso(value) if isinstance(value, str) and value else value
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _until(cls, value: Any) -> Any:
+        if isinstance(value, str) and _DAY.match(value):  # the whole day: up to its last millisecond
+            return parse_iso(value) + timedelta(days=1) - timedelta(milliseconds=1)
         return parse_iso(value) if isinstance(value, str) and value else value
 
 

@@ -12,10 +12,10 @@ from typing import Any
 from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso
 from ..kernel.context import RequestMeta
-from ..kernel.errors import BadRequest, Conflict, Forbidden, InvalidCredentials, NotFound
+from ..kernel.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
 from ..kernel.ids import new_id
 from ..kernel.settings import Settings
-from .credentials import Credentials
+from .credentials import Attempt, Credentials
 from .passwords import Passwords
 from .rules import check_password_policy, normalize_email, normalize_username
 from .store import User, UsersStore
@@ -49,8 +49,12 @@ class AccountService:
         self._membership_of = membership_of
 
     def new_user(self, username: str, email: str | None, password: str, *, role: str = "user",
-                 status: str = "pending_totp") -> tuple[User, str]:
-        """Create a user with a fresh TOTP secret (username/email unique); returns (user, secret)."""
+                 status: str = "pending_totp", expires: bool = False,
+                 enrol_at_login: bool = False) -> tuple[User, str]:
+        """Create a user with a fresh TOTP secret (username/email unique); returns (user, secret).
+
+        `expires`: a self-registration, released if not verified within PENDING_REGISTRATION_HOURS;
+        an expired one holding the username or email is released here and the write tried again."""
         username = normalize_username(username)
         email = normalize_email(email) if email else None
         check_password_policy(password)
@@ -62,13 +66,48 @@ class AccountService:
                     password_hash=self._passwords.hash(password), role=role, status=status, token_version=0,
                     totp_secret_enc=self._totp.encrypt(secret), totp_pending_enc=None, totp_last_step=0,
                     recovery_hashes=set(), created_at=now, updated_at=now)
-        self._users.create_user(user)
+        user.enrol_at_login = enrol_at_login
+        if expires:
+            user.pending_expires_at = int(self._clock.now().timestamp()) + self._settings.pending_registration_seconds
+        try:
+            self._users.create_user(user)
+        except AlreadyExists:
+            if not self._release_expired_holders(username, email):
+                raise
+            self._users.create_user(user)
         return user, secret
+
+    def _release_expired_holders(self, username: str, email: str | None) -> bool:
+        """Release expired self-registrations holding `username` or `email`; True if any was."""
+        holders = {self._users.user_id_for_username(username), self._users.user_id_for_email(email) if email else None}
+        released = False
+        for user_id in holders - {None}:
+            holder = self._users.get_user(user_id or "")
+            if holder is not None and self._expired(holder) and \
+                    self._users.release_expired_pending(holder, int(self._clock.now().timestamp())):
+                self._audit.record(user_id=holder.user_id, type="account", action="registration_expired",
+                                   detail={"username": holder.username})
+                released = True
+        return released
+
+    def _enrolment_started(self, user: User, meta: RequestMeta | None) -> Forbidden:
+        """An admin-created or TOTP-reset account: a new secret for the owner (never the admin),
+        confirmed through POST /api/register/verify."""
+        secret = self._totp.new_secret()
+        self._users.start_enrolment(user.user_id, self._totp.encrypt(secret), iso(self._clock.now()))
+        self._audit.record(user_id=user.user_id, type="security", action="totp_enrolment_started", meta=meta)
+        return Forbidden("Set up your authenticator with this secret, then confirm a code with "
+                         "POST /api/register/verify.", code="totp_enrollment_required",
+                         details={"totp": self._totp.enrollment(secret, user.username)})
+
+    def _expired(self, user: User) -> bool:
+        return (user.status == "pending_totp" and user.pending_expires_at is not None
+                and user.pending_expires_at <= int(self._clock.now().timestamp()))
 
     def register(self, username: str, email: str, password: str, meta: RequestMeta | None) -> dict[str, Any]:
         """Sign up: a `pending_totp` account and the TOTP enrollment data (secret shown here only)."""
         self._credentials.throttle(meta.ip if meta else "", meta)  # each sign-up costs an argon2 hash
-        user, secret = self.new_user(username, email, password)
+        user, secret = self.new_user(username, email, password, expires=True)
         self._audit.record(user_id=user.user_id, type="account", action="register", meta=meta,
                            detail={"username": user.username})
         return {"user_id": user.user_id, "username": user.username, "status": user.status,
@@ -79,14 +118,23 @@ class AccountService:
         """Activate a pending account with its first TOTP code; returns 10 recovery codes (once)
         plus whatever the activation hook adds (the first API key)."""
         self._credentials.throttle(meta.ip if meta else "", meta)
-        user = self._credentials.check_password(username, password, meta, "verify")
+        attempt = self._credentials.check_password(username, password, meta, "verify",
+                                                   lambda u: self._credentials.code_ok(u, code))
+        user = attempt.user
         if user.status != "pending_totp":
             raise Conflict("This account is already verified.", code="already_verified")
+        if self._expired(user):
+            self._release_expired_holders(user.username, user.email)
+            raise Conflict("This registration expired before it was verified; register again.",
+                           code="registration_expired")
         step = self._credentials.totp_step(user, code)
         codes, hashes = self._credentials.new_recovery_codes()
         if step is None or not self._users.activate(user.user_id, step, hashes, iso(self._clock.now())):
-            self._credentials.fail(username, user, meta, "verify", "bad_totp")
+            self._credentials.fail(username, user, meta, "verify", "bad_totp", locked=attempt.locked)
         self._credentials.succeeded(username)
+        if user.enrol_at_login:  # admin-created or TOTP reset: the account's keys and credit exist already
+            self._audit.record(user_id=user.user_id, type="security", action="totp_enrolled", meta=meta)
+            return {"user_id": user.user_id, "status": "active", "recovery_codes": codes}
         self._audit.record(user_id=user.user_id, type="account", action="activated", meta=meta)
         extras = self._on_activated(user.user_id, meta) or {}
         return {**extras, "user_id": user.user_id, "status": "active", "recovery_codes": codes}
@@ -98,7 +146,14 @@ class AccountService:
         if self._settings.require_totp and not totp_code and not recovery_code:
             raise BadRequest("Enter the 6-digit code from your authenticator app (or a recovery code).",
                              code="totp_code_required", param="totp_code")
-        user = self._credentials.check_password(username, password, meta, "login")
+        attempt = self._credentials.check_password(
+            username, password, meta, "login", lambda u: self._credentials.code_ok(u, totp_code, recovery_code))
+        user = attempt.user
+        if attempt.locked and user.status != "active":
+            # While locked, only password + second factor tell anything: no "right password" oracle.
+            self._credentials.fail(username, user, meta, "login", user.status, locked=True)
+        if user.status == "pending_totp" and user.enrol_at_login:
+            raise self._enrolment_started(user, meta)
         if user.status == "pending_totp":
             raise Forbidden("Finish setting up your authenticator first (POST /api/register/verify).",
                             code="totp_enrollment_required")
@@ -106,7 +161,7 @@ class AccountService:
             self._audit.record(user_id=user.user_id, type="auth", action="login_failed", meta=meta,
                                detail={"reason": "disabled"})
             raise Forbidden("This account is disabled.", code="account_disabled")
-        method = self._second_factor(user, username, totp_code, recovery_code, meta)
+        method = self._second_factor(attempt, username, totp_code, recovery_code, meta)
         self._credentials.succeeded(username)
         pair = self._tokens.start_session(user, meta)
         self._audit.record(user_id=user.user_id, type="auth", action="login", meta=meta, detail={"method": method})
@@ -139,19 +194,19 @@ class AccountService:
                            detail={"username": user.username})
         return user.user_id, secret
 
-    def _second_factor(self, user: User, username: str, totp_code: str | None, recovery_code: str | None,
+    def _second_factor(self, attempt: Attempt, username: str, totp_code: str | None, recovery_code: str | None,
                        meta: RequestMeta | None) -> str:
-        if user.totp_secret_enc is None and not self._settings.require_totp:
+        user, locked = attempt.user, attempt.locked
+        if user.totp_secret_enc is None and not self._settings.require_totp and not locked:
             return "password"
         if totp_code:
             if self._credentials.consume_totp(user, totp_code) is None:
-                self._credentials.fail(username, user, meta, "login", "bad_totp")
+                self._credentials.fail(username, user, meta, "login", "bad_totp", locked=locked)
             return "totp"
         if recovery_code:
             if not self._credentials.consume_recovery_code(user, recovery_code):
-                self._credentials.fail(username, user, meta, "login", "bad_recovery_code")
+                self._credentials.fail(username, user, meta, "login", "bad_recovery_code", locked=locked)
             self._audit.record(user_id=user.user_id, type="security", action="recovery_code_used", meta=meta,
                                detail={"remaining": len(user.recovery_hashes) - 1})
             return "recovery_code"
-        self._credentials.fail(username, user, meta, "login", "missing_code")
-        raise InvalidCredentials()  # unreachable: fail() raises
+        self._credentials.fail(username, user, meta, "login", "missing_code", locked=locked)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -41,6 +41,10 @@ class UserItem(TableModel):
     totp_pending_enc = UnicodeAttribute(null=True)
     totp_last_step = NumberAttribute(default=0)
     recovery_hashes = UnicodeSetAttribute(null=True)
+    pending_expires_at = NumberAttribute(null=True)  # a self-registration not verified by then is released
+    enrol_at_login = BooleanAttribute(null=True)  # admin-created or TOTP reset: a new secret comes at login
+    reset_token_hash = UnicodeAttribute(null=True)
+    reset_token_expires = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -77,6 +81,8 @@ class User:
     recovery_hashes: set[str] = field(repr=False)
     created_at: str
     updated_at: str
+    pending_expires_at: int | None = None
+    enrol_at_login: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ def _user(item: UserItem) -> User:
         totp_secret_enc=item.totp_secret_enc, totp_pending_enc=item.totp_pending_enc,
         totp_last_step=int(item.totp_last_step or 0), recovery_hashes=set(item.recovery_hashes or ()),
         created_at=item.created_at, updated_at=item.updated_at,
+        pending_expires_at=int(item.pending_expires_at) if item.pending_expires_at is not None else None,
+        enrol_at_login=bool(item.enrol_at_login),
     )
 
 
@@ -155,6 +163,28 @@ class UsersStore:
         except DoesNotExist:
             return None
 
+    def user_id_for_email(self, email: str) -> str | None:
+        try:
+            return GuardItem.get(f"EMAIL#{email.lower()}", "GUARD").user_id
+        except DoesNotExist:
+            return None
+
+    def release_expired_pending(self, user: User, now: int) -> bool:
+        """Delete a self-registration that was not verified in time, with its username and email
+        guards, in one transaction; False if it was verified (or released) meanwhile."""
+        guards = [f"USERNAME#{user.username.lower()}"] + ([f"EMAIL#{user.email.lower()}"] if user.email else [])
+        try:
+            with TransactWrite(connection=UserItem._get_connection().connection) as tx:
+                tx.delete(UserItem(*user_key(user.user_id)),
+                          condition=(UserItem.status == "pending_totp") & (UserItem.pending_expires_at <= now))
+                for guard in guards:
+                    tx.delete(GuardItem(guard, "GUARD"), condition=GuardItem.user_id == user.user_id)
+        except TransactWriteError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
     def get_user_and_session(self, user_id: str, session_id: str) -> tuple[User | None, Session | None]:
         """The user and one of its sessions in a single BatchGetItem (every authenticated call)."""
         client = UserItem._get_connection().connection.client
@@ -208,7 +238,8 @@ class UsersStore:
         return self._update(
             user_id,
             [UserItem.status.set("active"), UserItem.totp_last_step.set(step),
-             UserItem.recovery_hashes.set(recovery_hashes), UserItem.updated_at.set(now_iso)],
+             UserItem.recovery_hashes.set(recovery_hashes), UserItem.pending_expires_at.remove(),
+             UserItem.enrol_at_login.remove(), UserItem.updated_at.set(now_iso)],
             (UserItem.status == "pending_totp") & (UserItem.totp_last_step < step)) is not None
 
     def set_pending_totp(self, user_id: str, secret_enc: str, now_iso: str) -> None:
@@ -225,6 +256,42 @@ class UsersStore:
     def clear_totp(self, user_id: str, now_iso: str) -> None:
         self._update(user_id, [UserItem.totp_secret_enc.remove(), UserItem.totp_pending_enc.remove(),
                                UserItem.recovery_hashes.remove(), UserItem.updated_at.set(now_iso)])
+
+    def start_enrolment(self, user_id: str, secret_enc: str, now_iso: str) -> bool:
+        """An account that enrols at login gets a new (pending) secret; False if it is not waiting."""
+        return self._update(user_id, [UserItem.totp_secret_enc.set(secret_enc), UserItem.totp_last_step.set(0),
+                                      UserItem.updated_at.set(now_iso)],
+                            (UserItem.status == "pending_totp") & (UserItem.enrol_at_login == True)  # noqa: E712
+                            ) is not None
+
+    def reset_totp(self, user_id: str, now_iso: str) -> User:
+        """Forget the second factor: the account enrols again at next login; every session ends."""
+        user = self._update(user_id, [UserItem.status.set("pending_totp"), UserItem.enrol_at_login.set(True),
+                                      UserItem.totp_secret_enc.remove(), UserItem.totp_pending_enc.remove(),
+                                      UserItem.recovery_hashes.remove(), UserItem.totp_last_step.set(0),
+                                      UserItem.token_version.add(1), UserItem.updated_at.set(now_iso)],
+                            UserItem.status != "disabled")
+        if user is None:
+            raise NotFound("No such user (or it is disabled).", code="user_not_found")
+        return user
+
+    def set_password(self, user_id: str, password_hash: str, now_iso: str) -> None:
+        self._update(user_id, [UserItem.password_hash.set(password_hash), UserItem.updated_at.set(now_iso)])
+
+    def set_reset_token(self, user_id: str, token_hash: str, expires: int, now_iso: str) -> None:
+        """Store a password-reset token's hash (replacing any earlier one)."""
+        if self._update(user_id, [UserItem.reset_token_hash.set(token_hash), UserItem.reset_token_expires.set(expires),
+                                  UserItem.updated_at.set(now_iso)]) is None:
+            raise NotFound("No such user.", code="user_not_found")
+
+    def reset_password(self, user_id: str, token_hash: str, now: int, password_hash: str, now_iso: str) -> bool:
+        """Use a reset token once: new password, token gone, every session ended; False if the
+        token is not this one any more or has expired."""
+        return self._update(user_id, [UserItem.password_hash.set(password_hash), UserItem.reset_token_hash.remove(),
+                                      UserItem.reset_token_expires.remove(), UserItem.token_version.add(1),
+                                      UserItem.updated_at.set(now_iso)],
+                            (UserItem.reset_token_hash == token_hash) & (UserItem.reset_token_expires > now)
+                            ) is not None
 
     def replace_recovery_hashes(self, user_id: str, hashes: set[str], now_iso: str) -> None:
         self._update(user_id, [UserItem.recovery_hashes.set(hashes), UserItem.updated_at.set(now_iso)])
@@ -278,6 +345,10 @@ class UsersStore:
         users = [_user(i) for i in it]
         return users, it.last_evaluated_key
 
+    def count_users(self) -> int:
+        """How many user items gsi1 `USERS` holds (a COUNT Query, paged by DynamoDB)."""
+        return int(UserItem.gsi1.count("USERS"))
+
     def count_items(self) -> int:
         """How many items the table holds (tests: a refused request writes nothing)."""
         client = UserItem._get_connection().connection.client
@@ -309,6 +380,16 @@ class UsersStore:
             raise
         return True
 
+    def revoke_other_sessions(self, user_id: str, keep_session_id: str) -> int:
+        """Revoke every active session of the user but `keep_session_id`; returns how many."""
+        ended = 0
+        for item in SessionItem.query(f"USER#{user_id}", SessionItem.sk.startswith("SESSION#"),
+                                      filter_condition=SessionItem.status == "active"):
+            if item.session_id != keep_session_id:
+                self.revoke_session(user_id, item.session_id)
+                ended += 1
+        return ended
+
     def revoke_session(self, user_id: str, session_id: str) -> None:
         item = SessionItem(f"USER#{user_id}", f"SESSION#{session_id}")
         try:
@@ -326,6 +407,10 @@ def _user_fields(user: User) -> dict[str, Any]:
         "totp_pending_enc": user.totp_pending_enc, "totp_last_step": user.totp_last_step,
         "created_at": user.created_at, "updated_at": user.updated_at,
     }
+    if user.pending_expires_at is not None:
+        fields["pending_expires_at"] = user.pending_expires_at
+    if user.enrol_at_login:
+        fields["enrol_at_login"] = True
     if user.recovery_hashes:
         fields["recovery_hashes"] = set(user.recovery_hashes)
     return fields

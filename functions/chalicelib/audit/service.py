@@ -8,6 +8,7 @@ from typing import Any
 from ..kernel.clock import Clock, iso
 from ..kernel.context import RequestMeta
 from ..kernel.cursors import Cursors
+from ..kernel.errors import ValidationFailed
 from ..kernel.ids import id_ceiling, id_floor, new_id
 from ..kernel.settings import Settings
 from .store import AuditStore, IpRecord, LogEntry
@@ -70,6 +71,35 @@ class AuditService:
         items, last = self._table.user_logs(user_id, low, high, type=type, limit=limit, start=start)
         next_cursor = self._cursors.encode(last, scope) if len(items) >= limit else None
         return items, next_cursor
+
+    def all_logs(self, *, type: str | None = None, user_id: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, cursor: str | None = None,
+                 limit: int = 50) -> tuple[list[LogEntry], str | None]:
+        """The operation log across users (admin), newest first; `user_id` keeps one user's.
+
+        Without a user: one Query per type partition of gsi1 (`TYPE#<type>`, ids in the time
+        range), merged by id; the cursor holds the last id shown, so a page is at most
+        `limit` items from each of the 8 types, whatever the deployment's size."""
+        if type is not None and type not in TYPES:
+            raise ValidationFailed(f"type must be one of {', '.join(TYPES)}.", code="invalid_type", param="type")
+        if user_id:
+            return self.logs(user_id, type=type, since=since, until=until, cursor=cursor, limit=limit)
+        low = id_floor(since) if since else "0" * 26
+        high = id_ceiling(until) if until else "Z" * 26
+        scope = f"admin-logs:{type or ''}"
+        state = self._cursors.decode(cursor, scope)
+        before = state.get("before") if state else None
+        if before is not None:
+            if not isinstance(before, str):
+                raise ValidationFailed("The cursor is not valid; start again without it.", code="invalid_cursor")
+            high = min(high, before)
+        merged: list[LogEntry] = []
+        for t in (type,) if type else TYPES:
+            merged += [e for e in self._table.type_logs(t, low, high, limit + 1) if e.log_id != before]
+        merged.sort(key=lambda e: e.log_id, reverse=True)
+        page = merged[:limit]
+        more = len(merged) > limit
+        return page, self._cursors.encode({"before": page[-1].log_id}, scope) if more else None
 
     def logs_of_type(self, type: str, limit: int = 50) -> list[LogEntry]:
         return self._table.logs_of_type(type, limit)

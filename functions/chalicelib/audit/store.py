@@ -99,6 +99,12 @@ class AuditStore:
                            last_evaluated_key=start, page_size=max(limit, 50))
         return [_entry(i) for i in it], it.last_evaluated_key
 
+    def type_logs(self, type: str, low: str, high: str, limit: int) -> list[LogEntry]:
+        """Log items of one type across users with ids in [low, high], newest first (gsi1)."""
+        it = LogItem.gsi1.query(f"TYPE#{type}", LogItem.gsi1sk.between(low, high), scan_index_forward=False,
+                                limit=limit)
+        return [_entry(i) for i in it]
+
     def logs_of_type(self, type: str, limit: int = 50) -> list[LogEntry]:
         """The newest log items of one type across users (admin views, tests)."""
         return [_entry(i) for i in LogItem.gsi1.query(f"TYPE#{type}", scan_index_forward=False, limit=limit)]

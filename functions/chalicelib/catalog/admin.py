@@ -6,6 +6,7 @@ snapshot so the next read sees it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -15,10 +16,12 @@ from ..audit.types import AuditRecorder
 from ..kernel.clock import Clock
 from ..kernel.context import RequestMeta
 from ..kernel.crypto import Cipher
-from ..kernel.errors import AppError, BadRequest, Conflict, NotFound, UpstreamError
+from ..kernel.errors import AlreadyExists, AppError, BadRequest, Conflict, NotFound, UpstreamError
 from ..kernel.ids import new_id
 from ..kernel.serialize import plain
+from ..upstreams.address_policy import forbidden_host
 from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS
+from .health import ProviderHealthChecks
 from .probe import ProviderClient
 from .routing import ProviderTargetInfo
 from .service import CatalogService, group_view, mask_secret, model_view, provider_view, scrub
@@ -26,7 +29,9 @@ from .store import CatalogStore
 from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
 
 
-def validate_base_url(url: str) -> str:
+def validate_base_url(url: str, *, allow_private: bool) -> str:
+    """A clean http(s) base URL; a literal non-public address in it is refused (SSRF guard: no
+    request is ever sent to it). Host names are checked on every connection instead."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadRequest("base_url must be an http(s) URL with a host, e.g. https://api.openai.com/v1.",
@@ -34,6 +39,10 @@ def validate_base_url(url: str) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         raise BadRequest("base_url must not carry credentials, a query or a fragment; put the key in api_key.",
                          code="invalid_base_url", param="base_url")
+    host = forbidden_host(url.strip(), allow_private=allow_private)
+    if host is not None:
+        raise BadRequest(f"base_url must reach a public address; {host} is private, loopback, link-local or "
+                         "reserved.", code="forbidden_base_url", param="base_url")
     return url.strip().rstrip("/")
 
 
@@ -50,7 +59,12 @@ def _infer_capabilities(upstream_model: str) -> tuple[str, ...]:
 
 class CatalogAdmin:
     def __init__(self, repo: CatalogStore, catalog: CatalogService, cipher: Cipher, clock: Clock,
-                 audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None) -> None:
+                 audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None,
+                 group_quotas: Callable[[str], list[str]] | None = None,
+                 health: ProviderHealthChecks | None = None, *, allow_private_urls: bool = False) -> None:
+        self._health = health or ProviderHealthChecks(repo, catalog, cipher, clock, client)
+        self._group_quotas = group_quotas or (lambda group_id: [])  # group id -> quota ids on it (keys)
+        self._allow_private_urls = allow_private_urls
         self._new_group_quota = new_group_quota or QuotaLimits()  # what a group made by ensure_group gives
         self._repo = repo
         self._catalog = catalog
@@ -78,11 +92,13 @@ class CatalogAdmin:
         """Register an upstream; the key is stored encrypted and never returned."""
         if type not in PROVIDER_TYPES:
             raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
+        self._check_provider_name(name.strip(), None)
         now = self._clock.now()
-        p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=validate_base_url(base_url),
+        url = validate_base_url(base_url, allow_private=self._allow_private_urls)
+        p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=url,
                      api_key_enc=self._cipher.encrypt(api_key), api_key_hint=mask_secret(api_key),
                      created_at=now, updated_at=now)
-        self._repo.put_provider(p)
+        self._repo.create_provider(p)
         view = provider_view(p, now)
         self._record(actor_id, "provider.create", p.provider_id, meta, after=view)
         return view
@@ -94,17 +110,19 @@ class CatalogAdmin:
         fields: dict[str, Any] = {}
         if changes.get("name") is not None:
             fields["name"] = str(changes["name"]).strip()
+            self._check_provider_name(fields["name"], provider_id)
         if changes.get("type") is not None:
             if changes["type"] not in PROVIDER_TYPES:
                 raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
             fields["type"] = changes["type"]
         if changes.get("base_url") is not None:
-            fields["base_url"] = validate_base_url(changes["base_url"])
+            fields["base_url"] = validate_base_url(changes["base_url"], allow_private=self._allow_private_urls)
         if changes.get("api_key") is not None:
             fields["api_key_enc"] = self._cipher.encrypt(changes["api_key"])
             fields["api_key_hint"] = mask_secret(changes["api_key"])
         now = self._clock.now()
-        after = self._repo.update_provider_settings(provider_id, fields, now) if fields else before
+        after = (self._repo.update_provider_settings(provider_id, fields, now, old_name=before.name) if fields
+                 else before)
         self._record(actor_id, "provider.update", provider_id, meta, before=provider_view(before, now),
                      after=provider_view(after, now), key_replaced="api_key_enc" in fields)
         return provider_view(after, now)
@@ -115,8 +133,15 @@ class CatalogAdmin:
         users = [m.name for m in self._catalog.snapshot(fresh=True).models.values() if m.provider_id == provider_id]
         if users:
             raise Conflict(f"Models still use this provider: {', '.join(sorted(users))}.", code="provider_in_use")
-        self._repo.delete_provider(provider_id)
+        self._repo.delete_provider(provider_id, before.name)
         self._record(actor_id, "provider.delete", provider_id, meta, before=provider_view(before, self._clock.now()))
+
+    def _check_provider_name(self, name: str, provider_id: str | None) -> None:
+        """Provider names are unique (case-insensitive): people read them instead of ids. The
+        store's name guard closes the race; this check also covers providers created before it."""
+        for p in self._catalog.snapshot(fresh=True).providers.values():
+            if p.name.lower() == name.lower() and p.provider_id != provider_id:
+                raise AlreadyExists(f"A provider named {name!r} already exists.", code="provider_exists")
 
     def _target(self, p: Provider) -> ProviderTargetInfo:
         return ProviderTargetInfo(provider_id=p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
@@ -124,23 +149,8 @@ class CatalogAdmin:
 
     def test_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
         """One real call to the upstream: `{ok, latency_ms, detail}`; the result is kept as
-        the provider's last test and counts towards its health."""
-        p = self._repo.get_provider(provider_id)
-        target = self._target(p)
-        try:
-            ok, latency_ms, detail = self._client.probe(target)
-        except Exception as exc:  # a client bug must still answer with a detail, not a 500
-            ok, latency_ms, detail = False, 0, f"the connection test failed ({type(exc).__name__})"
-        detail = scrub(str(detail), target.api_key)
-        now = self._clock.now()
-        fields: dict[str, Any] = {"last_test_ok": ok, "last_test_at": now, "last_test_detail": detail,
-                                  "last_latency_ms": latency_ms}
-        if ok:
-            fields.update(consecutive_failures=0, unhealthy_until=None)
-        else:
-            fields.update(last_error=detail, last_error_at=now)
-        self._repo.update_provider_health(provider_id, fields, add_failure=not ok)
-        result = {"ok": ok, "latency_ms": latency_ms, "detail": detail}
+        the provider's last test, in its health history, and counts towards its health."""
+        result = self._health.check(self._repo.get_provider(provider_id))
         self._record(actor_id, "provider.test", provider_id, meta, result=result)
         return result
 
@@ -289,10 +299,15 @@ class CatalogAdmin:
         return group_view(new)
 
     def delete_group(self, group_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
-        """Remove a group; keys of quotas on it no longer reach any model."""
+        """Remove a group no quota uses; 409 `group_in_use` naming the quotas otherwise."""
         old = self._catalog.snapshot(fresh=True).groups.get(group_id)
         if old is None:
             raise NotFound("No such model group.", code="group_not_found")
+        quotas = self._group_quotas(group_id)
+        if quotas:
+            shown = ", ".join(sorted(quotas)[:10]) + (" ..." if len(quotas) > 10 else "")
+            raise Conflict(f"{len(quotas)} quota(s) still use this group: {shown}. Move or delete them first.",
+                           code="group_in_use")
         self._repo.delete_group(old)
         self._record(actor_id, "group.delete", group_id, meta, before=group_view(old))
 

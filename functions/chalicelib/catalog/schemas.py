@@ -6,12 +6,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..kernel.money import Money, NonNegativeMoney
 from ..upstreams.types import ProviderType
 from ..web.fields import JsonBool, NoCoercion, When
 from .types import QuotaLimits
+
+
+def _zero_is_no_limit(value: int) -> int | None:
+    return value or None
+
+
+# Requests per minute; 0 and null both mean no limit (as DEFAULT_RPM=0 does), stored and shown as null.
+Rpm = Annotated[int, Field(ge=0, le=1_000_000), NoCoercion, AfterValidator(_zero_is_no_limit)]
 
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
 Capability = Literal["chat", "embeddings", "vision", "tools"]
@@ -129,7 +137,7 @@ class LimitsIn(_In):
     period: PeriodName = "month"
     limit_cost: NonNegativeMoney | None = None
     limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
-    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
+    rpm: Rpm | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] = []
     auto_renew: JsonBool = True
 
@@ -220,6 +228,8 @@ class IssuedKeyOut(BaseModel):
 
 class QuotaCreated(QuotaOut):
     api_key: IssuedKeyOut
+    # The limit fields the request left out, taken from the group's default_quota.
+    defaults_applied: list[str] = []
 
 
 class IssuedKeyList(BaseModel):
@@ -232,7 +242,7 @@ class QuotaIn(_In):
     period: PeriodName | None = None
     limit_cost: NonNegativeMoney | None = None
     limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
-    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
+    rpm: Rpm | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
     auto_renew: JsonBool | None = None
     expires_at: When | None = None
@@ -243,7 +253,7 @@ class QuotaUpdate(_In):
     period: PeriodName | None = None
     limit_cost: NonNegativeMoney | None = None
     limit_tokens: Annotated[int, Field(ge=0), NoCoercion] | None = None
-    rpm: Annotated[int, Field(ge=1, le=1_000_000), NoCoercion] | None = None
+    rpm: Rpm | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
     auto_renew: JsonBool | None = None
     expires_at: When | None = None

@@ -22,6 +22,7 @@ from ..kernel.clock import Clock
 from ..kernel.crypto import Cipher
 from ..kernel.errors import ConfigError, Forbidden, NotFound
 from ..kernel.settings import Settings
+from ..upstreams.redact import redact_secrets
 from .routing import ModelRoute, ProviderTargetInfo
 from .store import CatalogStore
 from .types import CatalogModel, Group, Provider
@@ -55,7 +56,7 @@ def scrub(text: str, secret: str) -> str:
     """Never let an upstream echo our key into a stored or returned message."""
     if secret and len(secret) >= 4:
         text = text.replace(secret, mask_secret(secret))
-    return text[:MAX_ERROR_CHARS]
+    return redact_secrets(text)[:MAX_ERROR_CHARS]
 
 
 class CatalogService:
@@ -183,6 +184,10 @@ class CatalogService:
         snap.providers[provider_id] = replace(provider, health=updated.health)
 
     # --- lookups for other services ---
+
+    def provider_names(self) -> dict[str, str]:
+        """provider id -> name, from the snapshot: answers people read show names, not ids."""
+        return {pid: p.name for pid, p in self.snapshot().providers.items()}
 
     def group_by_ref(self, ref: str, fresh: bool = False) -> Group:
         """A group by id or (case-insensitive) name."""

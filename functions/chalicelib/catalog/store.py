@@ -10,6 +10,7 @@ through float for non-integers).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -21,14 +22,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..kernel.clock import iso, parse_iso
 from ..kernel.errors import AlreadyExists, Conflict, NotFound
 from ..kernel.money import from_micros, to_micros
 from ..store.base import Gsi1, TableModel, string_list
-from .types import CatalogModel, Group, Provider, ProviderHealth, QuotaLimits
+from .types import CatalogModel, Group, HealthCheck, Provider, ProviderHealth, QuotaLimits
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -69,6 +70,7 @@ class ProviderItem(CatalogItem):
     last_error_at = UnicodeAttribute(null=True)
     consecutive_failures = NumberAttribute(default=0)
     unhealthy_until = UnicodeAttribute(null=True)
+    health_history = UnicodeAttribute(null=True)  # JSON list of the recent checks, newest first
 
     def to_domain(self) -> Provider:
         return Provider(
@@ -81,9 +83,20 @@ class ProviderItem(CatalogItem):
                 last_latency_ms=int(self.last_latency_ms) if self.last_latency_ms is not None else None,
                 last_error=self.last_error, last_error_at=_dt(self.last_error_at),
                 consecutive_failures=int(self.consecutive_failures or 0),
-                unhealthy_until=_dt(self.unhealthy_until),
+                unhealthy_until=_dt(self.unhealthy_until), history=_history(self.health_history),
             ),
         )
+
+
+def _history(text: str | None) -> tuple[HealthCheck, ...]:
+    rows = json.loads(text) if text else []
+    return tuple(HealthCheck(parse_iso(r["at"]), bool(r["ok"]), int(r.get("latency_ms") or 0), r.get("error"))
+                 for r in rows)
+
+
+def _history_text(checks: list[HealthCheck]) -> str:
+    return json.dumps([{"at": iso(c.at), "ok": c.ok, "latency_ms": c.latency_ms, "error": c.error} for c in checks],
+                      separators=(",", ":"))
 
 
 class ModelItem(CatalogItem):
@@ -158,7 +171,7 @@ class GroupItem(CatalogItem):
 
 
 class NameGuardItem(CatalogItem):
-    """Reserves a public name (`MODELNAME#<lower>` or `GROUPNAME#<lower>`) for one item."""
+    """Reserves a public name (`MODELNAME#<lower>`, `GROUPNAME#<lower>` or `PROVIDERNAME#<lower>`) for one item."""
 
     creates_table: ClassVar[bool] = False
 
@@ -203,39 +216,45 @@ class CatalogStore:
 
     # --- providers ---
 
-    def put_provider(self, p: Provider) -> None:
+    def create_provider(self, p: Provider) -> None:
+        """The provider item and its name guard `PROVIDERNAME#<lower>`, together."""
         item = ProviderItem(
             "PROVIDER", p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
             api_key_enc=p.api_key_enc, api_key_hint=p.api_key_hint,
             created_at=iso(p.created_at), updated_at=iso(p.updated_at), consecutive_failures=0,
         )
-        try:
-            item.save(condition=ProviderItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise AlreadyExists("That provider id is taken.") from exc
+        self._create_named("PROVIDER", p.provider_id, p.name, item)
 
-    def update_provider_settings(self, provider_id: str, fields: dict[str, Any], at: datetime) -> Provider:
-        """Change admin fields only, so a concurrent health update from the proxy is kept."""
-        item = ProviderItem("PROVIDER", provider_id)
+    def update_provider_settings(self, provider_id: str, fields: dict[str, Any], at: datetime,
+                                 old_name: str = "") -> Provider:
+        """Change admin fields only, so a concurrent health update from the proxy is kept. A
+        rename moves the name guard in the same transaction (the old guard may be missing on
+        providers created before guards existed, so its delete is unconditional)."""
         actions = [getattr(ProviderItem, k).set(v) for k, v in fields.items()]
         actions.append(ProviderItem.updated_at.set(iso(at)))
+        new_name = fields.get("name")
         try:
-            item.update(actions=actions, condition=ProviderItem.pk.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise NotFound("No such provider.", code="provider_not_found") from exc
-        return item.to_domain()
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(ProviderItem("PROVIDER", provider_id), actions=actions, condition=ProviderItem.pk.exists())
+                if new_name is not None and new_name.lower() != old_name.lower():
+                    tx.delete(NameGuardItem(_guard_pk("PROVIDER", old_name), "GUARD"))
+                    tx.save(NameGuardItem(_guard_pk("PROVIDER", new_name), "GUARD", owner_id=provider_id),
+                            condition=NameGuardItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = _cancelled(exc)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise NotFound("No such provider.", code="provider_not_found") from exc
+            raise AlreadyExists(f"A provider named {new_name!r} already exists.", code="provider_exists") from exc
+        return self.get_provider(provider_id)
 
     def update_provider_health(self, provider_id: str, fields: dict[str, Any],
                                add_failure: bool = False) -> Provider:
         item = ProviderItem("PROVIDER", provider_id)
+        values = {k: _history_text(v) if k == "health_history" else v for k, v in fields.items()}
         actions = [
             getattr(ProviderItem, k).set(iso(v) if isinstance(v, datetime) else v) if v is not None
             else getattr(ProviderItem, k).remove()
-            for k, v in fields.items()
+            for k, v in values.items()
         ]
         if add_failure:
             actions.append(ProviderItem.consecutive_failures.add(1))
@@ -247,13 +266,8 @@ class CatalogStore:
             raise NotFound("No such provider.", code="provider_not_found") from exc
         return item.to_domain()
 
-    def delete_provider(self, provider_id: str) -> None:
-        try:
-            ProviderItem("PROVIDER", provider_id).delete(condition=ProviderItem.pk.exists())
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise NotFound("No such provider.", code="provider_not_found") from exc
+    def delete_provider(self, provider_id: str, name: str) -> None:
+        self._delete_named("PROVIDER", provider_id, name, ProviderItem)
 
     # --- models and groups (named items with a guard) ---
 

@@ -20,6 +20,16 @@ CAPABILITIES = ("chat", "embeddings", "vision", "tools")
 
 
 @dataclass(frozen=True)
+class HealthCheck:
+    """One health check of a provider (the periodic job's or an admin's connection test)."""
+
+    at: datetime
+    ok: bool
+    latency_ms: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class ProviderHealth:
     """What the admin sees about a provider's recent behaviour (tests and proxy calls)."""
 
@@ -31,6 +41,7 @@ class ProviderHealth:
     last_error_at: datetime | None = None
     consecutive_failures: int = 0
     unhealthy_until: datetime | None = None
+    history: tuple[HealthCheck, ...] = ()  # the recent checks, newest first
 
     def healthy_at(self, now: datetime) -> bool:
         return self.unhealthy_until is None or self.unhealthy_until <= now

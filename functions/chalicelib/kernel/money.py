@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
@@ -62,12 +63,17 @@ Money = Annotated[
 """A signed amount in USD."""
 
 
+_DECIMAL_STRING = re.compile(r"\d+(\.\d{1,6})?", re.ASCII)
+
+
 def _sent_as_text(value: object) -> object:
     # A JSON number reaches us as int or Decimal, indistinguishable from a Python amount: the
     # types below are for what clients send, so only the documented decimal string is taken.
-    if isinstance(value, str):
+    # Decimal() itself is lenient ("1e3", "1_000", "+5", " 5", "Infinity"): the pattern is not.
+    if isinstance(value, str) and _DECIMAL_STRING.fullmatch(value):
         return value
-    raise PydanticCustomError("decimal_string", 'Send amounts as decimal strings, e.g. "12.50"')
+    raise PydanticCustomError("decimal_string",
+                              'Send amounts as decimal strings of digits with up to 6 decimals, e.g. "12.50"')
 
 
 _UNSIGNED = WithJsonSchema({**_SCHEMA, "pattern": r"^\d+(\.\d{1,6})?$"})

@@ -104,15 +104,20 @@ class Settings:
     lockout_threshold: int
     lockout_window: int
     lockout_duration: int
+    lockout_client_attempts_per_minute: int
     login_rate_limit_per_minute: int
     audit_retention_days: int
     usage_retention_days: int
     signup_credit: Decimal
+    password_reset_token_seconds: int
+    pending_registration_seconds: int  # an unverified sign-up releases its username and email after this
     default_group: str
     membership_required: bool
+    membership_renewal_lead_seconds: int
     upstream_connect_timeout: float
     upstream_read_timeout: float
     upstream_max_retries: int
+    upstream_allow_private: bool  # loopback/private provider addresses (SSRF guard); local stage only by default
     catalog_cache_seconds: int
     key_cache_seconds: int
     default_rpm: int
@@ -161,15 +166,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lockout_threshold=e.int("LOCKOUT_THRESHOLD", 5, minimum=1),
         lockout_window=e.int("LOCKOUT_WINDOW_SECONDS", 15 * 60, minimum=1),
         lockout_duration=e.int("LOCKOUT_SECONDS", 15 * 60, minimum=1),
+        lockout_client_attempts_per_minute=e.int("LOCKOUT_CLIENT_ATTEMPTS_PER_MINUTE", 3, minimum=1),
         login_rate_limit_per_minute=e.int("RATE_LIMIT_PER_MINUTE", 60, minimum=1),
         audit_retention_days=e.int("AUDIT_RETENTION_DAYS", 365, minimum=1),
         usage_retention_days=e.int("USAGE_RETENTION_DAYS", 400, minimum=1),
         signup_credit=e.decimal("SIGNUP_CREDIT", "0"),
+        password_reset_token_seconds=3600 * e.int("PASSWORD_RESET_TOKEN_HOURS", 24, minimum=1),
+        pending_registration_seconds=3600 * e.int("PENDING_REGISTRATION_HOURS", 24, minimum=1),
         default_group=e.str("DEFAULT_GROUP", "default"),
         membership_required=e.bool("MEMBERSHIP_REQUIRED", False),
+        membership_renewal_lead_seconds=e.int("MEMBERSHIP_RENEWAL_LEAD_SECONDS", 3600, minimum=0),
         upstream_connect_timeout=e.float("UPSTREAM_CONNECT_TIMEOUT", 5.0),
         upstream_read_timeout=e.float("UPSTREAM_READ_TIMEOUT", 25.0),
         upstream_max_retries=e.int("UPSTREAM_MAX_RETRIES", 2),
+        upstream_allow_private=e.bool("UPSTREAM_ALLOW_PRIVATE", stage == "local"),
         catalog_cache_seconds=e.int("CATALOG_CACHE_SECONDS", 30),
         key_cache_seconds=e.int("KEY_CACHE_SECONDS", 60, minimum=0),
         default_rpm=e.int("DEFAULT_RPM", 60, minimum=0),

@@ -42,14 +42,15 @@ def list_quotas(req: Request) -> QuotaList:
 @api_route(bp, "/api/admin/quotas", "POST", auth="admin", body=QuotaIn, response=QuotaCreated, status=201,
            tags=TAGS)
 def create_quota(req: Request) -> QuotaCreated:
-    """Give a user a quota on a group (unset limits come from the group's default_quota);
-    the answer carries its key, shown this once."""
+    """Give a user a quota on a group; limit fields left out come from the group's
+    default_quota and are named in `defaults_applied`. The answer carries its key, shown this once."""
     b = req.body
     given = b.model_dump(exclude_unset=True)
     view, issued = _keys_service().create_quota(
         user_id=b.user_id, group=b.group, limits={k: given[k] for k in _LIMIT_FIELDS if k in given},
         expires_at=b.expires_at, ip_allow=b.ip_allow, actor_id=req.user.user_id, meta=req.meta)
-    return QuotaCreated.model_validate({**view, "api_key": issued.as_dict()})
+    defaults = [k for k in _LIMIT_FIELDS if k not in given]
+    return QuotaCreated.model_validate({**view, "api_key": issued.as_dict(), "defaults_applied": defaults})
 
 
 @api_route(bp, "/api/admin/quotas/{id}", "PUT", auth="admin", body=QuotaUpdate, response=QuotaOut, tags=TAGS)

@@ -80,6 +80,9 @@ def key_view(k: ApiKey | None) -> dict[str, Any] | None:
             "last_used_at": k.last_used_at, "expires_at": k.expires_at, "ip_allow": list(k.ip_allow)}
 
 
+USER_STATUS = "user_status"  # `disabled_by` of keys disabled because their user was
+
+
 class KeysService:
     def __init__(self, repo: KeysStore, catalog: CatalogService, catalog_admin: CatalogAdmin, clock: Clock,
                  settings: Settings, audit: AuditRecorder, usage: UsageReader,
@@ -265,12 +268,26 @@ class KeysService:
         return [self._reset(q, actor_id, meta) for q in self._repo.quotas_of_user(user_id)]
 
     def disable_user_keys(self, user_id: str, meta: RequestMeta | None = None) -> int:
-        """Every active key of the user stops working at once; answers how many."""
+        """Every active key of the user stops working at once, marked as disabled by the user's
+        status (so re-enabling the user restores exactly these); answers how many."""
         count = sum(1 for k in self._repo.keys_of_user(user_id) if k.status == "active"
-                    and self._repo.disable_key(k.key_hash))
+                    and self._repo.disable_key(k.key_hash, USER_STATUS))
         self._audit.record(user_id=user_id, type="keys", action="keys.disable_all", meta=meta, actor_id="system",
                            detail={"disabled": count})
         return count
+
+    def restore_user_keys(self, user_id: str, meta: RequestMeta | None = None) -> int:
+        """The keys disabled with the user work again; keys revoked, replaced or disabled on
+        their own stay as they are. Answers how many were restored."""
+        count = sum(1 for k in self._repo.keys_of_user(user_id) if k.status == "disabled"
+                    and self._repo.restore_key(k.key_hash, USER_STATUS))
+        self._audit.record(user_id=user_id, type="keys", action="keys.restore_all", meta=meta, actor_id="system",
+                           detail={"restored": count})
+        return count
+
+    def quota_ids_in_group(self, group_id: str) -> list[str]:
+        """The quotas on a model group (the catalog refuses to delete a group in use)."""
+        return self._repo.quota_ids_in_group(group_id)
 
     # --- views ---
 

@@ -124,6 +124,7 @@ class ApiKeyItem(_LimitsMixin, KeysItem):
     created_at = UnicodeAttribute()
     last_used_at = UnicodeAttribute(null=True)  # written by the metering area's settle step
     replaced_at = UnicodeAttribute(null=True)
+    disabled_by = UnicodeAttribute(null=True)  # why a disabled key is: `user_status` is undone on re-enable
     rev = NumberAttribute(null=True)  # absent on items written before revisions: 0
 
     @classmethod
@@ -202,6 +203,12 @@ class KeysStore:
         items = [r.to_domain() for r in rows]
         return items, _encode_cursor(rows.last_evaluated_key)
 
+    def quota_ids_in_group(self, group_id: str) -> list[str]:
+        """Ids of the quotas on a model group: a filtered scan of quota items, made only when an
+        admin deletes a group (rare), so no index is kept for it."""
+        rows = QuotaItem.scan((QuotaItem.sk == "QUOTA") & (QuotaItem.group_id == group_id))
+        return [r.pk.removeprefix("QUOTA#") for r in rows]
+
     def create_quota(self, quota: Quota, key: ApiKey) -> None:
         with TransactWrite(connection=_connection()) as tx:
             tx.save(QuotaItem.from_domain(quota), condition=QuotaItem.pk.does_not_exist())
@@ -261,11 +268,26 @@ class KeysStore:
             tx.delete(QuotaItem(f"QUOTA#{quota.quota_id}", "QUOTA"))
             tx.delete(ApiKeyItem(f"KEY#{quota.key_hash}", "KEY"))
 
-    def disable_key(self, key_hash: str) -> bool:
-        """Active -> disabled; False when the key was not active (already replaced/disabled)."""
+    def disable_key(self, key_hash: str, reason: str) -> bool:
+        """Active -> disabled, remembering why (`disabled_by`); False when the key was not active
+        (already replaced or disabled)."""
         try:
             ApiKeyItem(f"KEY#{key_hash}", "KEY").update(
-                actions=[ApiKeyItem.status.set("disabled")], condition=ApiKeyItem.status == "active")
+                actions=[ApiKeyItem.status.set("disabled"), ApiKeyItem.disabled_by.set(reason)],
+                condition=ApiKeyItem.status == "active")
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def restore_key(self, key_hash: str, reason: str) -> bool:
+        """Disabled -> active, only for a key disabled for `reason`; the revision goes up so no
+        remembered copy outlives the change. False when the key was not disabled that way."""
+        try:
+            ApiKeyItem(f"KEY#{key_hash}", "KEY").update(
+                actions=[ApiKeyItem.status.set("active"), ApiKeyItem.disabled_by.remove(), ApiKeyItem.rev.add(1)],
+                condition=(ApiKeyItem.status == "disabled") & (ApiKeyItem.disabled_by == reason))
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise

@@ -18,6 +18,8 @@ from .schemas import (
     PlanIn,
     PlanOut,
     PlansOut,
+    PlanUpdateIn,
+    RevokedOut,
     TopupIn,
     TopupOut,
 )
@@ -84,6 +86,13 @@ def batch_codes(req: Request, batch_id: str) -> BatchCodesOut:
     return BatchCodesOut.model_validate(_code_service().batch_codes(batch_id))
 
 
+@api_route(bp, "/api/admin/codes/{batch_id}/revoke", "POST", response=RevokedOut, auth="admin", tags=_ADMIN,
+           responses={404: "No such batch"})
+def revoke_codes(req: Request, batch_id: str) -> RevokedOut:
+    """Every unused code of the batch stops working; redeemed codes stay redeemed."""
+    return RevokedOut.model_validate(_code_service().revoke_batch(req.user, batch_id, req.meta))
+
+
 @api_route(bp, "/api/admin/plans", response=PlansOut, auth="admin", tags=_ADMIN)
 def list_plans(req: Request) -> PlansOut:
     """Membership plans."""
@@ -93,12 +102,21 @@ def list_plans(req: Request) -> PlansOut:
 
 
 @api_route(bp, "/api/admin/plans", "POST", body=PlanIn, response=PlanOut, status=201, auth="admin", tags=_ADMIN,
-           responses={409: "Name taken"})
+           responses={400: "Invalid period/days", 409: "Name taken"})
 def create_plan(req: Request) -> PlanOut:
     """A new membership plan: name, price, period (day/week/month/year, or `days` with days)."""
     b = req.body
     return PlanOut.model_validate(_membership_service().create_plan(
-        req.user, name=b.name, price=b.price, period=b.period, days=b.days, meta=req.meta))
+        req.user, name=b.name, price=b.price, period=b.period, days=b.days, description=b.description,
+        meta=req.meta))
+
+
+@api_route(bp, "/api/admin/plans/{plan_id}", "PUT", body=PlanUpdateIn, response=PlanOut, auth="admin",
+           tags=_ADMIN, responses={400: "Invalid period/days", 404: "No such plan", 409: "Name taken"})
+def update_plan(req: Request, plan_id: str) -> PlanOut:
+    """Edit a plan; `enabled: false` disables it (not offered, not auto-renewed)."""
+    changes = req.body.model_dump(exclude_unset=True)
+    return PlanOut.model_validate(_membership_service().update_plan(req.user, plan_id, changes, req.meta))
 
 
 @api_route(bp, "/api/admin/quotas/{id}/requests", query=PageQuery, response=RequestsOut, auth="admin",

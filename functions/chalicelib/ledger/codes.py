@@ -34,6 +34,8 @@ GROUPS, GROUP_LEN = 4, 4
 MAX_BATCH = 500
 MAX_CODE_AMOUNT = Decimal("10000")
 
+_REVOKED_KEPT = timedelta(days=400)  # a revoked code stays listed with its batch this long
+
 
 class InvalidCode(BadRequest):
     code = "invalid_code"
@@ -128,6 +130,22 @@ class CodeService:
         available = ledger_table.get_balance(user_id).available
         return {"amount": from_micros(row.amount), "available": from_micros(available), "entry_id": entry_id}
 
+    def revoke_batch(self, admin: Caller, batch_id: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+        """Every unused code of the batch stops working (redeemed ones stay as they are);
+        revoking twice revokes nothing more."""
+        batch = plans_codes.get_batch(batch_id)
+        if batch is None:
+            raise NotFound("No such batch.", code="batch_not_found")
+        now = self._clock.now()
+        ttl = int((now + _REVOKED_KEPT).timestamp())
+        revoked = sum(plans_codes.expire_code(c.code_hash, ttl, status="revoked")
+                      for c in plans_codes.codes_of_batch(batch_id) if c.status == "unused")
+        if batch.revoked_at is None:
+            plans_codes.mark_batch_revoked(batch_id, iso(now))
+        self._audit.record(user_id=admin.user_id, type="admin", action="codes_revoked", meta=meta,
+                           detail={"batch_id": batch_id, "revoked": revoked})
+        return {"batch_id": batch_id, "revoked": revoked, "revoked_at": batch.revoked_at or iso(now)}
+
     def sweep_expired(self, now: datetime, retention_days: int) -> int:
         """Clean-up job: mark unused codes of expired batches `expired` (TTL deletes nothing
         that is still listed, and cannot change a status); each batch is swept once."""
@@ -149,4 +167,4 @@ class CodeService:
 
 def batch_view(b: plans_codes.BatchRow) -> dict[str, Any]:
     return {"batch_id": b.batch_id, "count": b.count, "amount": from_micros(b.amount), "expires_at": b.expires_at,
-            "note": b.note, "created_by": b.created_by, "created_at": b.created_at}
+            "note": b.note, "created_by": b.created_by, "created_at": b.created_at, "revoked_at": b.revoked_at}

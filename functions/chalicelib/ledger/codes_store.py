@@ -34,6 +34,7 @@ class PlanItem(TableModel):
     period = UnicodeAttribute()
     days = NumberAttribute(null=True)
     enabled = BooleanAttribute(default=True)
+    description = UnicodeAttribute(default="")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -47,6 +48,7 @@ class CodeBatchItem(TableModel):
     note = UnicodeAttribute(default="")
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
     swept = BooleanAttribute(default=False)
 
 
@@ -78,6 +80,7 @@ class PlanRow:
     enabled: bool
     created_at: str
     updated_at: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class BatchRow:
     created_by: str
     created_at: str
     swept: bool
+    revoked_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,13 +114,15 @@ class CodeRow:
 
 def put_plan(plan: PlanRow) -> None:
     PlanItem(PLAN_PK, plan.plan_id, name=plan.name, price=plan.price, period=plan.period, days=plan.days,
-             enabled=plan.enabled, created_at=plan.created_at, updated_at=plan.updated_at).save()
+             enabled=plan.enabled, description=plan.description, created_at=plan.created_at,
+             updated_at=plan.updated_at).save()
 
 
 def list_plans() -> list[PlanRow]:
     """The whole (small) plan partition."""
     return [PlanRow(i.sk, i.name, int(i.price), i.period, None if i.days is None else int(i.days),
-                    bool(i.enabled), i.created_at, i.updated_at) for i in PlanItem.query(PLAN_PK)]
+                    bool(i.enabled), i.created_at, i.updated_at, i.description or "")
+            for i in PlanItem.query(PLAN_PK)]
 
 
 # --- codes ---------------------------------------------------------------------------
@@ -169,16 +175,21 @@ def redeem_code(txn: Txn, code_hash: str, amount: int, user_id: str, now_iso: st
                               CodeItem.redeemed_at.set(now_iso)], condition)
 
 
-def expire_code(code_hash: str, ttl: int) -> bool:
-    """Mark an unused code expired (clean-up job); False if it was redeemed or already expired."""
+def expire_code(code_hash: str, ttl: int, status: str = "expired") -> bool:
+    """Mark an unused code `expired` (clean-up job) or `revoked`; False if it was redeemed or
+    already retired."""
     try:
         CodeItem(f"CODE#{code_hash}", "CODE").update(
-            [CodeItem.status.set("expired"), CodeItem.ttl.set(ttl)], condition=CodeItem.status == "unused")
+            [CodeItem.status.set(status), CodeItem.ttl.set(ttl)], condition=CodeItem.status == "unused")
     except UpdateError as exc:
         if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
             return False
         raise
     return True
+
+
+def mark_batch_revoked(batch_id: str, now_iso: str) -> None:
+    CodeBatchItem(BATCH_PK, batch_id).update([CodeBatchItem.revoked_at.set(now_iso)])
 
 
 def mark_batch_swept(batch_id: str) -> None:
@@ -187,7 +198,7 @@ def mark_batch_swept(batch_id: str) -> None:
 
 def _batch(i: CodeBatchItem) -> BatchRow:
     return BatchRow(i.sk, int(i.size), int(i.amount), i.expires_at, i.note or "", i.created_by, i.created_at,
-                    bool(i.swept))
+                    bool(i.swept), i.revoked_at)
 
 
 def _code(i: CodeItem) -> CodeRow:

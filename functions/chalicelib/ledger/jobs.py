@@ -36,6 +36,14 @@ def renew_memberships(event: Any) -> dict[str, int]:
     return result
 
 
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="notify_expiring_memberships",
+             description="One notice per membership ending within three days")
+def notify_expiring_memberships(event: Any) -> dict[str, int]:
+    result = {"notified": _membership_service().notify_expiring(now())}
+    log.info("notify_expiring_memberships: %s", result)
+    return result
+
+
 @bp.schedule(Rate(1, unit=Rate.DAYS), name="cleanup_expired",
              description="Clean-up beyond TTL: expire unused codes of expired batches")
 def cleanup_expired(event: Any) -> dict[str, int]:

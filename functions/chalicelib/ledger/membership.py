@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso, parse_iso
 from ..kernel.context import Caller, RequestMeta
-from ..kernel.errors import AlreadyExists, Conflict, Forbidden, InsufficientBalance, NotFound
+from ..kernel.errors import AlreadyExists, BadRequest, Conflict, Forbidden, InsufficientBalance, NotFound
 from ..kernel.ids import new_id
 from ..kernel.money import from_micros, to_micros
 from ..store.txn import Txn, TxnCancelled, commit_with_retry
@@ -27,6 +28,8 @@ from . import store as ledger_table
 
 PLAN_PERIODS = ("day", "week", "month", "year", "days")
 _RACE_ATTEMPTS = 3
+# (user_id, kind, message, detail, dedupe) -> added; the notifications domain's `notify`.
+Notify = Callable[[str, str, str, dict[str, Any], str], bool]
 
 
 class MembershipRequired(Forbidden):
@@ -52,8 +55,11 @@ def is_active(expires_at: str | None, now: datetime) -> bool:
 
 class MembershipService:
     def __init__(self, clock: Clock, audit: AuditService, membership_required: bool, cache_seconds: int,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, notify: Notify | None = None,
+                 renewal_lead: timedelta = timedelta(hours=1)) -> None:
         self._clock = clock
+        self._notify = notify
+        self._lead = renewal_lead
         self._audit = audit
         self._required = membership_required
         self._cache_seconds = cache_seconds
@@ -63,19 +69,49 @@ class MembershipService:
     # --- plans (admin) -----------------------------------------------------------------
 
     def create_plan(self, admin: Caller, *, name: str, price: Decimal, period: str, days: int | None,
-                    meta: RequestMeta | None = None) -> dict[str, Any]:
-        """A new plan; names are unique (case-insensitive); `days` only with period `days`."""
-        if (period == "days") != (days is not None):
-            raise Conflict("Give `days` exactly when period is `days`.", code="invalid_plan_period")
-        if any(p.name.lower() == name.lower() for p in self.plans(fresh=True)):
-            raise AlreadyExists(f"A plan named {name!r} already exists.", code="plan_exists")
+                    description: str = "", meta: RequestMeta | None = None) -> dict[str, Any]:
+        """A new plan; names are unique (case-insensitive); `days` only with period `days` (400 otherwise)."""
+        self._check_plan(None, name, period, days)
         now = iso(self._clock.now())
-        plan = plans_codes.PlanRow(new_id(self._clock.now()), name, to_micros(price), period, days, True, now, now)
+        plan = plans_codes.PlanRow(new_id(self._clock.now()), name, to_micros(price), period, days, True, now, now,
+                                   description)
         plans_codes.put_plan(plan)
         self._plans = None
         self._audit.record(user_id=admin.user_id, type="admin", action="plan_created", meta=meta,
                            detail={"plan_id": plan.plan_id, "name": name, "price": str(price), "period": period})
         return plan_view(plan)
+
+    def update_plan(self, admin: Caller, plan_id: str, changes: dict[str, Any],
+                    meta: RequestMeta | None = None) -> dict[str, Any]:
+        """Edit a plan's name, price, period/days, description or `enabled` (a disabled plan
+        cannot be bought or auto-renewed; members keep what they paid for)."""
+        current = next((p for p in self.plans(fresh=True) if p.plan_id == plan_id), None)
+        if current is None:
+            raise NotFound("No such plan.", code="plan_not_found")
+        fields = {k: v for k, v in changes.items() if k in ("name", "period", "days", "enabled", "description")}
+        if "price" in changes:
+            fields["price"] = to_micros(changes["price"])
+        if fields.get("period", current.period) != "days" and "period" in fields:
+            fields.setdefault("days", None)
+        plan = replace(current, **fields, updated_at=iso(self._clock.now()))
+        self._check_plan(plan.plan_id, plan.name, plan.period, plan.days)
+        plans_codes.put_plan(plan)
+        self._plans = None
+        self._audit.record(user_id=admin.user_id, type="admin", action="plan_updated", meta=meta,
+                           detail={"plan_id": plan_id, **{k: str(v) for k, v in changes.items()}})
+        return plan_view(plan)
+
+    def _check_plan(self, plan_id: str | None, name: str, period: str, days: int | None) -> None:
+        if (period == "days") != (days is not None):
+            raise BadRequest("Give `days` exactly when period is `days`.", code="invalid_plan_period")
+        if any(p.name.lower() == name.lower() and p.plan_id != plan_id for p in self.plans(fresh=True)):
+            raise AlreadyExists(f"A plan named {name!r} already exists.", code="plan_exists")
+
+    def offered_plans(self) -> list[dict[str, Any]]:
+        """The plans a user can buy (enabled), cheapest first, for GET /api/plans."""
+        return [{"plan": p.name, "plan_id": p.plan_id, "price": from_micros(p.price), "period": p.period,
+                 "days": p.days, "description": p.description}
+                for p in sorted(self.plans(), key=lambda p: (p.price, p.name)) if p.enabled]
 
     def plans(self, fresh: bool = False) -> list[plans_codes.PlanRow]:
         """Every plan (a small partition, cached for CATALOG_CACHE_SECONDS)."""
@@ -141,13 +177,13 @@ class MembershipService:
                            detail={"enabled": enabled})
         return self.membership_of(user_id)
 
-    def renew_due(self, now: datetime, lead: timedelta = timedelta(hours=1), limit: int = 100) -> dict[str, int]:
-        """The renewal job: memberships expiring within `lead` are renewed from their
+    def renew_due(self, now: datetime, limit: int = 100) -> dict[str, int]:
+        """The renewal job: memberships expiring within the renewal lead (1 h) are renewed from their
         expiry (no gap) when auto-renew is on and the balance covers the plan; at expiry a
         membership that is not renewed ends, with a warning in the user's log. Idempotent:
         each write is conditional on the expiry it read."""
         out = {"renewed": 0, "lapsed": 0, "expired": 0}
-        for due in membership_table.due(iso(now + lead), limit=limit):
+        for due in membership_table.due(iso(now + self._lead), limit=limit):
             row = ledger_table.get_balance(due.user_id)
             if row.expires_at != due.expires_at:  # the index lags, or someone renewed meanwhile
                 continue
@@ -155,14 +191,38 @@ class MembershipService:
             reason = self._try_auto_renew(row, expiry, now) if row.auto_renew else "auto_renew_off"
             if reason == "renewed":
                 out["renewed"] += 1
-            elif expiry <= now and membership_table.end(due.user_id, due.expires_at, iso(now)):
+            elif reason not in ("auto_renew_off", "changed"):
+                self._tell(due.user_id, "membership_renewal_failed",
+                           f"Your membership could not be renewed ({reason.replace('_', ' ')}); it ends at "
+                           f"{due.expires_at}.", {"reason": reason, "expires_at": due.expires_at}, due.expires_at)
+            if reason != "renewed" and expiry <= now and membership_table.end(due.user_id, due.expires_at,
+                                                                              iso(now)):
                 lapsed = reason != "auto_renew_off"
                 out["lapsed" if lapsed else "expired"] += 1
                 self._audit.record(user_id=due.user_id, type="billing",
                                    action="membership_lapsed" if lapsed else "membership_expired",
                                    detail={"plan": row.plan, "expired_at": due.expires_at, "reason": reason,
                                            "level": "warning"})
+                self._tell(due.user_id, "membership_expired", "Your membership has ended.",
+                           {"expired_at": due.expires_at, "reason": reason}, due.expires_at)
         return out
+
+    def notify_expiring(self, now: datetime, within: timedelta = timedelta(days=3), limit: int = 100) -> int:
+        """One notice per membership (and expiry) ending within `within`; returns notices sent."""
+        sent = 0
+        for due in membership_table.due(iso(now + within), limit=limit):
+            row = ledger_table.get_balance(due.user_id, consistent=False)
+            if row.expires_at != due.expires_at or parse_iso(due.expires_at) <= now:
+                continue
+            plan = self._view(row)["plan"]
+            how = "It renews automatically if your balance covers it." if row.auto_renew else "Renew it in the portal."
+            sent += self._tell(due.user_id, "membership_expiring", f"Your membership {plan} ends at {due.expires_at}. "
+                               f"{how}", {"plan": plan, "expires_at": due.expires_at, "auto_renew": row.auto_renew},
+                               due.expires_at)
+        return sent
+
+    def _tell(self, user_id: str, kind: str, message: str, detail: dict[str, Any], dedupe: str) -> bool:
+        return self._notify is not None and self._notify(user_id, kind, message, detail, dedupe)
 
     def _try_auto_renew(self, row: ledger_table.BalanceRow, expiry: datetime, now: datetime) -> str:
         try:
@@ -179,9 +239,11 @@ class MembershipService:
                 return "changed"
         except InsufficientBalance:
             return "insufficient_balance"
+        detail = {"plan": plan.name, "price": str(from_micros(plan.price)), "expires_at": iso(new_expiry)}
         self._audit.record(user_id=row.user_id, type="billing", action="membership_renewed",
-                           detail={"plan": plan.name, "price": str(from_micros(plan.price)),
-                                   "expires_at": iso(new_expiry), "auto": True})
+                           detail={**detail, "auto": True})
+        self._tell(row.user_id, "membership_renewed", f"Your membership {plan.name} was renewed for "
+                   f"{from_micros(plan.price)} USD until {iso(new_expiry)}.", detail, row.expires_at or "")
         return "renewed"
 
     # --- reads -------------------------------------------------------------------------
@@ -214,4 +276,5 @@ class MembershipService:
 
 def plan_view(p: plans_codes.PlanRow) -> dict[str, Any]:
     return {"plan_id": p.plan_id, "name": p.name, "price": from_micros(p.price), "period": p.period,
-            "days": p.days, "enabled": p.enabled, "created_at": p.created_at}
+            "days": p.days, "enabled": p.enabled, "description": p.description, "created_at": p.created_at,
+            "updated_at": p.updated_at}

@@ -13,6 +13,7 @@ from .schemas import (
     BalanceOut,
     HistoryOut,
     MembershipOut,
+    OfferedPlansOut,
     PageQuery,
     RedeemIn,
     RedeemOut,
@@ -72,3 +73,9 @@ def auto_renew(req: Request) -> MembershipOut:
     """Turn automatic renewal at expiry on or off."""
     return MembershipOut.model_validate(_membership_service().set_auto_renew(req.user.user_id, req.body.enabled,
                                                                               req.meta))
+
+
+@api_route(bp, "/api/plans", response=OfferedPlansOut, tags=("balance",))
+def plans(req: Request) -> OfferedPlansOut:
+    """The membership plans a user can buy, with their prices, cheapest first."""
+    return OfferedPlansOut.model_validate({"items": _membership_service().offered_plans()})

@@ -113,6 +113,13 @@ class BatchOut(BaseModel):
     note: str
     created_by: str
     created_at: str
+    revoked_at: str | None = None
+
+
+class RevokedOut(BaseModel):
+    batch_id: str
+    revoked: int
+    revoked_at: str
 
 
 class NewCode(BaseModel):
@@ -140,11 +147,28 @@ class BatchesOut(BaseModel):
     next_cursor: str | None
 
 
+PlanName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")]
+PlanPeriod = Literal["day", "week", "month", "year", "days"]
+PlanDays = Annotated[int, Field(ge=1, le=3660), NoCoercion]
+
+
 class PlanIn(In):
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")]
+    name: PlanName
     price: PositiveMoney
-    period: Literal["day", "week", "month", "year", "days"]
-    days: Annotated[int, Field(ge=1, le=3660), NoCoercion] | None = None
+    period: PlanPeriod
+    days: PlanDays | None = None
+    description: Note = ""
+
+
+class PlanUpdateIn(In):
+    """Only the fields sent change; `enabled: false` withdraws the plan from sale."""
+
+    name: PlanName | None = None
+    price: PositiveMoney | None = None
+    period: PlanPeriod | None = None
+    days: PlanDays | None = None
+    description: Note | None = None
+    enabled: JsonBool | None = None
 
 
 class PlanOut(BaseModel):
@@ -154,8 +178,23 @@ class PlanOut(BaseModel):
     period: str
     days: int | None
     enabled: bool
+    description: str = ""
     created_at: str
+    updated_at: str | None = None
 
 
 class PlansOut(BaseModel):
     items: list[PlanOut]
+
+
+class OfferedPlanOut(BaseModel):
+    plan: str
+    plan_id: str
+    price: Money
+    period: str
+    days: int | None
+    description: str
+
+
+class OfferedPlansOut(BaseModel):
+    items: list[OfferedPlanOut]

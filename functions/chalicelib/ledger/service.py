@@ -8,7 +8,7 @@ service reads and adds top-ups. Amounts are Decimal here, micro-dollars in the t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,9 @@ _SNAPSHOT_ATTEMPTS = 3
 
 class LedgerService:
     def __init__(self, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool], audit: AuditService,
-                 cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]]) -> None:
+                 cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]],
+                 provider_names: Callable[[], Mapping[str, str]] = dict) -> None:
+        self._provider_names = provider_names  # id -> name: spend rollups keep ids, people read names
         self._clock = clock
         self._metering = metering
         self._user_exists = user_exists
@@ -39,18 +41,24 @@ class LedgerService:
         self._cursors = cursors
 
     def balance(self, user_id: str) -> dict[str, Any]:
-        """Available and held money, and what was spent per provider over the last 30 days
-        (read from the daily provider rollups: one Query, no scan)."""
+        """Available and held money, and what was spent per provider (by name) over the last 30
+        days (read from the daily provider rollups: one Query, no scan)."""
         row = ledger_table.get_balance(user_id)
         today = self._clock.now().date()
         first = today - timedelta(days=SPEND_WINDOW_DAYS - 1)
         spent: dict[str, int] = defaultdict(int)
+        names = self._provider_names()
         for r in self._provider_spend(user_id, first.isoformat(), today.isoformat()):
-            spent[r.value or "unknown"] += r.cost
+            spent[names.get(r.value, r.value) or "unknown"] += r.cost
         by_provider = [{"provider": p, "spent": from_micros(c)} for p, c in sorted(spent.items())]
         return {"available": from_micros(row.available), "held": from_micros(row.held), "currency": "USD",
                 "by_provider": by_provider, "by_provider_from": first.isoformat(),
                 "by_provider_to": today.isoformat()}
+
+    def balances(self, user_ids: list[str]) -> dict[str, dict[str, Decimal]]:
+        """`{available, held}` of several users (one BatchGetItem), for the admin user list."""
+        return {uid: {"available": from_micros(r.available), "held": from_micros(r.held)}
+                for uid, r in ledger_table.get_balances(user_ids).items()}
 
     def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """Entries newest first, each with `balance_after`.

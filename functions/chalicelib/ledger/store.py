@@ -133,6 +133,16 @@ def get_balance(user_id: str, consistent: bool = True) -> BalanceRow:
                       item.expires_at, bool(item.auto_renew))
 
 
+def get_balances(user_ids: list[str]) -> dict[str, BalanceRow]:
+    """Balance items of several users (BatchGetItem); users without one get a zero balance."""
+    rows = {uid: BalanceRow(uid, 0, 0, None, None, False) for uid in user_ids}
+    for item in BalanceItem.batch_get([(user_pk(uid), BALANCE_SK) for uid in dict.fromkeys(user_ids)]):
+        uid = item.pk.removeprefix("USER#")
+        rows[uid] = BalanceRow(uid, int(item.available or 0), int(item.held or 0), item.plan, item.expires_at,
+                               bool(item.auto_renew))
+    return rows
+
+
 def list_entries(user_id: str, limit: int | None = None, newest_first: bool = True) -> list[EntryRow]:
     """A user's entries in time order (entry ids are ULIDs); paging is the ledger area's."""
     items = EntryItem.query(user_pk(user_id), EntryItem.sk.startswith("ENTRY#"),

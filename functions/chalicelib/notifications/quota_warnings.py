@@ -1,5 +1,5 @@
 """Quota warnings: when a quota's usage in its current period crosses one of its `warn_at`
-fractions, the user gets ONE log item per threshold per period and, where WEBHOOK_URL is
+fractions, the user gets ONE log item and notification per threshold per period and, where WEBHOOK_URL is
 set, a signed webhook. "Once" is a conditional put of a marker item, so a job run twice
 (or twice at once) warns once."""
 
@@ -15,6 +15,7 @@ from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso
 from ..kernel.periods import period_window
 from . import store as markers_table
+from .service import NotificationService
 from .webhooks import WebhookSender
 
 
@@ -45,8 +46,9 @@ def used_fraction(q: QuotaWatch, cost: Decimal, tokens: int) -> Decimal:
 
 class QuotaWarningService:
     def __init__(self, clock: Clock, audit: AuditService, webhooks: WebhookSender, usage_of: UsageOf,
-                 quotas: Callable[[], Iterable[QuotaWatch]]) -> None:
+                 quotas: Callable[[], Iterable[QuotaWatch]], notifications: NotificationService) -> None:
         self._clock = clock
+        self._notifications = notifications
         self._audit = audit
         self._webhooks = webhooks
         self._usage_of = usage_of
@@ -77,6 +79,9 @@ class QuotaWarningService:
                       "limit_cost": None if q.limit_cost is None else str(q.limit_cost),
                       "limit_tokens": q.limit_tokens, "level": "warning"}
             self._audit.record(user_id=q.user_id, type="usage", action="quota_warning", detail=detail)
+            percent = format((threshold * 100).normalize(), "f")
+            self._notifications.notify(q.user_id, "quota_warning", f"Your quota {q.quota_id} has used {percent}% of "
+                                       f"its {q.period} limit.", detail)
             if self._webhooks.enabled:
                 self._webhooks.send({"type": "quota.warning", "user_id": q.user_id, "at": iso(now), **detail})
         return warned

@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 from ..catalog.routing import ModelRoute, ProviderTargetInfo
 from ..kernel.clock import Clock
 from ..kernel.context import RequestMeta
-from ..kernel.errors import AppError, BadRequest, KeyNotCurrent, UpstreamError
+from ..kernel.errors import AppError, BadRequest, KeyNotCurrent, QuotaExceeded, UpstreamError
 from ..kernel.money import fmt, from_micros
 from ..kernel.periods import period_window
 from ..keys.types import KeyInfo
@@ -211,13 +211,20 @@ class ProxyService:
     def _admit(self, api_key: str, meta: RequestMeta,
                reserve: Callable[[KeyInfo], tuple[ModelRoute, Hold]]) -> tuple[KeyInfo, ModelRoute, Hold]:
         """Check the key and reserve. The key may come from the container's memory; if it was
-        revoked or changed since, the reservation refuses it and the key is read again, once."""
+        revoked or changed since, the reservation refuses it and the key is read again, once.
+        A quota refusal decided on the remembered limits (before any write) reads the key again
+        too: a limit an admin just raised applies to this very request."""
         key = self._key(api_key, meta, cached=True)
         try:
             return (key, *reserve(key))
         except KeyNotCurrent:
             key = self._key(api_key, meta, cached=False)
             return (key, *reserve(key))
+        except QuotaExceeded:
+            fresh = self._key(api_key, meta, cached=False)
+            if fresh.rev == key.rev:
+                raise
+            return (fresh, *reserve(fresh))
 
     # --- the upstream call ---
 

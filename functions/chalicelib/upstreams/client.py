@@ -29,11 +29,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ..kernel.errors import AppError
 from . import failures
 from .adapters import adapter_for
+from .guarded_transport import guarded_adapter
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
 
 
@@ -50,6 +50,7 @@ class UpstreamClient:
         retry_after_cap: float = 5.0,
         deadline: float | None = None,
         pool_size: int = 20,
+        allow_private: bool = False,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
@@ -61,7 +62,7 @@ class UpstreamClient:
         self.probe_timeout = probe_timeout
         self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
         self.deadline = deadline
-        self.session = session or _pooled_session(pool_size)
+        self.session = session or _pooled_session(pool_size, allow_private=allow_private)
         self._proxies: dict[str, dict[str, str]] = {}
         self._sleep, self._jitter, self._now, self._monotonic = sleep, jitter, now, monotonic
 
@@ -74,6 +75,7 @@ class UpstreamClient:
             "max_retries": settings.upstream_max_retries,
             # The whole call, retries and waits included, ends within the proxy function's time.
             "deadline": settings.proxy_max_seconds,
+            "allow_private": settings.upstream_allow_private,
         }
         return cls(**{**options, **overrides})
 
@@ -217,14 +219,15 @@ class UpstreamClient:
         return max(0, round((self._monotonic() - start) * 1000))
 
 
-def _pooled_session(pool_size: int) -> requests.Session:
+def _pooled_session(pool_size: int, *, allow_private: bool) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # proxies come from UpstreamClient.proxies_for; the CA bundle:
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if bundle:
         session.verify = bundle
-    # Retries are ours (they know about Retry-After and streams); urllib3's are off.
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    # Retries are ours (they know about Retry-After and streams); urllib3's are off. Every new
+    # connection's peer address passes the SSRF guard (address_policy).
+    adapter = guarded_adapter(pool_size, allow_private=allow_private)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

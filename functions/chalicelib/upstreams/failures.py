@@ -7,7 +7,6 @@ never carry the provider key: upstream messages are cut short and scrubbed, and 
 
 from __future__ import annotations
 
-import re
 import socket
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -17,10 +16,11 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NameResolutionError
 
+from .address_policy import ForbiddenAddress
 from .errors import ProviderError, ProviderRejected, ProviderTimeout
+from .redact import redact_secrets
 from .types import Target
 
-_KEYLIKE = re.compile(r"\b(?:sk|key|api)[-_](?=[A-Za-z0-9_\-.*]*\d)[A-Za-z0-9_\-.*]{6,}", re.IGNORECASE)
 Failure = ProviderError | ProviderTimeout | ProviderRejected
 _CALLER_FAULT = {400, 413, 422}  # the request itself is bad: it would fail anywhere
 
@@ -28,7 +28,7 @@ _CALLER_FAULT = {400, 413, 422}  # the request itself is bad: it would fail anyw
 def scrub(text: str, target: Target) -> str:
     if target.api_key and len(target.api_key) >= 4:
         text = text.replace(target.api_key, "***")
-    return _KEYLIKE.sub("***", text)
+    return redact_secrets(text)
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
@@ -96,6 +96,9 @@ def transport_error(target: Target, url: str, exc: requests.RequestException, ti
         return ProviderTimeout(f"No answer from {hostport} within {timeouts[1]:g} s.", provider_id=pid,
                                retryable=False)
     for cause in chain(exc):
+        if isinstance(cause, ForbiddenAddress):
+            return ProviderError(f"Refused: {host} resolves to a non-public address ({cause.address}); "
+                                 "provider URLs must reach public addresses.", provider_id=pid)
         if isinstance(cause, NameResolutionError | socket.gaierror):
             return ProviderError(f"Cannot resolve the host {host!r} (DNS failure).", retryable=True, provider_id=pid)
         if isinstance(cause, ConnectionRefusedError):

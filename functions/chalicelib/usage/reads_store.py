@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .store import Rollup, RollupItem, UsageRecord, UsageRecordItem, user_pk
+from .store import DEPLOYMENT_SHARDS, Rollup, RollupItem, UsageRecord, UsageRecordItem, deployment_pk, user_pk
 from .store import _record as to_record  # one conversion from item to row, kept in usage.py
 
 StartKey = dict[str, str]
@@ -90,6 +90,22 @@ def user_rollups(user_id: str, first_day: str, last_day: str, dim: str) -> list[
     items = RollupItem.query(user_pk(user_id), RollupItem.sk.between(f"DAY#{first_day}", f"DAY#{last_day}#\uffff"),
                              filter_condition=RollupItem.dim == dim)
     return _rollups(user_id, items)
+
+
+def deployment_rollups(first_day: str, last_day: str, dim: str | None) -> list[Rollup]:
+    """The deployment-wide rollups of one dimension (None: all) for days first_day..last_day
+    (inclusive): one Query per shard (`ALL#0` .. `ALL#<n-1>`), each on the same sort-key range
+    as a user's. Rows of the `key` dimension carry the user id (value `<user_id>#<key_id>`)."""
+    rows: list[Rollup] = []
+    for shard in range(DEPLOYMENT_SHARDS):
+        items = RollupItem.query(deployment_pk(shard),
+                                 RollupItem.sk.between(f"DAY#{first_day}", f"DAY#{last_day}#\uffff"),
+                                 filter_condition=(RollupItem.dim == dim) if dim else None)
+        for i in items:
+            owner = (i.value or "").split("#", 1)[0] if i.dim == "key" else ""
+            rows.append(Rollup(owner, i.day or "", i.dim or "", i.value or "", int(i.requests or 0),
+                               int(i.input_tokens or 0), int(i.output_tokens or 0), int(i.cost or 0)))
+    return rows
 
 
 def quota_rollups(quota_id: str, first_day: str, last_day: str) -> list[Rollup]:

@@ -62,6 +62,7 @@ class RequestOut(BaseModel):
     request_id: str
     model: str
     provider: str
+    provider_id: str | None = None
     input_tokens: int
     output_tokens: int
     cost: Money
@@ -78,3 +79,63 @@ class RequestOut(BaseModel):
 class RequestsOut(BaseModel):
     items: list[RequestOut]
     next_cursor: str | None
+
+
+class AdminStatsQuery(In):
+    from_: Day | None = Field(default=None, alias="from")
+    to: Day | None = None
+    group_by: Literal["user", "model", "provider", "day"] = "model"
+
+
+class AdminStatItem(StatItem):
+    name: str | None = None  # the username, for group_by=user
+
+
+class AdminStatsOut(StatsOut):
+    items: list[AdminStatItem]  # type: ignore[assignment]
+
+
+class OverviewTotals(StatTotals):
+    users: int
+    active_users: int  # users with at least one request in the range
+    active_keys: int  # keys used at least once in the range
+
+
+class TopItem(StatItem):
+    name: str | None  # model or provider name, username (null for a deleted user)
+    user_id: str | None = None
+
+
+class DayPoint(BaseModel):
+    day: str
+    requests: int
+    cost: Money
+
+
+class HealthCheckOut(BaseModel):
+    at: str
+    ok: bool
+    latency_ms: int
+    error: str | None
+
+
+class ProviderHealthOut(BaseModel):
+    name: str
+    healthy: bool
+    last_error: str | None
+    checked_at: str | None
+    latency_ms: int | None
+    history: list[HealthCheckOut]
+
+
+class OverviewOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    totals: OverviewTotals
+    top_users: list[TopItem]
+    top_models: list[TopItem]
+    top_providers: list[TopItem]
+    by_day: list[DayPoint]
+    providers: list[ProviderHealthOut]
+    from_: str = Field(serialization_alias="from", validation_alias="from")
+    to: str

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,18 +54,22 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def record_view(r: UsageRecord) -> dict[str, Any]:
-    return {"request_id": r.request_id, "model": r.model, "provider": r.provider, "input_tokens": r.input_tokens,
+def record_view(r: UsageRecord, provider_names: Mapping[str, str]) -> dict[str, Any]:
+    """A request as a person reads it: the provider by name (its id when the catalog no
+    longer knows it, e.g. a user's own provider or a deleted one), also as `provider_id`."""
+    return {"request_id": r.request_id, "model": r.model, "provider": provider_names.get(r.provider, r.provider),
+            "provider_id": r.provider, "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens, "cost": from_micros(r.cost),
             "provider_overage": from_micros(r.overage), "status": r.status,
             "outcome": r.outcome, "latency_ms": r.latency_ms, "ip": r.ip, "key_id": r.key_id,
             "quota_id": r.quota_id, "endpoint": r.endpoint, "created_at": r.created_at}
 
 
-def _aggregate(rollups: list[Rollup], by_day: bool) -> dict[str, Any]:
+def _aggregate(rollups: list[Rollup], by_day: bool, names: Mapping[str, str] | None = None) -> dict[str, Any]:
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for r in rollups:
-        s = sums[r.day if by_day else (r.value or "unknown")]
+        value = (names or {}).get(r.value, r.value)
+        s = sums[r.day if by_day else (value or "unknown")]
         s[0] += r.requests
         s[1] += r.input_tokens
         s[2] += r.output_tokens
@@ -79,16 +84,22 @@ def _aggregate(rollups: list[Rollup], by_day: bool) -> dict[str, Any]:
 
 
 class UsageViews:
-    def __init__(self, clock: Clock, cursors: Cursors) -> None:
+    def __init__(self, clock: Clock, cursors: Cursors,
+                 provider_names: Callable[[], Mapping[str, str]] = dict) -> None:
         self._clock = clock
         self._cursors = cursors
+        self._provider_names = provider_names  # id -> name: records and rollups keep ids, people read names
+
+    def _named(self, r: UsageRecord) -> dict[str, Any]:
+        return record_view(r, self._provider_names())
 
     def statistics(self, user_id: str, first: date | None, last: date | None, group_by: str) -> dict[str, Any]:
-        """Requests, tokens and cost per model, provider, day or key over a day range (UTC)."""
+        """Requests, tokens and cost per model, provider (by name), day or key over a day range (UTC)."""
         first, last = day_range(self._clock.now().date(), first, last)
         dim = "model" if group_by == "day" else group_by
         rollups = usage_reads.user_rollups(user_id, first.isoformat(), last.isoformat(), dim)
-        return {**_aggregate(rollups, group_by == "day"), "from": first.isoformat(), "to": last.isoformat(),
+        names = self._provider_names() if group_by == "provider" else None
+        return {**_aggregate(rollups, group_by == "day", names), "from": first.isoformat(), "to": last.isoformat(),
                 "group_by": group_by}
 
     def quota_statistics(self, quota_id: str, first: date | None, last: date | None,
@@ -106,14 +117,14 @@ class UsageViews:
         """The user's requests newest first; `model` keeps one model's."""
         scope = f"usage:{user_id}:{model or ''}"
         rows, last = usage_reads.records_page(user_id, limit, self._cursors.decode(cursor, scope), model)
-        return [record_view(r) for r in rows], self._cursors.encode(last, scope)
+        return [self._named(r) for r in rows], self._cursors.encode(last, scope)
 
     def quota_requests(self, quota_id: str, cursor: str | None,
                        limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """A quota's requests newest first (admin)."""
         scope = f"quota-requests:{quota_id}"
         rows, last = usage_reads.quota_records_page(quota_id, limit, self._cursors.decode(cursor, scope))
-        return [record_view(r) for r in rows], self._cursors.encode(last, scope)
+        return [self._named(r) for r in rows], self._cursors.encode(last, scope)
 
     def export_csv(self, user_id: str, first: date | None, last: date | None) -> tuple[str, bool]:
         """The requests of a day range as CSV (header + one row per request, oldest first,
@@ -126,7 +137,7 @@ class UsageViews:
         writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(CSV_COLUMNS)
         for r in rows:
-            view = record_view(r)
+            view = self._named(r)
             cells = (view[c] for c in CSV_COLUMNS)
             writer.writerow([safe_cell(fmt(v) if isinstance(v, Decimal) else v) for v in cells])
         return out.getvalue(), truncated

@@ -7,11 +7,17 @@ Layout (docs/internals.md):
   `input_tokens`, `output_tokens`, `cost` (micro-dollars), for dim in `model`, `provider`,
   `key`, and `quota` (value `<quota_id>#<model>`, the one with gsi1
   `QUOTA#<quota_id>#DAY`/`<yyyy-mm-dd>#<model>` for a quota's statistics).
-Rollups are added to (ADD) in the settle transaction, so statistics are reads, not scans.
+- deployment rollup `ALL#<shard>`/`DAY#<yyyy-mm-dd>#<dim>#<value>`, same counters, for dim
+  `model`, `provider` and `key` (value `<user_id>#<key_id>`: users and keys across the
+  deployment), shard = crc32(request id) mod `DEPLOYMENT_SHARDS`, so no single item takes
+  every request of the deployment (docs/internals.md, "Admin overview").
+Rollups are added to (ADD) in the same transaction as the record, so statistics are reads,
+not scans.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
@@ -21,6 +27,8 @@ from ..store.base import Gsi1, TableModel
 from ..store.txn import Txn
 
 DIMENSIONS = ("model", "provider", "key", "quota")
+DEPLOYMENT_DIMENSIONS = ("model", "provider", "key")
+DEPLOYMENT_SHARDS = 8
 
 
 class UsageRecordItem(TableModel):
@@ -109,6 +117,14 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
+def deployment_pk(shard: int) -> str:
+    return f"ALL#{shard}"
+
+
+def deployment_shard(request_id: str) -> int:
+    return zlib.crc32(request_id.encode()) % DEPLOYMENT_SHARDS
+
+
 def get_record(user_id: str, request_id: str) -> UsageRecord | None:
     try:
         return _record(UsageRecordItem.get(user_pk(user_id), f"REQ#{request_id}", consistent_read=True))
@@ -163,3 +179,17 @@ def add_to_rollups(txn: Txn, record: UsageRecord, day: str) -> None:
             actions += [RollupItem.gsi1pk.set(f"QUOTA#{record.quota_id}#DAY"),
                         RollupItem.gsi1sk.set(f"{day}#{record.model}")]
         txn.update(f"rollup:{dim}", item, actions)
+    _add_to_deployment_rollups(txn, record, day)
+
+
+def _add_to_deployment_rollups(txn: Txn, record: UsageRecord, day: str) -> None:
+    """Labels `rollup:all:<dim>`: the same request in the deployment-wide rollups of its shard."""
+    values = {"model": record.model, "provider": record.provider, "key": f"{record.user_id}#{record.key_id}"}
+    pk = deployment_pk(deployment_shard(record.request_id))
+    for dim in DEPLOYMENT_DIMENSIONS:
+        value = values[dim]
+        item = RollupItem(pk, f"DAY#{day}#{dim}#{value}")
+        txn.update(f"rollup:all:{dim}", item, [
+            RollupItem.day.set(day), RollupItem.dim.set(dim), RollupItem.value.set(value),
+            RollupItem.requests.add(1), RollupItem.input_tokens.add(record.input_tokens),
+            RollupItem.output_tokens.add(record.output_tokens), RollupItem.cost.add(record.cost)])

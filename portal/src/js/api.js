@@ -19,12 +19,14 @@ export class ApiError extends Error {
    * @param {number} status the HTTP status (0 when the network failed)
    * @param {string} code the API's error code, e.g. "insufficient_balance"
    * @param {string} message
+   * @param {any} [details] the error's `details` (e.g. `{ totp }` for totp_enrollment_required)
    */
-  constructor(status, code, message) {
+  constructor(status, code, message, details) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -48,14 +50,16 @@ function buildUrl(path, query) {
 async function errorFrom(res) {
   let code = `http_${res.status}`;
   let message = res.statusText || t("error.http", { status: res.status });
+  let details;
   try {
     const body = await res.json();
     if (body && body.error) {
       code = body.error.code || body.error.type || code;
       message = body.error.message || message;
+      details = body.error.details;
     }
   } catch { /* not JSON: keep the status line */ }
-  return new ApiError(res.status, code, message);
+  return new ApiError(res.status, code, message, details);
 }
 
 /** @param {string} path @param {RequestOptions} options @returns {Promise<Response>} */

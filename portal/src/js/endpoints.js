@@ -3,16 +3,21 @@
 // and never spell a path; the shapes they take and return are in shapes.js. The HTTP work
 // (token, refresh, errors) is api.js's.
 import { api } from "./api.js";
-import { proxyBase } from "./config.js";
+import { apiBase, proxyBase } from "./config.js";
 
 /**
- * @import { ActivatedAccount, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
+ * @import { ActivatedAccount, AdminOverview, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
  *   IpRecord, IsoTime, LedgerEntry, LogEntry, LogQuery, LoginAttempt, Me, ModelSync, MyQuota, NewKey,
  *   Page, ProviderTest, RecoveryCodes, Redemption, Registration, Renewal, ResetKey, TokenPair,
  *   TotpSecret, UsageRecord, UsageStatistics } from "./shapes.js"
  */
 
 const segment = encodeURIComponent;
+
+/** Where the API's OpenAPI document is (GET /api/openapi.json), for the reference page (docs.html). */
+export function openApiDocumentUrl() {
+  return `${apiBase()}/api/openapi.json`;
+}
 
 // Account: registration, login, the signed-in user, second factor.
 
@@ -71,6 +76,24 @@ export function renewRecoveryCodes(proof) {
   return api("/api/recovery-codes", { method: "POST", body: proof });
 }
 
+/**
+ * Changes the password; every other session of the user ends.
+ * @param {{ current_password: string, new_password: string, code: string }} change
+ * @returns {Promise<unknown>}
+ */
+export function changePassword(change) {
+  return api("/api/password/change", { method: "POST", body: change });
+}
+
+/**
+ * Sets a new password with a one-time token an admin issued (works once, expires).
+ * @param {{ username: string, reset_token: string, new_password: string, code: string }} reset
+ * @returns {Promise<unknown>}
+ */
+export function resetPassword(reset) {
+  return api("/api/password/reset", { method: "POST", auth: false, body: reset });
+}
+
 /** @returns {Promise<Page<LoginAttempt>>} */
 export function listLoginHistory() {
   return api("/api/security/login-history");
@@ -120,6 +143,43 @@ export function renewMembership(plan) {
  */
 export function setAutoRenew(enabled) {
   return api("/api/membership/auto-renew", { method: "PUT", body: { enabled } });
+}
+
+/**
+ * The membership plans a user can buy, with their prices, cheapest first.
+ * @returns {Promise<{ items: Array<{ plan: string, plan_id: string, price: Decimal, period: string, days: number | null, description: string }> }>}
+ */
+export function listOfferedPlans() {
+  return api("/api/plans");
+}
+
+// Notifications of the signed-in user.
+
+/**
+ * Quota warnings, low balance and membership notices, newest first, with the unread count.
+ * @returns {Promise<{ items: Array<{ notification_id: string, kind: string, message: string, detail: Fields, created_at: IsoTime, read: boolean }>, unread: number }>}
+ */
+export function listNotifications() {
+  return api("/api/notifications");
+}
+
+/** Marks one notification read. @param {string} notificationId @returns {Promise<unknown>} */
+export function markNotificationRead(notificationId) {
+  return api(`/api/notifications/${segment(notificationId)}/read`, { method: "POST" });
+}
+
+/** The low-balance threshold (null: no notice). @returns {Promise<{ low_balance_threshold: Decimal | null }>} */
+export function fetchNotificationSettings() {
+  return api("/api/notifications/settings");
+}
+
+/**
+ * Sets the balance below which the user is notified once (null turns the notice off).
+ * @param {{ low_balance_threshold: Decimal | null }} settings
+ * @returns {Promise<{ low_balance_threshold: Decimal | null }>}
+ */
+export function saveNotificationSettings(settings) {
+  return api("/api/notifications/settings", { method: "PUT", body: settings });
 }
 
 // Keys, usage and logs of the signed-in user.
@@ -221,6 +281,33 @@ export function topUpUser(userId, topup) {
  */
 export function resetAllKeysOfUser(userId) {
   return api(`/api/admin/users/${segment(userId)}/reset-all-keys`, { method: "POST" });
+}
+
+/**
+ * Ends a user's sign-in lock at once.
+ * @param {string} userId
+ * @returns {Promise<unknown>}
+ */
+export function unlockUser(userId) {
+  return api(`/api/admin/users/${segment(userId)}/unlock`, { method: "POST" });
+}
+
+/**
+ * Forgets a user's authenticator and recovery codes; they enrol a new one at next login.
+ * @param {string} userId
+ * @returns {Promise<unknown>}
+ */
+export function resetUserTotp(userId) {
+  return api(`/api/admin/users/${segment(userId)}/reset-totp`, { method: "POST" });
+}
+
+/**
+ * Issues a one-time password-reset token for the user, shown once.
+ * @param {string} userId
+ * @returns {Promise<{ reset_token: string, expires_at: IsoTime }>}
+ */
+export function issuePasswordResetToken(userId) {
+  return api(`/api/admin/users/${segment(userId)}/password-reset-token`, { method: "POST" });
 }
 
 // Admin: providers.
@@ -338,6 +425,21 @@ export function createPlan(plan) {
   return api("/api/admin/plans", { method: "POST", body: plan });
 }
 
+/**
+ * Edits a plan; `enabled: false` withdraws it from sale (members keep what they paid for).
+ * @param {string} planId
+ * @param {Fields} changes name, price, period, days, description, enabled
+ * @returns {Promise<AdminRecord>}
+ */
+export function updatePlan(planId, changes) {
+  return api(`/api/admin/plans/${segment(planId)}`, { method: "PUT", body: changes });
+}
+
+/** Every unused code of a batch stops working. @param {string} batchId @returns {Promise<{ batch_id: string, revoked: number, revoked_at: IsoTime }>} */
+export function revokeCodeBatch(batchId) {
+  return api(`/api/admin/codes/${segment(batchId)}/revoke`, { method: "POST" });
+}
+
 /** @param {{ cursor?: string }} query @returns {Promise<Page<AdminRecord>>} */
 export function listCodeBatches(query) {
   return api("/api/admin/codes", { query });
@@ -355,4 +457,53 @@ export function createCodeBatch(batch) {
 /** Whether each code of a batch was redeemed (never the codes). @param {string} batchId @returns {Promise<{ codes: CodeState[] }>} */
 export function listCodesOfBatch(batchId) {
   return api(`/api/admin/codes/${segment(batchId)}`);
+}
+
+// Admin: overview, statistics and the operation log across users; one quota's usage.
+
+/**
+ * Totals, the top users, models and providers by cost, requests per day, and provider health.
+ * @param {DayRange} range whole UTC days, both ends included
+ * @returns {Promise<AdminOverview>}
+ */
+export function fetchAdminOverview(range) {
+  return api("/api/admin/overview", { query: range });
+}
+
+/**
+ * Requests, tokens and cost of every user, grouped.
+ * @param {DayRange & { group_by?: "user" | "model" | "provider" | "day" }} query
+ * @returns {Promise<UsageStatistics>}
+ */
+export function fetchAdminUsageStatistics(query) {
+  return api("/api/admin/usage/statistics", { query });
+}
+
+/**
+ * The operation log of every user (or of one), newest first.
+ * @param {{ type?: string, user_id?: string, from?: string, to?: string, cursor?: string, limit?: number }} query
+ * @returns {Promise<Page<LogEntry>>}
+ */
+export function listAdminLogs(query) {
+  return api("/api/admin/logs", { query });
+}
+
+/**
+ * One quota's requests, newest first.
+ * @param {string} quotaId
+ * @param {{ cursor?: string, limit?: number }} [query]
+ * @returns {Promise<Page<UsageRecord>>}
+ */
+export function listQuotaRequests(quotaId, query) {
+  return api(`/api/admin/quotas/${segment(quotaId)}/requests`, { query });
+}
+
+/**
+ * One quota's statistics per model or day.
+ * @param {string} quotaId
+ * @param {DayRange & { group_by?: "model" | "day" }} query
+ * @returns {Promise<UsageStatistics>}
+ */
+export function fetchQuotaStatistics(quotaId, query) {
+  return api(`/api/admin/quotas/${segment(quotaId)}/statistics`, { query });
 }

@@ -6,6 +6,7 @@ import { fetchMe } from "./endpoints.js";
 import { session } from "./session.js";
 import { t, lang, LANGUAGES, setLanguage, applyLanguage, onLanguageChange } from "./i18n.js";
 import { errorBox, loading, toast, button } from "./ui.js";
+import { notificationBadge } from "./notify-badge.js";
 
 const page = (name) => () => import(`./pages/${name}.js`);
 const ROUTES = {
@@ -17,6 +18,9 @@ const ROUTES = {
   "/balance": { load: page("balance"), access: "user", title: "nav.balance" },
   "/security": { load: page("security"), access: "user", title: "nav.security" },
   "/logs": { load: page("logs"), access: "user", title: "nav.logs" },
+  "/notifications": { load: page("notifications"), access: "user", title: "nav.notifications" },
+  "/admin/overview": { load: page("admin-overview"), access: "admin", title: "nav.admin_overview" },
+  "/admin/quota-usage": { load: page("admin-quota-usage"), access: "admin", title: "quota_usage.title" },
   "/admin/users": { load: page("admin-users"), access: "admin", title: "nav.admin_users" },
   "/admin/providers": { load: page("admin-providers"), access: "admin", title: "nav.admin_providers" },
   "/admin/models": { load: page("admin-models"), access: "admin", title: "nav.admin_models" },
@@ -25,8 +29,8 @@ const ROUTES = {
   "/admin/plans": { load: page("admin-plans"), access: "admin", title: "nav.admin_plans" },
   "/admin/codes": { load: page("admin-codes"), access: "admin", title: "nav.admin_codes" },
 };
-const USER_NAV = ["/dashboard", "/keys", "/usage", "/balance", "/security", "/logs"];
-const ADMIN_NAV = ["/admin/users", "/admin/providers", "/admin/models", "/admin/groups", "/admin/quotas", "/admin/plans", "/admin/codes"];
+const USER_NAV = ["/dashboard", "/keys", "/usage", "/balance", "/notifications", "/security", "/logs"];
+const ADMIN_NAV = ["/admin/overview", "/admin/users", "/admin/providers", "/admin/models", "/admin/groups", "/admin/quotas", "/admin/plans", "/admin/codes"];
 
 const app = document.getElementById("app");
 let afterLogin = "/dashboard";
@@ -82,7 +86,7 @@ function appShell(active) {
     navigate("/login");
   }, { kind: "ghost" });
   out.id = "logout";
-  const header = h("header", { class: "topbar" }, menu, brand(), h("div", { class: "topbar-end" }, who, languageSwitch(), out));
+  const header = h("header", { class: "topbar" }, menu, brand(), h("div", { class: "topbar-end" }, notificationBadge(), who, languageSwitch(), out));
   mount(app, h("div", { class: "shell" }, header, nav, main));
   app.className = "";
   return main;

@@ -61,5 +61,16 @@
 /** @typedef {{ key: string, quota_id?: string, group?: string, prefix?: string }} ResetKey */
 /** @typedef {{ batch_id: string, amount: Decimal, codes: string[] }} CodeBatch */
 /** @typedef {{ code_id: string, status: string, redeemed_by?: string | null, redeemed_at?: IsoTime | null }} CodeState */
+/** @typedef {UsageGroup & { name?: string | null, user_id?: string | null }} TopItem */
+/** @typedef {{ at: IsoTime, ok: boolean, latency_ms: number, error?: string | null }} HealthCheck */
+/**
+ * @typedef {{ name: string, healthy: boolean, last_error?: string | null, checked_at?: IsoTime | null,
+ *   latency_ms?: number | null, history: HealthCheck[] }} ProviderHealth
+ */
+/**
+ * @typedef {{ totals: UsageTotals & { users: number, active_users: number, active_keys: number },
+ *   top_users: TopItem[], top_models: TopItem[], top_providers: TopItem[],
+ *   by_day: { day: string, requests: number, cost: Decimal }[], providers: ProviderHealth[] }} AdminOverview
+ */
 
 export {};

@@ -2,9 +2,9 @@
 import { h, mount } from "../dom.js";
 import { t } from "../i18n.js";
 import { money, dateTime } from "../format.js";
-import { busy, button, card, copyButton, download, statusBadge, table } from "../ui.js";
+import { busy, button, card, confirmDialog, copyButton, download, statusBadge, table, toast } from "../ui.js";
 import { crudPage, mono } from "../admin.js";
-import { createCodeBatch, listCodeBatches, listCodesOfBatch } from "../endpoints.js";
+import { createCodeBatch, listCodeBatches, listCodesOfBatch, revokeCodeBatch } from "../endpoints.js";
 
 /** codes -> CSV text (every cell quoted). */
 export function codesCsv(codes, amount) {
@@ -37,9 +37,17 @@ export default function render(main) {
       { label: t("admin.note"), value: (b) => b.note },
       { label: t("admin.expires"), value: (b) => (b.expires_at ? dateTime(b.expires_at) : t("admin.never_expires")) },
       { label: t("admin.created_at"), value: (b) => dateTime(b.created_at) },
+      { label: t("admin.status"), value: (b) => statusBadge(b.revoked_at ? "revoked" : "active") },
     ],
     // The codes themselves are never shown again: only whether each was redeemed.
-    actions: (b) => [button(t("admin.code_states"), (btn) => busy(btn, async () => {
+    actions: (b, reload) => [b.revoked_at ? null : button(t("admin.revoke_batch"), async (btn) => {
+      if (!(await confirmDialog(t("admin.revoke_batch"), t("admin.revoke_batch_confirm"), t("admin.revoke_batch"), { danger: true }))) return;
+      await busy(btn, async () => {
+        const res = await revokeCodeBatch(b.batch_id);
+        toast(t("admin.batch_revoked", { n: res.revoked }), "success");
+        reload();
+      });
+    }, { kind: "ghost" }), button(t("admin.code_states"), (btn) => busy(btn, async () => {
       const res = await listCodesOfBatch(b.batch_id);
       mount(revealed, card(t("admin.codes_of_batch", { batch: b.batch_id }), table([
         { label: t("admin.id"), value: (c) => mono(c.code_id) },

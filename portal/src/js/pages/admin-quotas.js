@@ -49,6 +49,7 @@ export default function render(main) {
     actions: (q, reload) => {
       const id = q.quota_id;
       return [
+        h("a", { class: "btn", href: `#/admin/quota-usage?id=${encodeURIComponent(id)}`, text: t("quota_usage.open") }),
         button(t("action.edit"), () => editDialog(t("admin.edit_quota"), (v) => updateQuota(id, v), limitFields(q), reload, { transform: toBody })),
         button(t("keys.reset"), async (btn) => {
           if (!(await confirmDialog(t("keys.reset_title"), t("admin.reset_quota_key_confirm"), t("keys.reset"), { danger: true }))) return;

@@ -1,10 +1,11 @@
-// Admin: users. Search, disable/enable, top up, reset every key (the new keys shown once).
+// Admin: users. Search, disable/enable, top up, reset every key (the new keys shown once),
+// account recovery: unlock, reset the authenticator, a one-time password-reset token (shown once).
 import { h, mount } from "../dom.js";
 import { t } from "../i18n.js";
-import { dateTime } from "../format.js";
+import { dateTime, money } from "../format.js";
 import { busy, button, confirmDialog, formDialog, secretOnce, statusBadge, toast, card } from "../ui.js";
 import { crudPage, mono } from "../admin.js";
-import { listUsers, resetAllKeysOfUser, setUserStatus, topUpUser } from "../endpoints.js";
+import { issuePasswordResetToken, listUsers, resetAllKeysOfUser, resetUserTotp, setUserStatus, topUpUser, unlockUser } from "../endpoints.js";
 
 export default function render(main) {
   const revealed = h("div", { attrs: { "aria-live": "polite" } });
@@ -19,6 +20,8 @@ export default function render(main) {
       { label: t("field.email"), value: (u) => u.email },
       { label: t("admin.role"), value: (u) => t(`role.${u.role}`) },
       { label: t("admin.status"), value: (u) => statusBadge(u.status) },
+      { label: t("balance.available"), value: (u) => (u.balance ? money(u.balance.available) : "—"), num: true },
+      { label: t("admin.spend_30d"), value: (u) => money(u.spend ?? "0"), num: true },
       { label: t("admin.created_at"), value: (u) => dateTime(u.created_at) },
       { label: t("admin.id"), value: (u) => mono(u.user_id) },
     ],
@@ -55,6 +58,27 @@ export default function render(main) {
             revealed.scrollIntoView({ block: "nearest" });
           });
         }, { kind: "danger" }),
+        button(t("admin.unlock"), (btn) => busy(btn, async () => {
+          await unlockUser(id);
+          toast(t("admin.unlocked", { name: u.username }), "success");
+        })),
+        button(t("admin.reset_totp"), async (btn) => {
+          const ok = await confirmDialog(t("admin.reset_totp"), t("admin.reset_totp_confirm", { name: u.username }), t("admin.reset_totp"), { danger: true });
+          if (!ok) return;
+          await busy(btn, async () => {
+            await resetUserTotp(id);
+            toast(t("admin.totp_reset_done", { name: u.username }), "success");
+            again();
+          });
+        }, { kind: "danger" }),
+        button(t("admin.reset_token"), (btn) => busy(btn, async () => {
+          const res = await issuePasswordResetToken(id);
+          mount(revealed, card(t("admin.reset_token_for", { name: u.username }),
+            h("p", { class: "muted", text: t("admin.reset_token_hint", { expires: dateTime(res.expires_at) }) }),
+            secretOnce(t("admin.reset_token"), res.reset_token),
+            button(t("action.done"), () => mount(revealed), { kind: "ghost" })));
+          revealed.scrollIntoView({ block: "nearest" });
+        })),
       ];
     },
   });

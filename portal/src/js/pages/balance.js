@@ -1,6 +1,6 @@
 // Balance: what is available and held, the history, redeeming a code, renewing the membership.
 import { h, mount } from "../dom.js";
-import { fetchBalance, listBalanceHistory, listPlans, redeemCode, renewMembership } from "../endpoints.js";
+import { fetchBalance, listBalanceHistory, listOfferedPlans, redeemCode, renewMembership } from "../endpoints.js";
 import { session } from "../session.js";
 import { t, has } from "../i18n.js";
 import { money, moneySign, dateTime, date } from "../format.js";
@@ -43,10 +43,9 @@ export default function render(main) {
 
   asyncBlock(renewSlot, loadPlans, (plans) => {
     const m = (session.me && session.me.membership) || {};
-    const spec = plans.length
-      ? { name: "plan", label: t("balance.plan"), type: "select", required: true, value: m.plan,
-          options: plans.map((p) => ({ value: p.name, label: planLabel(p) })) }
-      : { name: "plan", label: t("balance.plan"), required: true, value: m.plan || "", hint: t("balance.plan_hint") };
+    if (!plans.length) return emptyState(t("balance.no_plans"));
+    const spec = { name: "plan", label: t("balance.plan"), type: "select", required: true, value: m.plan_id,
+      options: plans.map((p) => ({ value: p.plan_id, label: planLabel(p) })) };
     const renew = form([spec], t("balance.renew"), async ({ plan }) => {
       const res = await renewMembership(plan);
       if (session.me) session.me.membership = { ...(session.me.membership || {}), ...(res.membership || {}) };
@@ -68,7 +67,7 @@ export default function render(main) {
 
 function planLabel(p) {
   const price = p.price !== undefined ? ` · ${money(p.price)}` : "";
-  return `${p.name || p.plan_id}${price} · ${planPeriod(p)}`;
+  return `${p.plan || p.name || p.plan_id}${price} · ${planPeriod(p)}`;
 }
 
 /** "30 days", "Monthly"... */
@@ -77,9 +76,8 @@ export function planPeriod(p) {
   return has(`period.${p.period}`) ? t(`period.${p.period}`) : String(p.period || "—");
 }
 
-/** Plans to choose from: an admin can list them; a user types the plan's name (or id). */
+/** The plans on sale (GET /api/plans): the user picks one, never types it. */
 async function loadPlans() {
-  if (!session.isAdmin) return [];
-  const res = await listPlans();
-  return ((res && res.items) || []).filter((p) => p.enabled !== false);
+  const res = await listOfferedPlans();
+  return (res && res.items) || [];
 }

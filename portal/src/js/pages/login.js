@@ -4,7 +4,7 @@ import { fetchMe, login, verifyRegistration } from "../endpoints.js";
 import { session } from "../session.js";
 import { t } from "../i18n.js";
 import { busy, button, errorBox, field, readForm, toast } from "../ui.js";
-import { recoveryCodes } from "../enroll.js";
+import { recoveryCodes, totpSetup } from "../enroll.js";
 
 const MESSAGES = {
   423: "login.locked",
@@ -55,7 +55,9 @@ export default function render(main, ctx) {
       } catch (err) {
         const key = MESSAGES[err.status];
         const shown = key ? { ...err, message: t(key) } : err;
-        if (err.code === "totp_enrollment_required") mount(problem, pendingEnrolment(body, values.code, ctx));
+        if (err.code === "totp_enrollment_required" && err.details && err.details.totp) {
+          mount(problem, enrolAtLogin(body, err.details.totp, ctx));
+        } else if (err.code === "totp_enrollment_required") mount(problem, pendingEnrolment(body, values.code, ctx));
         else mount(problem, errorBox(shown));
       }
     }, { quiet: false });
@@ -66,6 +68,23 @@ export default function render(main, ctx) {
     h("p", { class: "muted", text: t("login.subtitle") }),
     form,
     h("p", { class: "switch-link" }, t("login.no_account"), " ", h("a", { href: "#/register", text: t("nav.register") }))));
+}
+
+/** An admin-created or TOTP-reset account: scan the new secret, confirm it with its first code. */
+function enrolAtLogin(body, totp, ctx) {
+  const box = h("div", { class: "alert alert-warn", attrs: { role: "alert" } },
+    h("p", { class: "alert-title", text: t("err.totp_enrollment_required") }),
+    h("p", { text: t("login.enrol_hint") }), totpSetup(totp));
+  const code = field({ name: "enrol_code", label: t("field.totp_code_new"), required: true, autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6 });
+  const finish = button(t("login.finish_enrolment"), (btn) => busy(btn, async () => {
+    const input = /** @type {HTMLInputElement} */ (box.querySelector("input[name=enrol_code]"));
+    const res = await verifyRegistration({ username: body.username, password: body.password, code: input.value.trim() });
+    const main = document.getElementById("main");
+    mount(main, h("section", { class: "auth-card card" }, recoveryCodes(res.recovery_codes, {
+      username: body.username, doneLabel: t("register.go_login"), onDone: () => ctx.navigate("/login") })));
+  }), { kind: "primary" });
+  box.append(code, finish);
+  return box;
 }
 
 /** A pending account: offer to confirm the enrolment with the code just typed. */

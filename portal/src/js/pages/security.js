@@ -1,6 +1,6 @@
-// Security: login history, IP records, authenticator rotation and fresh recovery codes.
+// Security: login history, IP records, authenticator rotation, fresh recovery codes, password change.
 import { h, mount } from "../dom.js";
-import { confirmTotpRotation, listIpRecords, listLoginHistory, renewRecoveryCodes, startTotpRotation } from "../endpoints.js";
+import { changePassword, confirmTotpRotation, listIpRecords, listLoginHistory, renewRecoveryCodes, startTotpRotation } from "../endpoints.js";
 import { t } from "../i18n.js";
 import { dateTime, num } from "../format.js";
 import { asyncBlock, badge, busy, button, card, form, pageHeader, table, toast } from "../ui.js";
@@ -11,8 +11,10 @@ export default function render(main) {
   const ips = h("div");
   const rotation = h("div");
   const codes = h("div");
+  const password = h("div");
   mount(main, pageHeader(t("nav.security"), t("security.subtitle")),
     h("div", { class: "grid grid-2" }, card(t("security.totp_title"), rotation), card(t("security.codes_title"), codes)),
+    card(t("security.password_title"), password),
     card(t("security.logins"), logins), card(t("security.ips"), ips));
 
   asyncBlock(logins, listLoginHistory, (data) => table([
@@ -55,4 +57,15 @@ export default function render(main) {
     mount(codes, h("p", { class: "muted", text: t("security.codes_intro") }), f);
   };
   newCodes();
+
+  const passwordForm = () => mount(password, h("p", { class: "muted", text: t("security.password_intro") }), form([
+    { name: "current_password", label: t("field.password"), type: "password", required: true, autocomplete: "current-password" },
+    { name: "new_password", label: t("security.new_password"), type: "password", required: true, minlength: 10, autocomplete: "new-password" },
+    { name: "code", label: t("field.totp_code"), required: true, autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6 },
+  ], t("security.password_change"), async (values) => {
+    await changePassword(values);
+    toast(t("security.password_done"), "success");
+    passwordForm();
+  }));
+  passwordForm();
 }
