@@ -250,7 +250,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         message = (f"AWS calls not in {RECORD.relative_to(RECORD.parents[2])} (so not in the IAM policies' "
                    f"test); run with --record-aws-calls and grant them:\n" + "\n".join(lines))
         if reporter is not None:
-            reporter.ensure_newline()
+            reporter.write("\n")  # xdist's progress line leaves no current path for ensure_newline
             reporter.write_line(message, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
