@@ -10,9 +10,21 @@ Chalice reads the YAML template itself, short-form tags (`!Ref`, `!Sub`, `!GetAt
 included, and a YAML merge template makes it write YAML: `sam.yaml` (CloudFormation in long
 form, no tags), `deployment.zip` (the code) and `layer-deployment.zip` (the dependencies, built
 from manylinux wheels downloaded from PyPI).
-Then the /v1 proxy function, which Chalice does not know, is completed (`add_proxy_function`):
-its entry point and start command go into the same code zip, and it gets the managed layer and
-the API handler's role (both only exist in Chalice's output).
+
+Three choices are made here, not in Chalice:
+- the Lambda runtime is `LAMBDA_RUNTIME`, whatever Python runs this (infra/chalice_runtime.py),
+  on arm64 (`lambda_architecture` in .chalice/config.json): every binary dependency
+  (cryptography, argon2-cffi-bindings, pydantic-core, cffi, charset-normalizer) has a
+  manylinux aarch64 wheel for it, and arm64 costs about 20% less per GB-second;
+- the layer leaves out botocore and its own dependencies (`RUNTIME_PROVIDED`): the Lambda
+  Python runtime ships boto3 with them, and our boto3 (secrets.py) is the runtime's anyway,
+  so one consistent pair is used instead of the runtime's boto3 over our botocore;
+- Chalice 1.34 names the API handler's log group after `${ApiHandler}`, a resource that
+  does not exist (the function is `APIHandler`): the packaged template is corrected.
+
+Then the /v1 proxy function, which Chalice does not know (template.yaml declares it, with its
+own role), is completed (`add_proxy_function`): its entry point and start command go into the
+same code zip, and it gets the managed layer (which only exists in Chalice's output).
 """
 
 from __future__ import annotations
@@ -36,6 +48,12 @@ APP_ZIP_LIMIT = 1 * 1024 * 1024
 LAYER_UNZIPPED_LIMIT = 60 * 1024 * 1024  # Lambda allows 250 MB; we hold ourselves to less
 EXIT_LAYER_UNAVAILABLE = 3
 TEMPLATE_NAME = "sam.yaml"  # Chalice's name for its output when the merge template is YAML
+# 3.12: SnapStart-capable and cheaper on arm64, the closest runtime to the 3.11 the suite runs on.
+LAMBDA_RUNTIME = "python3.12"
+# Top-level names in the layer's site-packages that the Lambda Python runtime provides
+# (boto3's dependencies): modules and their .dist-info/.data folders.
+RUNTIME_PROVIDED = ("botocore", "jmespath", "dateutil", "python_dateutil", "six")
+_CHALICE_API_LOG_GROUP = ("/aws/lambda/${ApiHandler}", "/aws/lambda/${APIHandler}")
 
 # Chalice prints this (and carries on) when a dependency has no Lambda-compatible wheel.
 _MISSING_WHEEL = re.compile(r"Could not install dependencies:\s*(.+)")
@@ -93,10 +111,33 @@ def stage_project(root: Path, build: Path) -> Path:
 
 
 def _chalice_command() -> list[str]:
-    script = Path(sys.executable).with_name("chalice")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from chalice.cli import main; main()"]
+    return [sys.executable, "-m", "infra.chalice_runtime", LAMBDA_RUNTIME]
+
+
+def _is_runtime_provided(name: str) -> bool:
+    """`name` is a zip entry; True for botocore/, botocore-1.2.3.dist-info/, six.py..."""
+    parts = name.split("/")
+    if len(parts) < 5 or parts[:2] != ["python", "lib"] or parts[3] != "site-packages":
+        return False
+    top = parts[4].removesuffix(".py")
+    return top.split("-")[0] in RUNTIME_PROVIDED
+
+
+def strip_runtime_provided(layer_zip: Path) -> None:
+    """Rewrite the layer zip without the packages the Lambda runtime already has."""
+    slim = layer_zip.with_suffix(".slim")
+    with zipfile.ZipFile(layer_zip) as source, zipfile.ZipFile(slim, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if not _is_runtime_provided(info.filename):
+                target.writestr(info, source.read(info))
+    slim.replace(layer_zip)
+
+
+def fix_api_log_group_name(template_path: Path) -> None:
+    """Point the API handler's log group at the function Chalice really generates."""
+    wrong, right = _CHALICE_API_LOG_GROUP
+    text = template_path.read_text(encoding="utf-8")
+    template_path.write_text(text.replace(wrong, right), encoding="utf-8")
 
 
 def run_chalice_package(project: Path, stage: str, merge_template: Path, outdir: Path) -> None:
@@ -107,7 +148,7 @@ def run_chalice_package(project: Path, stage: str, merge_template: Path, outdir:
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     command = [*_chalice_command(), "--project-dir", str(project), "package", "--stage", stage,
                "--merge-template", str(merge_template), str(outdir)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     output = result.stdout + result.stderr
     missing = _MISSING_WHEEL.search(output)
     if missing:
@@ -128,6 +169,8 @@ def package(stage: str, root: Path = ROOT, build: Path | None = None) -> Artefac
     outdir = build / "package" / stage
     run_chalice_package(project, stage, root / "template.yaml", outdir)
     artefacts = Artefacts(outdir, outdir / TEMPLATE_NAME, outdir / "deployment.zip", outdir / "layer-deployment.zip")
+    strip_runtime_provided(artefacts.layer_zip)
+    fix_api_log_group_name(artefacts.template)
     template = read_packaged_template(outdir)
     if "RestAPI" not in template.get("Resources", {}):
         raise RuntimeError("packaged template has no RestAPI: did the merge go wrong?")
@@ -141,17 +184,15 @@ PROXY_FILES = {"proxy_app.py": 0o644, "run.sh": 0o755}
 
 def add_proxy_function(template: dict[str, Any], app_zip: Path, functions: Path) -> None:
     """The proxy function runs the same code zip (plus its entry point and start command), with
-    the dependencies of the managed layer under the adapter's layer, and the API's role."""
+    the dependencies of the managed layer under the adapter's layer."""
     with zipfile.ZipFile(app_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, mode in PROXY_FILES.items():
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = (0o100000 | mode) << 16  # a regular file with its permissions
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, (functions / name).read_bytes())
-    resources = template["Resources"]
-    proxy = resources["ProxyHandler"]["Properties"]
+    proxy = template["Resources"]["ProxyHandler"]["Properties"]
     proxy["Layers"] = [{"Ref": "ManagedLayer"}, *proxy["Layers"]]
-    proxy["Role"] = resources["APIHandler"]["Properties"]["Role"]
 
 
 def _mb(size: int) -> str:
@@ -166,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         artefacts = package(args.stage)
     except LayerUnavailable as exc:
         print(f"cannot build the Lambda layer: {exc}", file=sys.stderr)
-        print("Packaging needs PyPI (manylinux wheels for Python 3.11 x86_64). Run it where PyPI is "
+        print(f"Packaging needs PyPI (manylinux aarch64 wheels for {LAMBDA_RUNTIME}). Run it where PyPI is "
               "reachable, or vendor the missing wheel under functions/vendor/.", file=sys.stderr)
         return EXIT_LAYER_UNAVAILABLE
     app, layer = artefacts.app_zip_bytes, artefacts.layer_unzipped_bytes

@@ -72,6 +72,8 @@ def _share_botocore_sessions() -> None:
 
 _share_botocore_sessions()
 
+# Files the AWS calls of each Lambda function for the IAM test (tests/support/aws_calls.py).
+pytest_plugins = ["tests.support.aws_calls"]
 
 T0 = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 

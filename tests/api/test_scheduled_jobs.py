@@ -142,3 +142,14 @@ def test_cleanup_expires_unused_codes_of_expired_batches_once(client, container,
     assert run(client, "cleanup_expired") == {"codes_expired": 0}
     states = sorted(c["status"] for c in container.codes.batch_codes(batch["batch_id"])["codes"])
     assert states == ["expired", "expired", "redeemed"]
+
+
+def test_quota_warnings_page_through_the_stored_quotas_themselves(client, container, clock):
+    # No stand-in list: the job reads every quota from the keys table (a Scan its role must grant).
+    container.catalog_admin.ensure_group("default", actor_id="system")
+    quota, _ = container.keys.create_quota(user_id="u1", group="default", actor_id="system", meta=None,
+                                           limits={"limit_cost": Decimal("0.001"), "warn_at": [Decimal("0.5")]})
+    container.metering.credit("u1", Decimal("1"), "topup", "t")
+    paid_request(container, "u1", quota_id=quota["quota_id"])  # $0.0005 of $0.001: 50 %
+    assert run(client, "warn_quotas") == {"warned": 1}
+    assert run(client, "warn_quotas") == {"warned": 0}

@@ -1,102 +1,164 @@
-"""The hand-written IAM policies: exactly this stage's tables, secrets and logs, nothing more."""
+"""IAM: one role per function, granting exactly the AWS calls its code makes.
+
+What each function calls is recorded from the test suite's real botocore calls
+(tests/support/aws_calls.py writes tests/infra/aws_calls.json); a role that lacks one of
+them, or grants one that no function makes, fails here. Service-side permissions (Lambda
+writing the function's logs, sending a failed job run to the failure queue) are checked
+apart: no code of ours makes those calls.
+"""
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chalicelib.kernel.settings import STAGES, TABLES, load_settings
+from chalice.utils import to_cfn_resource_name
 
-from infra.stack import stack_name
+from infra.package import Artefacts
+from tests.support.aws_calls import API, EVERY_FUNCTION, Calls, load_record
 
 ROOT = Path(__file__).resolve().parents[2]
-# What PynamoDB issues for our access patterns. Transactions need no action of their own:
-# IAM checks each TransactWriteItems element as PutItem/UpdateItem/DeleteItem/ConditionCheckItem.
-# No Scan (every listing is a Query on pk or gsi1), no DescribeTable (PynamoDB 6 builds the
-# table meta from the model), no table administration.
-ALLOWED_DYNAMODB = {
-    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
-    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-}
-FAKE_SECRETS = {"SECRET_KEY": "s" * 40, "ENCRYPTION_KEY": "k" * 44, "CORS_ORIGINS": "https://portal.example"}
+SERVICE_SIDE = ("logs:", "sqs:")
+_TABLE_ARN = re.compile(r"^\$\{(\w+)\.Arn\}(/index/\w+)$")
+_STAGE_PARAMETERS = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/keyledger/${Stage}/*"
 
 
-def _policy(stage: str) -> dict[str, Any]:
-    return json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
-def _statements(stage: str, prefix: str) -> list[dict[str, Any]]:
-    return [s for s in _policy(stage)["Statement"]
-            if any(action.startswith(prefix) for action in _as_list(s["Action"]))]
+def _table_names(template: dict[str, Any]) -> dict[str, str]:
+    """Table logical id -> settings name (`UsersTable` -> `users`)."""
+    return {name: r["Properties"]["TableName"]["Fn::Sub"].removeprefix("keyledger-${Stage}-")
+            for name, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
 
 
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+def _resource(arn: Any, statement: dict[str, Any], tables: dict[str, str]) -> str:
+    """A policy resource in the recorder's terms: `users`, `users/index/gsi1`, `parameter/...`."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return tables[arn["Fn::GetAtt"][0]]
+    text = arn["Fn::Sub"] if isinstance(arn, dict) else arn
+    if match := _TABLE_ARN.match(text):
+        return tables[match.group(1)] + match.group(2)
+    if text == _STAGE_PARAMETERS:
+        return "parameter/keyledger/${Stage}/*"
+    condition = statement.get("Condition", {}).get("StringLike", {})
+    if text.endswith(":key/*") and condition.get("kms:ViaService", {}).get("Fn::Sub", "").startswith("ssm."):
+        return "via ssm"
+    raise AssertionError(f"a resource the IAM test cannot name: {arn}")
 
 
-def _table_names_of(stage: str) -> set[str]:
-    settings = load_settings({"STAGE": stage, **FAKE_SECRETS})
-    return {settings.table_name(table) for table in TABLES}
+def statements_of(role: dict[str, Any], template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inline policies and the stack's own managed policies attached to the role."""
+    found = [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    for arn in role["Properties"].get("ManagedPolicyArns", []):
+        managed = template["Resources"][arn["Ref"]]
+        assert managed["Type"] == "AWS::IAM::ManagedPolicy"
+        found += managed["Properties"]["PolicyDocument"]["Statement"]
+    return found
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_config_uses_the_hand_written_policy_of_each_stage(stage: str, chalice_config: dict[str, Any]) -> None:
-    assert chalice_config["autogen_policy"] is False
-    assert chalice_config["stages"][stage]["iam_policy_file"] == f"policy-{stage}.json"
-    assert _policy(stage)["Version"] == "2012-10-17"
+def granted(role: dict[str, Any], template: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (action, resource) pairs a role allows, service-side permissions left out."""
+    tables = _table_names(template)
+    pairs = set()
+    for statement in statements_of(role, template):
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+        actions = [a for a in _as_list(statement["Action"]) if not a.startswith(SERVICE_SIDE)]
+        pairs |= {(a, _resource(r, statement, tables)) for a in actions for r in _as_list(statement["Resource"])}
+    return pairs
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_policy_covers_exactly_the_six_tables_of_its_stage(stage: str) -> None:
-    tables, indexes = set(), set()
-    for statement in _statements(stage, "dynamodb:"):
-        for arn in _as_list(statement["Resource"]):
-            assert arn.startswith("arn:aws:dynamodb:*:*:table/"), arn
-            name = arn.removeprefix("arn:aws:dynamodb:*:*:table/")
-            if "/index/" in name:
-                indexes.add(name.split("/index/")[0])
-            else:
-                tables.add(name)
-    assert tables == _table_names_of(stage)
-    assert indexes <= tables, "an index of a table the code does not use"
+def roles_by_function(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Function logical id -> its role resource."""
+    resources = template["Resources"]
+    return {name: resources[f["Properties"]["Role"]["Fn::GetAtt"][0]] for name, f in resources.items()
+            if f["Type"] == "AWS::Serverless::Function"}
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_policy_allows_only_the_item_actions_the_code_uses(stage: str) -> None:
-    for statement in _statements(stage, "dynamodb:"):
-        assert statement["Effect"] == "Allow"
-        assert set(_as_list(statement["Action"])) <= ALLOWED_DYNAMODB
-        if any("/index/" in arn for arn in _as_list(statement["Resource"])):
-            assert _as_list(statement["Action"]) == ["dynamodb:Query"], "indexes are only queried"
-    for statement in _policy(stage)["Statement"]:
-        assert not any("*" in action for action in _as_list(statement["Action"])), "no wildcard actions"
+def needed_by_function(record: Calls) -> dict[str, set[tuple[str, str]]]:
+    """Function logical id -> what its code calls (plus what every function does at a cold start)."""
+    every = record.get(EVERY_FUNCTION, set())
+    return {("APIHandler" if function == API else to_cfn_resource_name(function)): calls | every
+            for function, calls in record.items() if function != EVERY_FUNCTION}
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_policy_reads_only_this_stages_secrets(stage: str) -> None:
-    [ssm] = _statements(stage, "ssm:")
-    assert _as_list(ssm["Action"]) == ["ssm:GetParameters"]
-    assert _as_list(ssm["Resource"]) == [f"arn:aws:ssm:*:*:parameter/keyledger/{stage}/*"]
-    [kms] = _statements(stage, "kms:")
-    assert _as_list(kms["Action"]) == ["kms:Decrypt"]
-    condition = kms["Condition"]["StringLike"]
-    assert condition["kms:ViaService"] == "ssm.*.amazonaws.com"
-    assert condition["kms:EncryptionContext:PARAMETER_ARN"] == f"arn:aws:ssm:*:*:parameter/keyledger/{stage}/*"
+def test_the_proxy_function_has_a_record_and_a_role_of_its_own(packaged_template: dict[str, Any],
+                                                                record: Calls) -> None:
+    # Its calls are filed through its ASGI app (tests/support/aws_calls.py), apart from the API's.
+    assert ("dynamodb:Query", "catalog") in needed_by_function(record)["ProxyHandler"], "a cold proxy loads the catalog"
+    roles = roles_by_function(packaged_template)
+    assert roles["ProxyHandler"] is not roles["APIHandler"]
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_policy_writes_only_the_log_groups_of_this_stages_stack(stage: str) -> None:
-    [logs] = _statements(stage, "logs:")
-    for arn in _as_list(logs["Resource"]):
-        assert arn.startswith(f"arn:aws:logs:*:*:log-group:/aws/lambda/{stack_name(stage)}-"), arn
+@pytest.fixture(scope="module")
+def record() -> Calls:
+    return load_record()
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_policy_has_no_other_services(stage: str) -> None:
-    services = {action.split(":")[0] for s in _policy(stage)["Statement"] for action in _as_list(s["Action"])}
-    assert services == {"dynamodb", "ssm", "kms", "logs"}
+def test_every_function_has_a_role_of_its_own_from_template_yaml(packaged_template: dict[str, Any],
+                                                                 template: dict[str, Any]) -> None:
+    functions = packaged_template["Resources"]
+    roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()
+             if f["Type"] == "AWS::Serverless::Function"}
+    assert len(set(roles.values())) == len(roles) >= 5
+    for role in roles.values():
+        # Chalice's own role (an empty placeholder policy) is replaced whole by the merge.
+        assert packaged_template["Resources"][role] == template["Resources"][role], role
+
+
+def test_the_record_has_every_function_and_only_those(packaged_template: dict[str, Any], record: Calls) -> None:
+    assert set(needed_by_function(record)) == set(roles_by_function(packaged_template))
+    secrets = {("ssm:GetParameters", "parameter/keyledger/${Stage}/*"), ("kms:Decrypt", "via ssm")}
+    assert record[EVERY_FUNCTION] == secrets, "the secrets, read at every cold start"
+
+
+def test_each_role_grants_exactly_the_calls_its_function_makes(packaged_template: dict[str, Any], record: Calls
+                                                               ) -> None:
+    needed = needed_by_function(record)
+    for function, role in roles_by_function(packaged_template).items():
+        allowed = granted(role, packaged_template)
+        assert needed[function] - allowed == set(), f"{function}'s role lacks calls its code makes"
+        assert allowed - needed[function] == set(), f"{function}'s role grants calls its code never makes"
+
+
+def test_a_role_missing_one_action_is_caught(packaged_template: dict[str, Any], record: Calls) -> None:
+    # Guards the test above: drop the API's Scan (admin quota listing) and the gap shows.
+    role = roles_by_function(packaged_template)["APIHandler"]
+    trimmed = {**role, "Properties": {**role["Properties"], "Policies": [
+        {**p, "PolicyDocument": {**p["PolicyDocument"], "Statement": [
+            {**s, "Action": [a for a in _as_list(s["Action"]) if a != "dynamodb:Scan"]}
+            for s in p["PolicyDocument"]["Statement"]]}}
+        for p in role["Properties"]["Policies"]]}}
+    missing = needed_by_function(record)["APIHandler"] - granted(trimmed, packaged_template)
+    assert missing == {("dynamodb:Scan", "keys")}
+
+
+def test_each_role_writes_only_its_own_functions_log_streams(packaged_template: dict[str, Any]) -> None:
+    for function, role in roles_by_function(packaged_template).items():
+        [logs] = [s for s in statements_of(role, packaged_template) if str(s["Action"]).count("logs:")]
+        assert sorted(_as_list(logs["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        assert logs["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+                                               f"log-group:/aws/lambda/${{AWS::StackName}}-{function}-*:*"}
+
+
+def test_only_scheduled_jobs_may_send_a_failed_run_to_the_failure_queue(packaged_template: dict[str, Any]) -> None:
+    functions = packaged_template["Resources"]
+    for function, role in roles_by_function(packaged_template).items():
+        sends = [s for s in statements_of(role, packaged_template) if "sqs:" in str(s["Action"])]
+        events = functions[function]["Properties"].get("Events", {}).values()
+        if not any(e["Type"] == "Schedule" for e in events):  # the API and the proxy
+            assert sends == []
+        else:
+            assert [(s["Action"], s["Resource"]) for s in sends] == [
+                ("sqs:SendMessage", {"Fn::GetAtt": ["JobFailureQueue", "Arn"]})]
+
+
+def test_no_arn_names_the_aws_partition(packaged: Artefacts) -> None:
+    for path in (ROOT / "template.yaml", packaged.template):
+        assert "arn:aws:" not in path.read_text(), f"{path.name}: use arn:${{AWS::Partition}}:"
 
 
 def test_default_secret_parameter_names_fall_under_the_stage_policy(template: dict[str, Any]) -> None:

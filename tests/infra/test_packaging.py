@@ -83,17 +83,6 @@ def test_merge_keeps_chalice_api_and_the_template_resources(
     assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
 
 
-def test_role_carries_the_hand_written_stage_policy(packaged_template: dict[str, Any]) -> None:
-    import json
-
-    policy = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
-    roles = [r["Properties"] for r in packaged_template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-    assert roles, "Chalice made no role"
-    for role in roles:  # one per function (API handler, each schedule), all with the stage policy
-        assert [p["PolicyDocument"] for p in role["Policies"]] == [policy]
-        assert "ManagedPolicyArns" not in role
-
-
 def test_app_zip_holds_only_the_code_and_stays_small(packaged: Artefacts) -> None:
     with zipfile.ZipFile(packaged.app_zip) as archive:
         names = archive.namelist()

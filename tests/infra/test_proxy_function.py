@@ -1,6 +1,6 @@
 """The /v1 proxy function in the templates: a streaming integration for every /v1 path, gateway
 responses that never echo credentials, timeouts that follow PROXY_MAX_SECONDS, its own
-reserved concurrency, the adapter layer as a parameter; and packaged with its code and role."""
+reserved concurrency, the adapter layer as a parameter; and packaged with its code and its own role."""
 
 from __future__ import annotations
 
@@ -59,15 +59,18 @@ def test_the_proxy_runs_under_lambda_web_adapter_in_response_stream_mode(templat
     assert (env["AWS_LAMBDA_EXEC_WRAPPER"], env["AWS_LWA_INVOKE_MODE"], proxy["Handler"]) == \
         ("/opt/bootstrap", "response_stream", "run.sh")
     assert proxy["Layers"][0]["Fn::If"][1] == {"Ref": "LambdaAdapterLayerArn"}
+    assert "LambdaAdapterLayerArm64" in proxy["Layers"][0]["Fn::If"][2]["Fn::Sub"], "the functions run on arm64"
     assert proxy["ReservedConcurrentExecutions"]["Fn::If"][1] == {"Ref": "ProxyReservedConcurrency"}
 
 
-def test_the_packaged_proxy_function_has_its_code_layers_and_the_api_role(packaged: Artefacts,
-                                                                        packaged_template: dict[str, Any]) -> None:
+def test_the_packaged_proxy_function_has_its_code_layers_and_a_role_of_its_own(
+    packaged: Artefacts, packaged_template: dict[str, Any]
+) -> None:
     with zipfile.ZipFile(packaged.app_zip) as archive:
         run = archive.getinfo("run.sh")
         assert "proxy_app.py" in archive.namelist()
     assert (run.external_attr >> 16) & stat.S_IXUSR, "run.sh is executable"
     proxy = packaged_template["Resources"]["ProxyHandler"]["Properties"]
     assert proxy["Layers"][0] == {"Ref": "ManagedLayer"} and proxy["CodeUri"] == "./deployment.zip"
-    assert proxy["Role"] == packaged_template["Resources"]["APIHandler"]["Properties"]["Role"]
+    assert proxy["Role"] == {"Fn::GetAtt": ["ProxyHandlerRole", "Arn"]}
+    assert proxy["Role"] != packaged_template["Resources"]["APIHandler"]["Properties"]["Role"]

@@ -129,7 +129,8 @@ def test_outputs_name_the_api_portal_bucket_distribution_and_tables(template: di
 def test_rest_api_stub_repeats_the_chalice_config(template: dict[str, Any], chalice_config: dict[str, Any]) -> None:
     # The merge lets template.yaml win: a drift here would silently override Chalice's stage.
     props = template["Resources"]["RestAPI"]["Properties"]
-    assert set(props) == {"StageName", "EndpointConfiguration", "MethodSettings", "DefinitionBody"}
+    assert set(props) == {"StageName", "EndpointConfiguration", "MethodSettings", "DefinitionBody", "Name",
+                          "AccessLogSetting"}
     assert list(props["DefinitionBody"]["paths"]) == ["/v1/{proxy+}"], "never hand-write the /api paths"
     assert props["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
     assert props["EndpointConfiguration"] == chalice_config["api_gateway_endpoint_type"]
