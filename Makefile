@@ -33,6 +33,8 @@ $(STAMP): requirements.txt layers/requirements.txt
 	@# chalice requires pip<26.3
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'pip<26.3'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# functions/ on the venv's path, so `.venv/bin/lint-imports` (and a plain `python`) finds chalicelib
+	@$(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))' | xargs -I{} sh -c 'echo "$(CURDIR)/functions" > {}/keyledger-functions.pth'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -81,7 +83,7 @@ bench: venv
 lint: venv
 	$(BIN)/python -m ruff check functions infra tests bench
 	$(BIN)/python -m mypy
-	PYTHONPATH=functions $(BIN)/lint-imports
+	$(BIN)/lint-imports
 
 # Deploy (docs/deploy.md). ARGS passes options through, e.g. ARGS="--profile ops --region eu-west-1".
 package: venv
