@@ -24,6 +24,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
@@ -62,6 +63,23 @@ def reference_ms(rounds: int = 7) -> float:
     return best * 1000
 
 
+def seed_bench_user(c: Any, demo_url: str, username: str) -> tuple[str, dict[str, Any], Any]:
+    """A user with a quota on a `bench` group holding `bench-chat` (the demo upstream, priced
+    1/2 per 1M tokens): (user id, the provider's view, the issued key)."""
+    from chalicelib.catalog.types import QuotaLimits
+
+    user_id, _ = c.accounts.create_superadmin(username, "a long enough bench password")
+    provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
+                                               actor_id="bench", meta=None)
+    c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
+                                  "upstream_model": "demo-chat", "input_price": Decimal("1"),
+                                  "output_price": Decimal("2")}, actor_id="bench", meta=None)
+    c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
+                                 actor_id="bench", meta=None)
+    _, issued = c.keys.create_quota(user_id=user_id, group="bench", limits={}, actor_id="bench", meta=None)
+    return user_id, provider, issued
+
+
 def measure(n: int = 200, profile: bool = False) -> dict:
     from infra.demo_upstream import start_demo_upstream
     from infra.localstack.moto_http import MotoHttpServer
@@ -73,7 +91,6 @@ def measure(n: int = 200, profile: bool = False) -> dict:
     demo, demo_url = start_demo_upstream()
 
     from chalicelib.bootstrap import Container
-    from chalicelib.catalog.types import QuotaLimits
     from chalicelib.kernel.context import RequestMeta
     from chalicelib.kernel.ids import new_id
     from chalicelib.kernel.settings import load_settings
@@ -82,15 +99,7 @@ def measure(n: int = 200, profile: bool = False) -> dict:
 
     c = Container(load_settings())
     create_tables(wait=True)
-    user_id, _ = c.accounts.create_superadmin("benchuser", "a long enough bench password")
-    provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
-                                               actor_id="bench", meta=None)
-    c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
-                                  "upstream_model": "demo-chat", "input_price": Decimal("1"),
-                                  "output_price": Decimal("2")}, actor_id="bench", meta=None)
-    c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
-                                 actor_id="bench", meta=None)
-    _, issued = c.keys.create_quota(user_id=user_id, group="bench", limits={}, actor_id="bench", meta=None)
+    user_id, provider, issued = seed_bench_user(c, demo_url, "benchuser")
     _, limited = c.keys.create_quota(user_id=user_id, group="bench", limits={"rpm": 100000}, actor_id="bench",
                                      meta=None)
     c.metering.credit(user_id, Decimal("1000"), "topup", "bench")

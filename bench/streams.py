@@ -44,7 +44,7 @@ def first_event_seconds(origin: str, path: str, body: dict, key: str) -> float:
 
 
 def measure(n: int = 100) -> dict:
-    from bench.proxy import _env, _pct
+    from bench.proxy import _env, _pct, seed_bench_user
     from infra.demo_upstream import start_demo_upstream
     from infra.localstack.moto_http import MotoHttpServer
     from infra.moto_atomic import make_moto_dynamodb_atomic
@@ -56,7 +56,6 @@ def measure(n: int = 100) -> dict:
 
     from app import app
     from chalicelib.bootstrap import Container, set_container
-    from chalicelib.catalog.types import QuotaLimits
     from chalicelib.kernel.settings import load_settings
     from chalicelib.store.base import create_tables
     from proxy_app import app as proxy_app
@@ -66,15 +65,7 @@ def measure(n: int = 100) -> dict:
     c = Container(load_settings())
     set_container(c)
     create_tables(wait=True)
-    user_id, _ = c.accounts.create_superadmin("benchstreams", "a long enough bench password")
-    provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
-                                               actor_id="bench", meta=None)
-    c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
-                                  "upstream_model": "demo-chat", "input_price": Decimal("1"),
-                                  "output_price": Decimal("2")}, actor_id="bench", meta=None)
-    c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),
-                                 actor_id="bench", meta=None)
-    _, issued = c.keys.create_quota(user_id=user_id, group="bench", limits={}, actor_id="bench", meta=None)
+    user_id, _, issued = seed_bench_user(c, demo_url, "benchstreams")
     c.metering.credit(user_id, Decimal("1000"), "topup", "bench")
     server = FrontServer(app, proxy_app, 0)
     server.start()

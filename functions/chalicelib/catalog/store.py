@@ -25,15 +25,11 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..kernel.clock import iso, parse_iso
+from ..kernel.clock import iso, parse_iso, parse_iso_or_none
 from ..kernel.errors import AlreadyExists, Conflict, NotFound
 from ..kernel.money import from_micros, to_micros
 from ..store.base import Gsi1, TableModel, string_list
 from .types import CatalogModel, Group, HealthCheck, Provider, ProviderHealth, QuotaLimits
-
-
-def _dt(text: str | None) -> datetime | None:
-    return parse_iso(text) if text else None
 
 
 class CatalogItem(TableModel):
@@ -78,12 +74,12 @@ class ProviderItem(CatalogItem):
             api_key_enc=self.api_key_enc, api_key_hint=self.api_key_hint,
             created_at=parse_iso(self.created_at), updated_at=parse_iso(self.updated_at),
             health=ProviderHealth(
-                last_test_ok=self.last_test_ok, last_test_at=_dt(self.last_test_at),
+                last_test_ok=self.last_test_ok, last_test_at=parse_iso_or_none(self.last_test_at),
                 last_test_detail=self.last_test_detail,
                 last_latency_ms=int(self.last_latency_ms) if self.last_latency_ms is not None else None,
-                last_error=self.last_error, last_error_at=_dt(self.last_error_at),
+                last_error=self.last_error, last_error_at=parse_iso_or_none(self.last_error_at),
                 consecutive_failures=int(self.consecutive_failures or 0),
-                unhealthy_until=_dt(self.unhealthy_until), history=_history(self.health_history),
+                unhealthy_until=parse_iso_or_none(self.unhealthy_until), history=_history(self.health_history),
             ),
         )
 

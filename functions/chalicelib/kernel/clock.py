@@ -41,3 +41,8 @@ def parse_iso(text: str) -> datetime:
     """Parse ISO 8601 (date or datetime); naive values are taken as UTC."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "+"))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_iso_or_none(text: str | None) -> datetime | None:
+    """`parse_iso` for a stored attribute that may be absent or empty."""
+    return parse_iso(text) if text else None

@@ -21,17 +21,13 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..catalog.types import QuotaLimits
-from ..kernel.clock import iso, parse_iso
+from ..kernel.clock import iso, parse_iso, parse_iso_or_none
 from ..kernel.errors import BadRequest, Conflict, NotFound
 from ..kernel.money import from_micros, to_micros
 from ..store.base import Gsi1, TableModel, string_list
 from .types import ApiKey, Quota
 
 REPLACED_KEY_RETENTION = timedelta(days=30)  # replaced keys stay visible (refused) for a while
-
-
-def _dt(text: str | None) -> datetime | None:
-    return parse_iso(text) if text else None
 
 
 class KeysItem(TableModel):
@@ -105,7 +101,8 @@ class QuotaItem(_LimitsMixin, KeysItem):
         return Quota(
             quota_id=self.pk.removeprefix("QUOTA#"), user_id=self.user_id, group_id=self.group_id,
             limits=_limits_of(self), key_id=self.key_id, key_hash=self.key_hash,
-            created_at=parse_iso(self.created_at), updated_at=parse_iso(self.updated_at), ends_at=_dt(self.ends_at),
+            created_at=parse_iso(self.created_at), updated_at=parse_iso(self.updated_at),
+            ends_at=parse_iso_or_none(self.ends_at),
         )
 
 
@@ -141,9 +138,9 @@ class ApiKeyItem(_LimitsMixin, KeysItem):
         return ApiKey(
             key_id=self.key_id, key_hash=self.pk.removeprefix("KEY#"), prefix=self.prefix, user_id=self.user_id,
             quota_id=self.quota_id, group_id=self.group_id, status=self.status, limits=_limits_of(self),
-            created_at=parse_iso(self.created_at), expires_at=_dt(self.expires_at),
-            ip_allow=tuple(self.ip_allow or ()), quota_ends_at=_dt(self.quota_ends_at),
-            last_used_at=_dt(self.last_used_at), rev=int(self.rev or 0),
+            created_at=parse_iso(self.created_at), expires_at=parse_iso_or_none(self.expires_at),
+            ip_allow=tuple(self.ip_allow or ()), quota_ends_at=parse_iso_or_none(self.quota_ends_at),
+            last_used_at=parse_iso_or_none(self.last_used_at), rev=int(self.rev or 0),
         )
 
 
