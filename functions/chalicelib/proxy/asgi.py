@@ -31,8 +31,10 @@ from ..kernel.errors import AppError, NotFound, Unauthorized
 from ..kernel.ids import new_id
 from ..kernel.money import fmt
 from ..kernel.settings import Settings
-from ..proxy.service import ProxyService
+from ..proxy.service import ProxyAnswer, ProxyService
 from .relay import StreamRelay
+from .responses.endpoint import respond
+from .responses.schemas import ResponsesIn
 from .schemas import ChatIn, EmbeddingsIn, parse_body
 
 log = logging.getLogger("keyledger.proxy.http")
@@ -79,6 +81,7 @@ def create_app(parts: Callable[[], ProxyParts]) -> Starlette:
     return Starlette(routes=[
         route("/v1/chat/completions", chat_completions, "POST"),
         route("/v1/embeddings", embeddings, "POST"),
+        route("/v1/responses", responses, "POST"),
         route("/v1/models", models, "GET"),
         route("/v1/models/{model:path}", model, "GET"),
         route("/v1/usage", usage, "GET"),
@@ -102,6 +105,16 @@ async def chat_completions(request: Request, parts: ProxyParts, meta: RequestMet
     headers = await anyio.to_thread.run_sync(service.rate_headers, admitted.key, admitted.hold)
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     return parts.proxy_relay.response(admitted, stream, include_usage, headers, started)  # type: ignore[return-value]
+
+
+async def responses(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
+    started = time.monotonic()
+    body = parse_body(await _body(request, parts), request.headers.get("content-type", ""), ResponsesIn,
+                      parts.settings.proxy_max_body_bytes)
+    answer = await respond(body, api_key_of(request), parts.proxy, parts.proxy_relay, meta, started)
+    if isinstance(answer, ProxyAnswer):
+        return _json(answer.body, headers=answer.headers)
+    return answer  # type: ignore[return-value]  # a RelayResponse, as for chat
 
 
 async def embeddings(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:

@@ -106,6 +106,14 @@ class RelayResponse:
             if not state.settled:
                 await self._settle(state)
 
+    def opening(self) -> str:
+        """What the client gets before the first upstream chunk: nothing, for chat."""
+        return ""
+
+    def render(self, chunk: dict[str, Any]) -> str:
+        """One upstream chunk as the client's wire format has it (another format overrides this)."""
+        return render_chunk(chunk)
+
     async def _watch_disconnect(self, receive: Any, scope: anyio.CancelScope, state: _State) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
@@ -118,6 +126,8 @@ class RelayResponse:
                        (b"x-accel-buffering", b"no")]
         raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
         await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
+        if opening := self.opening():
+            await send({"type": "http.response.body", "body": opening.encode(), "more_body": True})
         remaining = self.relay.max_seconds - (time.monotonic() - self.started)
         with anyio.move_on_after(max(remaining, 0.0)) as deadline:
             async for chunk in self.stream.chunks():
@@ -125,7 +135,8 @@ class RelayResponse:
                     continue  # the upstream's usage chunk: the client gets ours, if it asked
                 chunk.pop("usage", None)
                 state.delivered.add_chunk(chunk)
-                await send({"type": "http.response.body", "body": render_chunk(chunk).encode(), "more_body": True})
+                if text := self.render(chunk):
+                    await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
             state.error = self.stream.error
         if deadline.cancelled_caught:
             state.error = f"The stream went past the {self.relay.max_seconds:g} s this gateway allows."

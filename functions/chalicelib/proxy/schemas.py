@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..kernel.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from ..web import openapi
 from ..web.fields import JsonBool, NoCoercion
+from .responses.schemas import ResponsesIn
 
 
 class StreamOptions(BaseModel):
@@ -90,6 +91,8 @@ def _doc(path: str, method: str, summary: str, body: type[BaseModel] | None = No
 ROUTE_DOCS = (
     _doc("/v1/chat/completions", "POST", "Chat completion through the key's model group, metered and debited.",
          ChatIn),
+    _doc("/v1/responses", "POST", "OpenAI Responses API (stateless) through the key's model group, metered and "
+         "debited.", ResponsesIn),
     _doc("/v1/embeddings", "POST", "Embeddings through the key's model group, metered and debited.", EmbeddingsIn),
     _doc("/v1/models", "GET", "The models this key may use."),
     _doc("/v1/models/{model}", "GET", "One model this key may use."),

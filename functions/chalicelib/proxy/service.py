@@ -60,6 +60,7 @@ class ProxyAnswer:
 
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    usage: Usage | None = None  # what the request was charged for (chat)
 
 
 @dataclass
@@ -83,7 +84,7 @@ class ProxyService:
 
     # --- the routes' entry points ---
 
-    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> Admitted:
+    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat") -> Admitted:
         """Every check before the upstream (key, IP, membership, model, RPM, quota, balance),
         and the hold for the worst case; the forwarded body carries the output cap it was sized for."""
         n = body["n"] if isinstance(body.get("n"), int) else 1
@@ -97,22 +98,23 @@ class ProxyService:
                                                 self.clock.now(), ip=meta.ip)
 
         key, route, hold = self._admit(api_key, meta, reserve)
-        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt)
+        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt, endpoint)
 
-    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
+    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat") -> ProxyAnswer:
         """POST /v1/chat/completions answered in one piece, metered: the upstream's usage, or an
-        estimate of the delivered answer when it reported none."""
-        admitted = self.admit_chat(api_key, body, meta)
+        estimate of the delivered answer when it reported none. Other endpoints translated to
+        chat (`endpoint`, as the request record names it) are served here too."""
+        admitted = self.admit_chat(api_key, body, meta, endpoint)
         route, hold = admitted.route, admitted.hold
-        called = self._call_or_release(hold, route, "chat",
+        called = self._call_or_release(hold, route, endpoint,
                                        lambda t: self.upstream.chat(t, admitted.forwarded, route.name))
         delivered = Delivered()
         delivered.add_completion(called.result.body)
         usage, estimated = usage_to_charge(called.result.usage, admitted.prompt_tokens, delivered)
-        fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms,
+        fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms, endpoint=endpoint,
                               error=_ESTIMATED if estimated else None)
         settled = self._settle(hold, called, fields, usage)
-        return ProxyAnswer(called.result.body, self._headers(admitted.key, hold, settled))
+        return ProxyAnswer(called.result.body, self._headers(admitted.key, hold, settled), usage)
 
     def settle_stream(self, admitted: Admitted, outcome: StreamOutcome) -> tuple[Usage, Settlement]:
         """Charge a relayed stream for its usage (else what was delivered), at most the hold;
@@ -120,12 +122,13 @@ class ProxyService:
         usage, estimated = usage_to_charge(outcome.usage, admitted.prompt_tokens, outcome.delivered)
         if not outcome.delivered.tokens and outcome.usage is None and outcome.error:
             self._release(admitted.hold, RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms,
-                                                       stream=True, stream_broken=True, error=outcome.error),
+                                                       endpoint=admitted.endpoint, stream=True, stream_broken=True,
+                                                       error=outcome.error),
                           "stream_broken")
             return Usage(), Settlement(admitted.hold.request_id, from_micros(0), from_micros(0), from_micros(0))
         error = outcome.error or (_ESTIMATED if estimated else None)
-        fields = RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms, stream=True,
-                              stream_broken=outcome.error is not None, error=error)
+        fields = RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms, endpoint=admitted.endpoint,
+                              stream=True, stream_broken=outcome.error is not None, error=error)
         return usage, self._settle(admitted.hold, None, fields, usage)
 
     def targets(self, route: ModelRoute) -> list[Any]:

@@ -21,6 +21,7 @@ class Admitted:
     hold: Hold
     forwarded: dict[str, Any]  # the body as it goes upstream (the output cap set)
     prompt_tokens: int  # the prompt's upper-bound estimate the hold was sized with
+    endpoint: str = "chat"  # the /v1 endpoint the client called, as the request record names it
 
 
 @dataclass(frozen=True)
