@@ -70,8 +70,20 @@ def test_the_openai_readme_streaming_loop_runs_to_the_end(newcomer):
     assert text
 
 
+def test_the_responses_api_answers_plain_and_streamed_on_the_demo_model(newcomer):
+    raw = sdk(newcomer).responses.with_raw_response.create(model="local-demo-chat", input="hello",
+                                                           max_output_tokens=20)
+    response = raw.parse()
+    assert response.status == "completed" and response.output_text and response.usage.total_tokens > 0
+    assert Decimal(raw.headers["x-keyledger-cost"]) > 0
+    with sdk(newcomer).responses.stream(model="local-demo-chat", input="hello", max_output_tokens=20) as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert "".join(deltas) == final.output_text and final.usage.output_tokens > 0
+
+
 def test_an_unknown_v1_route_is_an_openai_404_on_the_same_origin(newcomer):
-    resp = requests.post(f"{newcomer['base_url']}/responses", json={}, timeout=30,
+    resp = requests.post(f"{newcomer['base_url']}/files", json={}, timeout=30,
                          headers={"Authorization": f"Bearer {newcomer['key']}"})
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "unknown_route"
     assert newcomer["key"] not in resp.text
