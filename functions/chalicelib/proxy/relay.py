@@ -65,7 +65,7 @@ class StreamRelay:
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self.service.release_failed, admitted.hold, exc,
-                                               _ms_since(started), True)
+                                               _ms_since(started), True, admitted.endpoint)
             raise
 
     def response(self, admitted: Admitted, stream: UpstreamStream, include_usage: bool,

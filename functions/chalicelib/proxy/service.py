@@ -60,7 +60,7 @@ class ProxyAnswer:
 
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
-    usage: Usage | None = None  # what the request was charged for (chat)
+    usage: TokenUsage | None = None  # what the request was charged for (chat)
 
 
 @dataclass
@@ -136,13 +136,14 @@ class ProxyService:
         healthy = [t for t in route.targets if t[0].healthy]
         return [self._target(p, m, route.max_output_tokens) for p, m in (healthy or list(route.targets))]
 
-    def release_failed(self, hold: Hold, error: BaseException, latency_ms: int, stream: bool) -> None:
+    def release_failed(self, hold: Hold, error: BaseException, latency_ms: int, stream: bool,
+                       endpoint: str = "chat") -> None:
         """An upstream call that never started: the hold goes back, the record says why."""
         status = error.status if isinstance(error, AppError) else 500
         message = error.message if isinstance(error, AppError) else "internal error"
         provider = getattr(error, "provider_id", "") or ""
         self._release(hold, RecordFields(provider=provider, latency_ms=latency_ms, status=status, stream=stream,
-                                         error=message))
+                                         endpoint=endpoint, error=message))
 
     def record_provider_result(self, provider_id: str, error: BaseException | None) -> None:
         """Provider health: a provider's own failure counts against it; the caller's never does."""

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...upstreams.types import Usage
+from ...metering.types import TokenUsage
 from .response import as_dict, finished, function_call_item, item_id, message_item, text_part, usage_object
 
 
@@ -121,7 +121,7 @@ class ResponseEvents:
             out = self._event("response.function_call_arguments.done", **where, arguments=item.text)
         return out + self._event("response.output_item.done", output_index=item.output_index, item=item.done)
 
-    def finish(self, usage: Usage, cost: str | None, error: str | None) -> str:
+    def finish(self, usage: TokenUsage, cost: str | None, error: str | None) -> str:
         """The closing events: every open item done, then the Response's final state."""
         figures = usage_object(usage, cost)
         if error is not None:

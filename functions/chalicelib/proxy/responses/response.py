@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...upstreams.types import Usage
+from ...metering.types import TokenUsage
 
 # Chat finish reasons that leave a Response incomplete, and the reason Responses gives.
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -57,11 +57,11 @@ def function_call_item(item_id_: str, call_id: str, name: str, arguments: str, s
             "arguments": arguments}
 
 
-def usage_object(usage: Usage, cost: str | None = None, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
+def usage_object(usage: TokenUsage, cost: str | None = None, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {
         "input_tokens": usage.input_tokens, "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
         "output_tokens": usage.output_tokens, "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": usage.total_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
     }
     if cost is not None:
         out["cost"] = cost
@@ -88,7 +88,7 @@ def _text_of(content: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def from_completion(chat: dict[str, Any], body: dict[str, Any], request_id: str, usage: Usage,
+def from_completion(chat: dict[str, Any], body: dict[str, Any], request_id: str, usage: TokenUsage,
                     cost: str | None) -> dict[str, Any]:
     """The Response for a chat.completion answer (its first choice)."""
     choices = chat.get("choices") or [{}]
