@@ -221,3 +221,23 @@ def test_a_broken_stream_ends_with_an_error_event_and_response_failed_carrying_w
     assert failed["status"] == "failed" and failed["error"]["message"] == "The stream broke."
     assert failed["output"][0]["status"] == "incomplete" and failed["output"][0]["content"][0]["text"] == "Hal"
     assert failed["usage"]["output_tokens"] == 1
+
+
+def test_reasoning_content_becomes_a_reasoning_item_before_the_message():
+    message = {"role": "assistant", "reasoning_content": "Think.", "content": "Answer."}
+    output = from_completion(completion(message), body(), RID, Usage(1, 2), None)["output"]
+    assert [(i["type"], i["id"]) for i in output] == [("reasoning", f"rs_{RID}_0"), ("message", f"msg_{RID}_1")]
+    assert output[0]["content"] == [{"type": "reasoning_text", "text": "Think."}]
+
+
+def test_streamed_reasoning_is_a_reasoning_item_closed_when_the_answer_starts():
+    events = events_of([chunk({"reasoning_content": "Hm"}), chunk({"reasoning_content": "m."}),
+                        chunk({"content": "Yes."}), chunk({}, "stop")])
+    assert [e["type"] for e in events][2:] == [
+        "response.output_item.added", "response.content_part.added", "response.reasoning_text.delta",
+        "response.reasoning_text.delta", "response.reasoning_text.done", "response.content_part.done",
+        "response.output_item.done", "response.output_item.added", "response.content_part.added",
+        "response.output_text.delta", "response.output_text.done", "response.content_part.done",
+        "response.output_item.done", "response.completed"]
+    assert events[6]["text"] == "Hmm." and events[8]["item"]["type"] == "reasoning"
+    assert [i["type"] for i in events[-1]["response"]["output"]] == ["reasoning", "message"]

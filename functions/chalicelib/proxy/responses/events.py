@@ -2,8 +2,10 @@
 
 `opening()`: `response.created`, `response.in_progress`. Then per chunk: text opens a
 message item (`response.output_item.added`, `response.content_part.added`) and goes out as
-`response.output_text.delta`; a tool call closes that message and opens a `function_call`
-item whose arguments go out as `response.function_call_arguments.delta`. `finish()` closes
+`response.output_text.delta`; reasoning text (chat's `reasoning_content`) likewise opens a
+`reasoning` item streamed as `response.reasoning_text.delta`; a tool call closes the text
+before it and opens a `function_call` item whose arguments go out as
+`response.function_call_arguments.delta`. `finish()` closes
 what is open (`response.output_text.done`, `response.content_part.done`,
 `response.function_call_arguments.done`, `response.output_item.done`) and ends with
 `response.completed` carrying the charged usage (`response.incomplete` when the output cap
@@ -18,18 +20,40 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...metering.types import TokenUsage
-from .response import as_dict, finished, function_call_item, item_id, message_item, text_part, usage_object
+from .response import (
+    as_dict,
+    finished,
+    function_call_item,
+    item_id,
+    message_item,
+    reasoning_item,
+    reasoning_part,
+    text_part,
+    usage_object,
+)
+
+# The items that stream text: (id prefix, item builder, part builder, delta/done event prefix).
+_TEXT_KINDS = {
+    "message": ("msg", message_item, text_part, "response.output_text"),
+    "reasoning": ("rs", reasoning_item, reasoning_part, "response.reasoning_text"),
+}
 
 
 @dataclass
 class _Item:
     output_index: int
     id: str
-    kind: str  # "message" | "function_call"
-    text: str = ""  # the message's text, or the call's arguments
+    kind: str  # "message" | "reasoning" | "function_call"
+    text: str = ""  # the text, or the call's arguments
     call_id: str = ""
     name: str = ""
     done: dict[str, Any] | None = field(default=None, repr=False)  # the item as closed
+
+    def built(self, status: str) -> dict[str, Any]:
+        if self.kind == "function_call":
+            return function_call_item(self.id, self.call_id, self.name, self.text, status)
+        _, item, part, _ = _TEXT_KINDS[self.kind]
+        return item(self.id, [part(self.text)], status)
 
 
 class ResponseEvents:
@@ -40,7 +64,7 @@ class ResponseEvents:
         self.request_id = request_id
         self.sequence = 0
         self.items: list[_Item] = []
-        self.message: _Item | None = None  # the message item taking text now
+        self.writing: _Item | None = None  # the message or reasoning item taking text now
         self.calls: dict[int, _Item] = {}  # chat tool_calls index -> item
         self.finish_reason: str | None = None
 
@@ -60,9 +84,10 @@ class ResponseEvents:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = as_dict(choice.get("delta"))
-            text = delta.get("content")
-            if isinstance(text, str) and text:
-                out.append(self._text(text))
+            for kind, name in (("reasoning", "reasoning_content"), ("message", "content")):
+                text = delta.get(name)
+                if isinstance(text, str) and text:
+                    out.append(self._text(kind, text))
             for call in delta.get("tool_calls") or ():
                 if isinstance(call, dict):
                     out.append(self._call(call))
@@ -70,18 +95,27 @@ class ResponseEvents:
                 self.finish_reason = choice["finish_reason"]
         return "".join(out)
 
-    def _text(self, text: str) -> str:
+    def _stop_writing(self) -> str:
+        out = self._close(self.writing) if self.writing is not None else ""
+        self.writing = None
+        return out
+
+    def _text(self, kind: str, text: str) -> str:
         out = ""
-        if self.message is None:
-            item = self._open("message", item_id("msg", self.request_id, len(self.items)))
-            self.message = item
+        if self.writing is not None and self.writing.kind != kind:  # reasoning ends where the answer starts
+            out += self._stop_writing()
+        prefix, item_of, part_of, events = _TEXT_KINDS[kind]
+        if self.writing is None:
+            item = self.writing = self._open(kind, item_id(prefix, self.request_id, len(self.items)))
             out += self._event("response.output_item.added", output_index=item.output_index,
-                               item=message_item(item.id, [], "in_progress"))
+                               item=item_of(item.id, [], "in_progress"))
             out += self._event("response.content_part.added", item_id=item.id, output_index=item.output_index,
-                               content_index=0, part=text_part(""))
-        self.message.text += text
-        return out + self._event("response.output_text.delta", item_id=self.message.id,
-                                 output_index=self.message.output_index, content_index=0, delta=text, logprobs=[])
+                               content_index=0, part=part_of(""))
+        item = self.writing
+        item.text += text
+        extra: dict[str, Any] = {"logprobs": []} if kind == "message" else {}
+        return out + self._event(f"{events}.delta", item_id=item.id, output_index=item.output_index,
+                                 content_index=0, delta=text, **extra)
 
     def _call(self, call: dict[str, Any]) -> str:
         out = ""
@@ -89,14 +123,12 @@ class ResponseEvents:
         index = call.get("index", 0)
         item = self.calls.get(index)
         if item is None:
-            if self.message is not None:  # the text before a call is done
-                out += self._close(self.message)
-                self.message = None
+            out += self._stop_writing()  # the text before a call is done
             item = self.calls[index] = self._open("function_call", item_id("fc", self.request_id, len(self.items)))
             item.call_id = str(call.get("id") or item_id("call", self.request_id, item.output_index))
             item.name = str(function.get("name") or "")
             out += self._event("response.output_item.added", output_index=item.output_index,
-                               item=function_call_item(item.id, item.call_id, item.name, "", "in_progress"))
+                               item=item.built("in_progress") | {"arguments": ""})
         arguments = function.get("arguments")
         if isinstance(arguments, str) and arguments and item.done is None:
             item.text += arguments
@@ -111,21 +143,21 @@ class ResponseEvents:
 
     def _close(self, item: _Item, status: str = "completed") -> str:
         where = {"item_id": item.id, "output_index": item.output_index}
-        if item.kind == "message":
-            part = text_part(item.text)
-            item.done = message_item(item.id, [part], status)
-            out = self._event("response.output_text.done", **where, content_index=0, text=item.text, logprobs=[])
-            out += self._event("response.content_part.done", **where, content_index=0, part=part)
-        else:
-            item.done = function_call_item(item.id, item.call_id, item.name, item.text, status)
+        item.done = item.built(status)
+        if item.kind == "function_call":
             out = self._event("response.function_call_arguments.done", **where, arguments=item.text)
+        else:
+            _, _, part_of, events = _TEXT_KINDS[item.kind]
+            extra: dict[str, Any] = {"logprobs": []} if item.kind == "message" else {}
+            out = self._event(f"{events}.done", **where, content_index=0, text=item.text, **extra)
+            out += self._event("response.content_part.done", **where, content_index=0, part=part_of(item.text))
         return out + self._event("response.output_item.done", output_index=item.output_index, item=item.done)
 
     def finish(self, usage: TokenUsage, cost: str | None, error: str | None) -> str:
         """The closing events: every open item done, then the Response's final state."""
         figures = usage_object(usage, cost)
         if error is not None:
-            output = [i.done or self._partial(i) for i in self.items]
+            output = [i.done or i.built("incomplete") for i in self.items]
             failed = {**self.response, "status": "failed", "output": output, "usage": figures,
                       "error": {"code": "server_error", "message": error}}
             return (self._event("error", code="stream_broken", message=error, param=None)
@@ -134,8 +166,3 @@ class ResponseEvents:
         out = "".join(self._close(i, status) for i in self.items if i.done is None)
         final = {**finished(self.response, self.finish_reason, figures), "output": [i.done for i in self.items]}
         return out + self._event(f"response.{final['status']}", response=final)
-
-    def _partial(self, item: _Item) -> dict[str, Any]:
-        if item.kind == "message":
-            return message_item(item.id, [text_part(item.text)], "incomplete")
-        return function_call_item(item.id, item.call_id, item.name, item.text, "incomplete")

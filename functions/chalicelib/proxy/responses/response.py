@@ -1,7 +1,7 @@
 """Response objects (`object: "response"`): built from a chat completion, or step by step by a stream.
 
 Ids derive from the request id, so a Response, its items and the usage record name one
-request: `resp_<request id>`, `msg_<request id>_<output index>`, `fc_<request id>_<output index>`.
+request: `resp_<request id>`, then `msg_`, `fc_` or `rs_` + `<request id>_<output index>`.
 `usage` holds the figures the request was charged for (the upstream's, or the estimate of
 what was delivered when it reported none) and, as an extension, `cost` in USD.
 """
@@ -48,8 +48,17 @@ def text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
+def reasoning_part(text: str) -> dict[str, Any]:
+    return {"type": "reasoning_text", "text": text}
+
+
 def message_item(item_id_: str, parts: list[dict[str, Any]], status: str) -> dict[str, Any]:
     return {"id": item_id_, "type": "message", "status": status, "role": "assistant", "content": parts}
+
+
+def reasoning_item(item_id_: str, parts: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """The model's visible reasoning (chat's `reasoning_content`, as DeepSeek-style servers send it)."""
+    return {"id": item_id_, "type": "reasoning", "status": status, "summary": [], "content": parts}
 
 
 def function_call_item(item_id_: str, call_id: str, name: str, arguments: str, status: str) -> dict[str, Any]:
@@ -97,10 +106,13 @@ def from_completion(chat: dict[str, Any], body: dict[str, Any], request_id: str,
     finish = choice.get("finish_reason")
     status = "incomplete" if finish in INCOMPLETE else "completed"
     output: list[dict[str, Any]] = []
+    reasoning = message.get("reasoning_content")
+    if isinstance(reasoning, str) and reasoning:
+        output.append(reasoning_item(item_id("rs", request_id, 0), [reasoning_part(reasoning)], status))
     text, refusal, calls = _text_of(message.get("content")), message.get("refusal"), message.get("tool_calls") or []
     if text or refusal or not calls:
         part = {"type": "refusal", "refusal": refusal} if refusal and not text else text_part(text)
-        output.append(message_item(item_id("msg", request_id, 0), [part], status))
+        output.append(message_item(item_id("msg", request_id, len(output)), [part], status))
     for call in calls:
         function = as_dict(as_dict(call).get("function"))
         output.append(function_call_item(item_id("fc", request_id, len(output)),
