@@ -16,10 +16,17 @@ import openai
 import pydantic
 import pytest
 from chalicelib.catalog.routing import ModelRoute, ProviderTargetInfo
+from chalicelib.kernel.money import from_micros
+from chalicelib.ledger.store import list_entries
+from chalicelib.metering.types import cost_of
+from chalicelib.proxy.responses.request import to_chat
 from chalicelib.proxy.service import ProxyService
+from chalicelib.proxy.token_estimate import chat_prompt_tokens
 from chalicelib.upstreams.client import UpstreamClient
 
 from tests.fakes.tool_calls import CALL_ID, ToolCallingUpstream
+from tests.fakes.upstream_servers import Fault
+from tests.support.metering import assert_ledger_consistent
 from tests.support.proxy_env import ALICE, build_proxy_env
 
 pytestmark = pytest.mark.e2e
@@ -182,3 +189,20 @@ def test_a_refusal_before_streaming_is_an_http_error_in_the_openai_envelope(api)
     with pytest.raises(openai.BadRequestError) as hosted:
         sdk(api).responses.create(model="real", input="hi", tools=[{"type": "web_search"}])
     assert hosted.value.code == "unsupported_tool"
+
+
+@pytest.mark.parametrize("model", ["real", "claude"])
+def test_a_stream_cut_by_either_upstream_ends_with_response_failed_and_is_charged_what_was_delivered(
+        api, fakes, container, model):
+    upstream_of(fakes, model).set_fault(Fault.STREAM_CUT)
+    events = list(sdk(api).responses.create(model=model, input="hi", max_output_tokens=100, stream=True))
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "Hello from "
+    assert [e.type for e in events[-2:]] == ["error", "response.failed"]
+    assert events[-1].response.status == "failed" and events[-1].response.usage.output_tokens > 0
+    user_id = container.proxy.keys.lookup(ALICE).user_id
+    charged = [from_micros(-e.amount) for e in list_entries(user_id) if e.type == "charge"]
+    hold = cost_of(chat_prompt_tokens(to_chat({"model": model, "input": "hi", "max_output_tokens": 100})), 100,
+                   Decimal(1), Decimal(2))
+    assert len(charged) == 1 and 0 < charged[0] <= hold
+    assert Decimal(events[-1].response.usage.model_extra["cost"]) == charged[0]
+    assert_ledger_consistent(user_id)
