@@ -100,7 +100,8 @@ def test_a_tool_choice_without_tools_is_not_forwarded():
     ({"input": [{"role": "assistant", "content": [{"type": "input_image", "image_url": "https://x/y.png"}]}]},
      "input", "unsupported_parameter"),
     ({"text": {"format": {"type": "json_schema"}}}, "text.format", "unsupported_parameter"),
-    ({"input": []}, "input", "unsupported_parameter"),
+    ({"input": [], "instructions": "Be brief."}, "input", "unsupported_parameter"),
+    ({"input": [{"type": "reasoning", "id": "rs_1", "summary": []}]}, "input", "unsupported_parameter"),
 ])
 def test_what_needs_state_or_a_hosted_tool_is_refused_with_a_400_naming_the_field(extra, param, code):
     with pytest.raises(BadRequest) as refused:

@@ -167,10 +167,10 @@ def to_chat(body: dict[str, Any]) -> dict[str, Any]:
     given = body["input"]
     items = [{"type": "message", "role": "user", "content": given}] if isinstance(given, str) else given
     messages = _messages(items)
-    if isinstance(body.get("instructions"), str) and body["instructions"]:
-        messages.insert(0, {"role": "system", "content": body["instructions"]})
     if not messages:
         raise _bad("`input` holds nothing to answer.", "input")
+    if isinstance(body.get("instructions"), str) and body["instructions"]:
+        messages.insert(0, {"role": "system", "content": body["instructions"]})
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
     for name in ("stream", "temperature", "top_p", "parallel_tool_calls", "user"):
         if body.get(name) is not None:

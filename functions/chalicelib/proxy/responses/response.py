@@ -113,8 +113,8 @@ def from_completion(chat: dict[str, Any], body: dict[str, Any], request_id: str,
     if text or refusal or not calls:
         part = {"type": "refusal", "refusal": refusal} if refusal and not text else text_part(text)
         output.append(message_item(item_id("msg", request_id, len(output)), [part], status))
-    for call in calls:
-        function = as_dict(as_dict(call).get("function"))
+    for call in map(as_dict, calls):
+        function = as_dict(call.get("function"))
         output.append(function_call_item(item_id("fc", request_id, len(output)),
                                          str(call.get("id") or item_id("call", request_id, len(output))),
                                          str(function.get("name", "")), str(function.get("arguments") or ""),
