@@ -1,5 +1,5 @@
 """/v1/responses is metered by the chat rules, over real HTTP, against a scripted upstream that
-lies about usage, reports none, or cuts its stream.
+lies about usage, reports none, or cuts its stream; and its events are relayed as generated.
 
 The hold is sized on the translated chat request (prompt bound + output cap); after each
 case: the charge is at most that hold, more than zero when content was delivered, the quota's
@@ -10,9 +10,11 @@ says `endpoint: "responses"`.
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
+import openai
 import pytest
 from chalicelib.proxy.responses.request import to_chat
 from chalicelib.upstreams.sse import parse_text
@@ -99,3 +101,17 @@ def test_a_stream_cut_midway_is_charged_for_what_was_delivered_and_ends_with_res
     assert sent[-1]["response"]["status"] == "failed" and "response.completed" not in text
     assert_metered(limited, body)
     assert limited.records()[0].stream_broken
+
+
+def test_streamed_events_reach_the_sdk_as_the_upstream_generates_them(limited):
+    chunks, interval = 20, 0.15
+    limited.upstream.script.chunks, limited.upstream.script.interval = chunks, interval
+    client = openai.OpenAI(base_url=f"{limited.url}/v1", api_key=limited.proxy.key, max_retries=0, timeout=30)
+    sent = time.monotonic()
+    times, first_event = [], None
+    for event in client.responses.create(model="real-chat", input="count", max_output_tokens=100, stream=True):
+        first_event = first_event or time.monotonic()
+        if event.type == "response.output_text.delta":
+            times.append(time.monotonic())
+    assert first_event is not None and first_event - sent < 1.0  # response.created before any text
+    assert len(times) == chunks and times[-1] - times[0] > (chunks - 1) * interval * 0.7
