@@ -242,3 +242,14 @@ def test_streamed_reasoning_is_a_reasoning_item_closed_when_the_answer_starts():
         "response.output_item.done", "response.completed"]
     assert events[6]["text"] == "Hmm." and events[8]["item"]["type"] == "reasoning"
     assert [i["type"] for i in events[-1]["response"]["output"]] == ["reasoning", "message"]
+
+
+def test_a_refusal_is_a_message_with_a_refusal_part_plain_and_streamed():
+    output = from_completion(completion({"role": "assistant", "content": None, "refusal": "No."}), body(), RID,
+                             Usage(1, 1), None)["output"]
+    assert output[0]["content"] == [{"type": "refusal", "refusal": "No."}]
+    events = events_of([chunk({"refusal": "No"}), chunk({"refusal": "."}), chunk({}, "stop")])
+    assert [e["type"] for e in events][4:8] == ["response.refusal.delta", "response.refusal.delta",
+                                                "response.refusal.done", "response.content_part.done"]
+    assert events[6]["refusal"] == "No." and events[-1]["response"]["output"][0]["content"] == [
+        {"type": "refusal", "refusal": "No."}]

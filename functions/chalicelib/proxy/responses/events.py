@@ -3,7 +3,8 @@
 `opening()`: `response.created`, `response.in_progress`. Then per chunk: text opens a
 message item (`response.output_item.added`, `response.content_part.added`) and goes out as
 `response.output_text.delta`; reasoning text (chat's `reasoning_content`) likewise opens a
-`reasoning` item streamed as `response.reasoning_text.delta`; a tool call closes the text
+`reasoning` item streamed as `response.reasoning_text.delta`, and a refusal a message item
+with a refusal part (`response.refusal.delta`); a tool call closes the text
 before it and opens a `function_call` item whose arguments go out as
 `response.function_call_arguments.delta`. `finish()` closes
 what is open (`response.output_text.done`, `response.content_part.done`,
@@ -28,14 +29,17 @@ from .response import (
     message_item,
     reasoning_item,
     reasoning_part,
+    refusal_part,
     text_part,
     usage_object,
 )
 
-# The items that stream text: (id prefix, item builder, part builder, delta/done event prefix).
+# The items that stream text, by the chat delta field that carries it: (id prefix, item builder,
+# part builder, delta/done event prefix, the done event's text field).
 _TEXT_KINDS = {
-    "message": ("msg", message_item, text_part, "response.output_text"),
-    "reasoning": ("rs", reasoning_item, reasoning_part, "response.reasoning_text"),
+    "reasoning_content": ("rs", reasoning_item, reasoning_part, "response.reasoning_text", "text"),
+    "content": ("msg", message_item, text_part, "response.output_text", "text"),
+    "refusal": ("msg", message_item, refusal_part, "response.refusal", "refusal"),
 }
 
 
@@ -43,7 +47,7 @@ _TEXT_KINDS = {
 class _Item:
     output_index: int
     id: str
-    kind: str  # "message" | "reasoning" | "function_call"
+    kind: str  # a chat delta field of _TEXT_KINDS, or "function_call"
     text: str = ""  # the text, or the call's arguments
     call_id: str = ""
     name: str = ""
@@ -52,7 +56,7 @@ class _Item:
     def built(self, status: str) -> dict[str, Any]:
         if self.kind == "function_call":
             return function_call_item(self.id, self.call_id, self.name, self.text, status)
-        _, item, part, _ = _TEXT_KINDS[self.kind]
+        _, item, part, _, _ = _TEXT_KINDS[self.kind]
         return item(self.id, [part(self.text)], status)
 
 
@@ -84,8 +88,8 @@ class ResponseEvents:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = as_dict(choice.get("delta"))
-            for kind, name in (("reasoning", "reasoning_content"), ("message", "content")):
-                text = delta.get(name)
+            for kind in _TEXT_KINDS:
+                text = delta.get(kind)
                 if isinstance(text, str) and text:
                     out.append(self._text(kind, text))
             for call in delta.get("tool_calls") or ():
@@ -104,7 +108,7 @@ class ResponseEvents:
         out = ""
         if self.writing is not None and self.writing.kind != kind:  # reasoning ends where the answer starts
             out += self._stop_writing()
-        prefix, item_of, part_of, events = _TEXT_KINDS[kind]
+        prefix, item_of, part_of, events, _ = _TEXT_KINDS[kind]
         if self.writing is None:
             item = self.writing = self._open(kind, item_id(prefix, self.request_id, len(self.items)))
             out += self._event("response.output_item.added", output_index=item.output_index,
@@ -113,7 +117,7 @@ class ResponseEvents:
                                content_index=0, part=part_of(""))
         item = self.writing
         item.text += text
-        extra: dict[str, Any] = {"logprobs": []} if kind == "message" else {}
+        extra: dict[str, Any] = {"logprobs": []} if kind == "content" else {}
         return out + self._event(f"{events}.delta", item_id=item.id, output_index=item.output_index,
                                  content_index=0, delta=text, **extra)
 
@@ -147,9 +151,9 @@ class ResponseEvents:
         if item.kind == "function_call":
             out = self._event("response.function_call_arguments.done", **where, arguments=item.text)
         else:
-            _, _, part_of, events = _TEXT_KINDS[item.kind]
-            extra: dict[str, Any] = {"logprobs": []} if item.kind == "message" else {}
-            out = self._event(f"{events}.done", **where, content_index=0, text=item.text, **extra)
+            _, _, part_of, events, field_name = _TEXT_KINDS[item.kind]
+            extra: dict[str, Any] = {"logprobs": []} if item.kind == "content" else {}
+            out = self._event(f"{events}.done", **where, content_index=0, **{field_name: item.text}, **extra)
             out += self._event("response.content_part.done", **where, content_index=0, part=part_of(item.text))
         return out + self._event("response.output_item.done", output_index=item.output_index, item=item.done)
 

@@ -48,6 +48,10 @@ def text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
+def refusal_part(text: str) -> dict[str, Any]:
+    return {"type": "refusal", "refusal": text}
+
+
 def reasoning_part(text: str) -> dict[str, Any]:
     return {"type": "reasoning_text", "text": text}
 
@@ -111,7 +115,7 @@ def from_completion(chat: dict[str, Any], body: dict[str, Any], request_id: str,
         output.append(reasoning_item(item_id("rs", request_id, 0), [reasoning_part(reasoning)], status))
     text, refusal, calls = _text_of(message.get("content")), message.get("refusal"), message.get("tool_calls") or []
     if text or refusal or not calls:
-        part = {"type": "refusal", "refusal": refusal} if refusal and not text else text_part(text)
+        part = refusal_part(refusal) if refusal and not text else text_part(text)
         output.append(message_item(item_id("msg", request_id, len(output)), [part], status))
     for call in map(as_dict, calls):
         function = as_dict(call.get("function"))
