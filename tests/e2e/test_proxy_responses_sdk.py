@@ -206,3 +206,19 @@ def test_a_stream_cut_by_either_upstream_ends_with_response_failed_and_is_charge
     assert len(charged) == 1 and 0 < charged[0] <= hold
     assert Decimal(events[-1].response.usage.model_extra["cost"]) == charged[0]
     assert_ledger_consistent(user_id)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("model", ["real", "claude"])
+def test_usage_above_the_hold_from_either_upstream_charges_the_hold(api, fakes, container, model, stream):
+    upstream_of(fakes, model).usage = (11, 10**6)  # a million output tokens against a 100-token cap
+    request = {"model": model, "input": "hi", "max_output_tokens": 100}
+    if stream:
+        response = list(sdk(api).responses.create(**request, stream=True))[-1].response
+    else:
+        response = sdk(api).responses.create(**request)
+    hold = cost_of(chat_prompt_tokens(to_chat(request)), 100, Decimal(1), Decimal(2))
+    user_id = container.proxy.keys.lookup(ALICE).user_id
+    assert [from_micros(-e.amount) for e in list_entries(user_id) if e.type == "charge"] == [hold]
+    assert Decimal(response.usage.model_extra["cost"]) == hold
+    assert_ledger_consistent(user_id)
