@@ -9,8 +9,8 @@ against it (BEDROCK_ENDPOINT_URL points them here):
   `contentBlockStart`/`Delta`/`Stop`, `messageStop`, `metadata`;
 - `GET /foundation-models`, `GET /inference-profiles` (paged): the control plane's lists;
 - `POST /` with `Action=AssumeRole`: STS, for providers that assume a role.
-Every call must carry a SigV4 signature that verifies with `secret_key` over the bytes
-received (a bad one answers 403 InvalidSignatureException). Errors use Bedrock's statuses,
+Every call must carry a SigV4 signature that verifies with one of `credentials` over the
+bytes received (a bad one answers 403 InvalidSignatureException). Errors use Bedrock's statuses,
 `x-amzn-ErrorType` and `{"message"}` bodies; `fault` makes the next calls fail as Bedrock
 does. When the request declares tools and its last turn holds no tool result, the answer is
 a `toolUse` of the first tool with `tool_input`; after a tool result it quotes that result.
@@ -77,8 +77,9 @@ class Seen:
 
 @dataclass
 class FakeBedrock:
-    access_key: str = "testing"
-    secret_key: str = "testing"
+    # Access key id -> secret: the keys it accepts signatures of (the tests', moto's, the local stack's).
+    credentials: dict[str, str] = field(default_factory=lambda: {"testing": "testing", "FOOBARKEY": "FOOBARSECRET",
+                                                                 "local": "local"})
     reply: str = "Hello from the fake Bedrock."
     usage: dict[str, int] = field(default_factory=lambda: {"inputTokens": 11, "outputTokens": 7,
                                                            "cacheReadInputTokens": 3, "cacheWriteInputTokens": 2})
@@ -160,21 +161,22 @@ class FakeBedrock:
 
     def _signed(self, h: _Handler, raw: bytes) -> bool:
         found = _AUTH.fullmatch(h.headers.get("Authorization", ""))
-        if found is None or found.group(1) != self.access_key:
+        if found is None or found.group(1) not in self.credentials:
             return False
-        _, region, service, signed, signature = found.groups()
+        key_id, region, service, signed, signature = found.groups()
         headers = {name: h.headers.get(name, "") for name in signed.split(";")}
         request = AWSRequest(method=h.command, url=f"http://{h.headers['Host']}{h.path}", data=raw, headers=headers)
         request.context["timestamp"] = h.headers.get("X-Amz-Date", "")
         token = h.headers.get("X-Amz-Security-Token")
-        auth = SigV4Auth(Credentials(self.access_key, self.secret_key, token), service, region)
+        auth = SigV4Auth(Credentials(key_id, self.credentials[key_id], token), service, region)
         expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
         return hmac.compare_digest(expected, signature)
 
     def _assume_role(self, h: _Handler, form: dict[str, list[str]]) -> None:
         role = form.get("RoleArn", [""])[0]
+        key_id, secret = next(iter(self.credentials.items()))
         xml = ("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
-               f"<Credentials><AccessKeyId>{self.access_key}</AccessKeyId><SecretAccessKey>{self.secret_key}"
+               f"<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secret}"
                "</SecretAccessKey><SessionToken>fake-session-token</SessionToken>"
                "<Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"
                f"<AssumedRoleUser><Arn>{role}/keyledger</Arn><AssumedRoleId>AROAFAKE:keyledger</AssumedRoleId>"
