@@ -18,6 +18,7 @@ from tests.support.proxy_env import chat_body, meta
 from tests.support.proxy_http import post_json
 
 COST = "0.000030"
+ROLE = "arn:aws:iam::111122223333:role/keyledger-bedrock"
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}}
 TOOLS = [{"type": "function", "function": {"name": "weather", "description": "The weather in a city",
                                            "parameters": CITY}}]
@@ -122,9 +123,9 @@ def test_an_exception_mid_stream_ends_it_and_charges_what_was_delivered(containe
     assert Decimal(0) < charged < Decimal(COST) * 10  # the prompt estimate and the delivered words, not zero
 
 
-def test_a_provider_with_a_role_signs_with_the_assumed_credentials(container, bedrock_upstream):
-    proxy = build_bedrock_proxy(container, profile=None, role_arn="arn:aws:iam::111122223333:role/keyledger-bedrock")
-    container.proxy.chat(proxy.key, chat_body(model=MODEL), meta())
+def test_a_provider_with_a_role_signs_with_the_assumed_credentials(container, bedrock_upstream, v1):
+    proxy = build_bedrock_proxy(container, profile=None, role_arn=ROLE)
+    assert post_json(v1, "/v1/chat/completions", chat_body(model=MODEL), proxy.key).status_code == 200
     assume, converse = bedrock_upstream.seen[-2:]
     assert assume.path == "/" and b"Action=AssumeRole" in assume.body
     assert converse.path == f"/model/{UPSTREAM_MODEL}/converse"  # no profile: the bare model id
@@ -133,10 +134,11 @@ def test_a_provider_with_a_role_signs_with_the_assumed_credentials(container, be
 def test_an_admin_registers_tests_and_syncs_a_bedrock_provider(client, accounts, bedrock_upstream):
     headers = {**accounts.admin().headers, "content-type": "application/json"}
     created = client.http.post("/api/admin/providers", headers=headers, body=json.dumps(
-        {"name": "bedrock-east", "type": "bedrock", "bedrock": {"region": "us-east-1", "inference_profile": "us"}}))
+        {"name": "bedrock-east", "type": "bedrock",
+         "bedrock": {"region": "us-east-1", "inference_profile": "us", "role_arn": ROLE}}))
     assert created.status_code == 201, created.body
     provider = json.loads(created.body)
-    assert provider["bedrock"] == {"region": "us-east-1", "inference_profile": "us", "role_arn": None}
+    assert provider["bedrock"] == {"region": "us-east-1", "inference_profile": "us", "role_arn": ROLE}
     assert provider["base_url"] == "https://bedrock-runtime.us-east-1.amazonaws.com"
     pid = provider["provider_id"]
     tested = json.loads(client.http.post(f"/api/admin/providers/{pid}/test", headers=headers).body)
@@ -157,3 +159,11 @@ def test_bedrock_settings_go_with_the_bedrock_type_only(client, accounts, body, 
     answer = client.http.post("/api/admin/providers", headers=headers, body=json.dumps({"name": "p", **body}))
     assert answer.status_code == 400
     assert json.loads(answer.body)["error"]["code"] == code
+
+
+def test_the_health_job_checks_a_bedrock_provider_with_a_list_call(client, container, bedrock_upstream):
+    build_bedrock_proxy(container, role_arn=ROLE)
+    event = client.events.generate_cw_event("aws.events", "Scheduled Event", {},
+                                            ["arn:aws:events:us-east-1:123456789012:rule/check_providers"])
+    assert client.lambda_.invoke("check_providers", event).payload == {"checked": 1, "failed": 0, "skipped": 0}
+    assert bedrock_upstream.calls("/foundation-models")
