@@ -167,3 +167,19 @@ def test_the_health_job_checks_a_bedrock_provider_with_a_list_call(client, conta
                                             ["arn:aws:events:us-east-1:123456789012:rule/check_providers"])
     assert client.lambda_.invoke("check_providers", event).payload == {"checked": 1, "failed": 0, "skipped": 0}
     assert bedrock_upstream.calls("/foundation-models")
+
+
+def test_the_local_stack_registers_its_bedrock_demo_once_and_it_answers(container, bedrock_upstream, accounts):
+    from infra.localstack.bootstrap import register_demo_bedrock
+
+    for _ in range(2):  # every start
+        register_demo_bedrock(container)
+    [provider] = container.catalog_admin.list_providers()
+    assert (provider["name"], provider["type"], provider["bedrock"]["region"]) == ("local-bedrock", "bedrock",
+                                                                                   "us-east-1")
+    user = accounts.user()
+    [quota] = container.keys.quotas_of(user.user_id)
+    key = container.keys.reset_key(quota["quota_id"], actor_id=user.user_id, meta=None).key
+    container.metering.credit(user.user_id, Decimal("1"), "topup", "test")
+    answer = container.proxy.chat(key, chat_body(model="local-bedrock-haiku"), meta())
+    assert answer.body["choices"][0]["message"]["content"] == "Hello from the fake Bedrock."

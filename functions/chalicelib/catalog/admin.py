@@ -320,16 +320,20 @@ class CatalogAdmin:
 
     def ensure_local_demo(self, *, base_url: str, provider: dict[str, Any], models: Any, group: str) -> None:
         """Local stack only: register (first run) or re-point (later runs: a new port) the demo
-        provider, its priced models, and list them in `group`. Idempotent."""
+        provider, its priced models, and list them in `group`. Idempotent. A `bedrock` demo
+        provider has `provider["bedrock"]` settings and no base URL (BEDROCK_ENDPOINT_URL
+        points every Bedrock call at the local fake)."""
         who: dict[str, Any] = {"actor_id": "system", "meta": None}
         snap = self._catalog.snapshot(fresh=True)
         existing = next((p for p in snap.providers.values() if p.name == provider["name"]), None)
+        bedrock = BedrockSettings(**provider["bedrock"]) if provider.get("bedrock") else None
         if existing is None:
-            pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"), base_url=base_url,
-                                       api_key=provider.get("api_key", ""), **who)["provider_id"]
+            pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"),
+                                       base_url=None if bedrock else base_url, api_key=provider.get("api_key", ""),
+                                       bedrock=bedrock, **who)["provider_id"]
         else:
             pid = existing.provider_id
-            if existing.base_url != base_url.rstrip("/"):
+            if bedrock is None and existing.base_url != base_url.rstrip("/"):
                 self.update_provider(pid, {"base_url": base_url}, **who)
         names = []
         for spec in models:
