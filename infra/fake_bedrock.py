@@ -22,6 +22,8 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import select
+import socket
 import struct
 import threading
 import zlib
@@ -88,7 +90,7 @@ class FakeBedrock:
     fault_times: int | None = None  # None: every call
     chunk_delay: float = 0.0  # seconds between stream events
     seen: list[Seen] = field(default_factory=list)
-    stream_closed: threading.Event = field(default_factory=threading.Event)  # a stream ended early (client gone)
+    stream_closed: threading.Event = field(default_factory=threading.Event)  # a stream's reader hung up early
     _server: ThreadingHTTPServer | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -243,11 +245,23 @@ class FakeBedrock:
         try:
             for data in frames:
                 h.write_chunk(data)
-                if self.chunk_delay and self._stopping.wait(self.chunk_delay):
-                    break
+                if self.chunk_delay and _reader_gone(h.connection, self.chunk_delay):
+                    self.stream_closed.set()
+                    return
             h.end_chunked()
         except OSError:
             self.stream_closed.set()
+
+
+def _reader_gone(connection: socket.socket, wait: float) -> bool:
+    """Wait up to `wait` seconds; True as soon as the reader closed its end (EOF or reset)."""
+    readable, _, _ = select.select([connection], [], [], wait)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _summary(model: str) -> dict[str, Any]:

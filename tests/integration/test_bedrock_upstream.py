@@ -90,6 +90,7 @@ def test_throttling_is_a_429_after_the_retries_and_costs_nothing(container, bedr
     response = post_json(v1, "/v1/chat/completions", chat_body(model=MODEL), bedrock.key)
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "upstream_throttled"
+    assert response.headers["retry-after"] == "1"
     assert len(bedrock_upstream.calls("/converse")) == 1 + container.settings.upstream_max_retries
     assert _available(container, bedrock.user_id) == Decimal("1")
 

@@ -7,6 +7,7 @@ never carry the provider key: upstream messages are cut short and scrubbed, and 
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -75,7 +76,8 @@ def bedrock_status_error(target: Target, status: int, upstream_message: str | No
     pid = target.provider_id
     if status == 429:
         return ProviderThrottled(f"Amazon Bedrock is throttling this model (HTTP 429).{said}", upstream_status=status,
-                                 retryable=True, provider_id=pid, retry_after=retry_after)
+                                 retryable=True, provider_id=pid, retry_after=retry_after,
+                                 headers={"Retry-After": str(max(1, math.ceil(retry_after or 1)))})
     if status == 403:
         region = f" in {target.bedrock.region}" if target.bedrock else ""
         return ProviderAccessDenied(

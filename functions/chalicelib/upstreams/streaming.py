@@ -14,9 +14,11 @@ import random
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import httpx
 
 from ..kernel.errors import AppError
@@ -127,7 +129,9 @@ class StreamingClient:
         ProviderTimeout (504) or ProviderRejected (400) when it never started."""
         adapter = adapter_for(target, self.adapters)
         try:
-            call = adapter.chat_call(target, body, stream=True)
+            # Off the event loop: building a call may do I/O (Bedrock: a botocore client's first
+            # build, an assumed role's credentials fetched or refreshed through STS).
+            call = await anyio.to_thread.run_sync(partial(adapter.chat_call, target, body, stream=True))
         except AppError as exc:
             if hasattr(exc, "provider_id") and not exc.provider_id:
                 exc.provider_id = target.provider_id
