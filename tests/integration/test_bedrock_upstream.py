@@ -184,3 +184,18 @@ def test_the_local_stack_registers_its_bedrock_demo_once_and_it_answers(containe
     container.metering.credit(user.user_id, Decimal("1"), "topup", "test")
     answer = container.proxy.chat(key, chat_body(model="local-bedrock-haiku"), meta())
     assert answer.body["choices"][0]["message"]["content"] == "Hello from the fake Bedrock."
+
+
+def test_an_admin_moves_a_bedrock_provider_to_another_region_but_not_to_another_type(client, accounts, container):
+    headers = {**accounts.admin().headers, "content-type": "application/json"}
+    pid = build_bedrock_proxy(container).provider_id
+    moved = client.http.put(f"/api/admin/providers/{pid}", headers=headers,
+                            body=json.dumps({"bedrock": {"region": "eu-west-1", "inference_profile": "eu"}}))
+    assert moved.status_code == 200, moved.body
+    view = json.loads(moved.body)
+    assert view["bedrock"]["region"] == "eu-west-1" and view["base_url"].endswith("eu-west-1.amazonaws.com")
+    route = container.catalog.route(MODEL, container.catalog.group_by_ref("bedrock").group_id)
+    assert route.targets[0][0].bedrock.inference_profile == "eu"
+    retyped = client.http.put(f"/api/admin/providers/{pid}", headers=headers,
+                              body=json.dumps({"type": "openai", "base_url": "https://api.example.com/v1"}))
+    assert retyped.status_code == 400
