@@ -19,7 +19,7 @@ from .kernel.settings import Settings, get_settings
 from .web.http import Edge
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from .accounts.activation import Activation
     from .accounts.admin import AdminUserService
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .notifications.webhooks import WebhookSender
     from .proxy.relay import StreamRelay
     from .proxy.service import ProxyService
+    from .upstreams.adapters import Adapter
     from .upstreams.client import UpstreamClient
     from .usage.overview import AdminUsageViews
     from .usage.service import UsageViews
@@ -244,7 +245,15 @@ class Container:
         """One pooled HTTP client per warm container: provider connections are reused."""
         from .upstreams.client import UpstreamClient
 
-        return UpstreamClient.from_settings(self.settings)
+        return UpstreamClient.from_settings(self.settings, adapters=self.upstream_adapters)
+
+    @cached_property
+    def upstream_adapters(self) -> Mapping[str, Adapter]:
+        """Every provider type's wire format; Bedrock's over botocore clients kept per (region, role)."""
+        from .upstreams.adapters import ADAPTERS
+        from .upstreams.bedrock_calls import BedrockClients, bedrock_adapter
+
+        return {**ADAPTERS, "bedrock": bedrock_adapter(BedrockClients.from_settings(self.settings))}
 
     @cached_property
     def metering(self) -> MeteringService:
@@ -266,7 +275,8 @@ class Container:
         from .proxy.relay import StreamRelay
         from .upstreams.streaming import StreamingClient
 
-        return StreamRelay(self.proxy, StreamingClient.from_settings(self.settings), self.settings.proxy_max_seconds)
+        return StreamRelay(self.proxy, StreamingClient.from_settings(self.settings, self.upstream_adapters),
+                           self.settings.proxy_max_seconds)
 
     # --- ledger, usage, jobs (issue 5) ---
 

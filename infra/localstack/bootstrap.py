@@ -41,6 +41,20 @@ DEMO_MODELS: tuple[dict[str, Any], ...] = (
 )
 
 
+# The Bedrock demo: a `bedrock` provider answered by infra/fake_bedrock.py (BEDROCK_ENDPOINT_URL).
+DEMO_BEDROCK_PROVIDER: dict[str, Any] = {
+    "name": "local-bedrock",
+    "type": "bedrock",
+    "bedrock": {"region": "us-east-1", "inference_profile": "us", "role_arn": None},
+    "label": "local-bedrock: a fake Amazon Bedrock on 127.0.0.1, signed with fake keys (not a real model)",
+}
+DEMO_BEDROCK_MODELS: tuple[dict[str, Any], ...] = (
+    {"name": "local-bedrock-haiku", "upstream_model": "anthropic.claude-3-haiku-20240307-v1:0",
+     "input_price": "0.25", "output_price": "1.25", "capabilities": ["chat", "tools", "vision"],
+     "max_output_tokens": 4096, "enabled": True},
+)
+
+
 def random_password(length: int = 24) -> str:
     """Random, with upper, lower, digit and symbol so any reasonable password rule accepts it."""
     alphabet = string.ascii_letters + string.digits + "-_.!"
@@ -98,6 +112,20 @@ def register_demo_upstream(container: Any, base_url: str) -> bool:
     ensure(base_url=base_url, provider=DEMO_PROVIDER, models=DEMO_MODELS, group=container.settings.default_group)
     log.info("demo upstream registered as provider %r with %d models", DEMO_PROVIDER["name"], len(DEMO_MODELS))
     return True
+
+
+def start_demo_bedrock() -> Any:
+    """The fake Bedrock on a free 127.0.0.1 port; the caller points BEDROCK_ENDPOINT_URL at it."""
+    from infra.fake_bedrock import FakeBedrock
+
+    return FakeBedrock(reply="local-bedrock reply: a fake Amazon Bedrock answered.").start()
+
+
+def register_demo_bedrock(container: Any) -> None:
+    """Register (idempotent) the Bedrock demo provider and its model in the default group."""
+    container.catalog.ensure_local_demo(base_url="", provider=DEMO_BEDROCK_PROVIDER, models=DEMO_BEDROCK_MODELS,
+                                        group=container.settings.default_group)
+    log.info("demo Bedrock registered as provider %r", DEMO_BEDROCK_PROVIDER["name"])
 
 
 def start_demo_upstream(port: int) -> tuple[Any, str] | None:

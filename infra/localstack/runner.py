@@ -106,6 +106,7 @@ class Stack:
         self.api: FrontServer | None = None
         self.portal: PortalServer | None = None
         self.demo: tuple[Any, str] | None = None
+        self.bedrock: Any = None
         self.snapshotter: Snapshotter | None = None
         self.scheduler: Scheduler | None = None
         self.credentials: Path | None = None
@@ -123,6 +124,8 @@ class Stack:
         self.moto = MotoEndpoint(opts.moto_port)
         moto_url = self.moto.start()
         _set_environment(opts, moto_url, self.portal.url)
+        self.bedrock = bootstrap.start_demo_bedrock()
+        os.environ.setdefault("BEDROCK_ENDPOINT_URL", self.bedrock.endpoint_url)  # before settings are read
 
         for path in (REPO_ROOT / "functions", REPO_ROOT):
             if str(path) not in sys.path:
@@ -170,6 +173,10 @@ class Stack:
                 bootstrap.register_demo_upstream(container, self.demo[1])
             except Exception:
                 log.exception("registering the demo upstream in the catalog failed")
+        try:
+            bootstrap.register_demo_bedrock(container)
+        except Exception:
+            log.exception("registering the demo Bedrock in the catalog failed")
 
     def urls(self) -> dict[str, str | None]:
         assert self.api and self.portal and self.moto
@@ -178,6 +185,7 @@ class Stack:
             "api": api, "health": f"{api}/api/health", "openapi": f"{api}/api/openapi.json",
             "portal": self.portal.url, "dynamodb": os.environ["DYNAMODB_ENDPOINT"],
             "demo_upstream": self.demo[1] if self.demo else None,
+            "demo_bedrock": self.bedrock.endpoint_url if self.bedrock else None,
             "pid": str(os.getpid()),
         }
 
@@ -194,6 +202,7 @@ class Stack:
             f"  portal          {u['portal']}{portal_note}",
             f"  DynamoDB (moto) {u['dynamodb']}",
             f"  demo upstream   {u['demo_upstream'] or 'not available yet'}",
+            f"  demo Bedrock    {u['demo_bedrock']} (model local-bedrock-haiku)",
             f"  data folder     {self.opts.data_dir}",
             f"  admin login     {creds}",
             "Ctrl-C stops everything (the data is saved).",
@@ -208,6 +217,7 @@ class Stack:
             ("portal", self.portal.stop if self.portal and self.api else None),
             ("API", self.api.stop if self.api else None),
             ("demo upstream", (lambda: bootstrap.stop_demo_upstream(self.demo[0])) if self.demo else None),
+            ("demo Bedrock", self.bedrock.stop if self.bedrock else None),
             ("snapshot", self.snapshotter.stop if self.snapshotter else None),
             ("DynamoDB", self.moto.stop if self.moto else None),
         ]

@@ -38,6 +38,20 @@ def test_the_newcomers_key_sees_the_demo_models(newcomer):
     assert "local-demo-chat" in ids and "local-demo-embed" in ids
 
 
+def test_the_bedrock_demo_model_answers_plain_and_streamed_through_the_local_fake(newcomer):
+    client = sdk(newcomer)
+    assert "local-bedrock-haiku" in [m.id for m in client.models.list()]
+    raw = client.chat.completions.with_raw_response.create(
+        model="local-bedrock-haiku", messages=[{"role": "user", "content": "hello"}], max_tokens=20)
+    assert raw.parse().choices[0].message.content.startswith("local-bedrock reply")
+    assert Decimal(raw.headers["x-keyledger-cost"]) > 0
+    stream = client.chat.completions.create(model="local-bedrock-haiku", messages=[{"role": "user", "content": "hi"}],
+                                            stream=True, stream_options={"include_usage": True})
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith("local-bedrock reply")
+    assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens == 16
+
+
 def test_a_chat_is_answered_and_debited_from_the_sign_up_credit(newcomer):
     raw = sdk(newcomer).chat.completions.with_raw_response.create(
         model="local-demo-chat", messages=[{"role": "user", "content": "hello there"}], max_tokens=20)

@@ -236,6 +236,26 @@ def test_a_reset_key_is_shown_once_with_a_ready_sdk_snippet(browser: Any, portal
         context.close()
 
 
+def test_a_bedrock_provider_is_added_with_a_region_and_no_key(browser: Any, portal_url: str, api_base: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/admin/providers", session=True, api_base=api_base,
+                                     fake=True)
+    try:
+        fake_api.SENT.clear()
+        page.get_by_role("button", name="Add provider").click()
+        dialog = page.locator("dialog[open]")
+        dialog.get_by_label("Name").fill("bedrock-us")
+        dialog.get_by_label("Type").select_option("bedrock")
+        dialog.get_by_label("AWS region").fill("us-east-1")
+        dialog.get_by_label("Cross-region inference profile").fill("us")
+        dialog.get_by_role("button", name="Save").click()
+        dialog.wait_for(state="detached")
+        assert fake_api.SENT == [("POST", "/api/admin/providers", {
+            "name": "bedrock-us", "type": "bedrock", "bedrock": {"region": "us-east-1", "inference_profile": "us"}})]
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
 def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any, portal_url: str,
                                                                      api_base: str) -> None:
     context, page, watch = open_page(browser, f"{portal_url}#/admin/providers", session=True, api_base=api_base,

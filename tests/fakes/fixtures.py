@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra.fake_bedrock import FakeBedrock
+
 from .upstream_servers import FakeUpstream
 
 
@@ -19,5 +21,13 @@ def openai_upstream() -> Iterator[FakeUpstream]:
 @pytest.fixture
 def anthropic_upstream() -> Iterator[FakeUpstream]:
     fake = FakeUpstream("anthropic").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def bedrock_upstream() -> Iterator[FakeBedrock]:
+    """A fake Amazon Bedrock (runtime, model lists, STS) on 127.0.0.1; the suite's fake AWS keys sign for it."""
+    fake = FakeBedrock().start()
     yield fake
     fake.stop()

@@ -22,6 +22,8 @@ from tests.support.aws_calls import API, EVERY_FUNCTION, Calls, load_record
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_SIDE = ("logs:", "sqs:")
 _TABLE_ARN = re.compile(r"^\$\{(\w+)\.Arn\}(/index/\w+)$")
+_LISTED_BY_PARAMETER = ("BedrockModelArns", "BedrockRoleArns")  # the deployment lists these resources
+_NO_RESOURCE_LEVEL = ("bedrock:ListFoundationModels", "bedrock:ListInferenceProfiles")
 _STAGE_PARAMETERS = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/keyledger/${Stage}/*"
 
 
@@ -39,6 +41,10 @@ def _resource(arn: Any, statement: dict[str, Any], tables: dict[str, str]) -> st
     """A policy resource in the recorder's terms: `users`, `users/index/gsi1`, `parameter/...`."""
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:
         return tables[arn["Fn::GetAtt"][0]]
+    if isinstance(arn, dict) and arn.get("Ref") in _LISTED_BY_PARAMETER:
+        return "${" + arn["Ref"] + "}"
+    if arn == "*" and all(a in _NO_RESOURCE_LEVEL for a in _as_list(statement["Action"])):
+        return "*"
     text = arn["Fn::Sub"] if isinstance(arn, dict) else arn
     if match := _TABLE_ARN.match(text):
         return tables[match.group(1)] + match.group(2)
@@ -51,13 +57,23 @@ def _resource(arn: Any, statement: dict[str, Any], tables: dict[str, str]) -> st
 
 
 def statements_of(role: dict[str, Any], template: dict[str, Any]) -> list[dict[str, Any]]:
-    """Inline policies and the stack's own managed policies attached to the role."""
-    found = [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    """Inline policies and the stack's own managed policies attached to the role; a statement
+    under a condition (`!If [Condition, statement, AWS::NoValue]`) as when its condition holds."""
+    found = [_when_configured(s) for p in role["Properties"].get("Policies", [])
+             for s in p["PolicyDocument"]["Statement"]]
     for arn in role["Properties"].get("ManagedPolicyArns", []):
         managed = template["Resources"][arn["Ref"]]
         assert managed["Type"] == "AWS::IAM::ManagedPolicy"
         found += managed["Properties"]["PolicyDocument"]["Statement"]
     return found
+
+
+def _when_configured(statement: dict[str, Any]) -> dict[str, Any]:
+    if "Fn::If" in statement:
+        _, present, absent = statement["Fn::If"]
+        assert absent == {"Ref": "AWS::NoValue"}, "a conditional statement grants nothing otherwise"
+        return present  # type: ignore[no-any-return]
+    return statement
 
 
 def granted(role: dict[str, Any], template: dict[str, Any]) -> set[tuple[str, str]]:
@@ -129,7 +145,7 @@ def test_a_role_missing_one_action_is_caught(packaged_template: dict[str, Any], 
     role = roles_by_function(packaged_template)["APIHandler"]
     trimmed = {**role, "Properties": {**role["Properties"], "Policies": [
         {**p, "PolicyDocument": {**p["PolicyDocument"], "Statement": [
-            {**s, "Action": [a for a in _as_list(s["Action"]) if a != "dynamodb:Scan"]}
+            {**s, "Action": [a for a in _as_list(s["Action"]) if a != "dynamodb:Scan"]} if "Action" in s else s
             for s in p["PolicyDocument"]["Statement"]]}}
         for p in role["Properties"]["Policies"]]}}
     missing = needed_by_function(record)["APIHandler"] - granted(trimmed, packaged_template)
@@ -168,3 +184,20 @@ def test_default_secret_parameter_names_fall_under_the_stage_policy(template: di
         assert default.startswith("/keyledger/${Stage}/"), default
     for parameter in ("SecretKeyParam", "EncryptionKeyParam", "EncryptionKeysOldParam"):
         assert template["Parameters"][parameter]["AllowedPattern"].startswith("^(/keyledger/(local|dev|prod)/")
+
+
+def test_the_proxy_may_invoke_only_the_bedrock_models_the_deployment_lists(packaged_template: dict[str, Any]
+                                                                            ) -> None:
+    roles = roles_by_function(packaged_template)
+    proxy = roles["ProxyHandler"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [invoke] = [s for s in proxy if "bedrock:Invoke" in str(s)]
+    condition, statement, otherwise = invoke["Fn::If"]
+    assert otherwise == {"Ref": "AWS::NoValue"}  # no Bedrock statement at all when none is listed
+    assert packaged_template["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "BedrockModelArns"}]}, ""]}]}
+    assert sorted(statement["Action"]) == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+    assert statement["Resource"] == {"Ref": "BedrockModelArns"}
+    assert packaged_template["Parameters"]["BedrockModelArns"]["Default"] == ""
+    for function, role in roles.items():  # no other role invokes a model, none on every resource
+        invokes = [s for s in statements_of(role, packaged_template) if "bedrock:Invoke" in str(s["Action"])]
+        assert invokes == ([statement] if function == "ProxyHandler" else []), function

@@ -17,7 +17,10 @@ Calls made by tests and fixtures themselves (seeding tables, reading results) be
 function and are not filed, nor is anything during an e2e test (`tests/e2e`, marker `e2e`):
 those run servers and timing-dependent paths whose calls the API and proxy tests already
 make deterministically. Resources are named as the policies name them: `users`,
-`users/index/gsi1` (a table by its settings name), `parameter/keyledger/${Stage}/*`.
+`users/index/gsi1` (a table by its settings name), `parameter/keyledger/${Stage}/*`,
+`${BedrockModelArns}` and `${BedrockRoleArns}` (template parameters). Bedrock's runtime calls
+are built and signed by a botocore client (then sent by KeyLedger's own HTTP clients), so
+they are filed here like any other botocore call.
 
 The record is tests/infra/aws_calls.json, which tests/infra/test_iam_policies.py compares with
 the packaged roles. A session that files a call the record lacks fails at its end and says
@@ -50,6 +53,9 @@ _SECRETS_READER = "resolve_secret_parameters"
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem",
              "Get": "GetItem"}
 _STAGE_PARAMETER = re.compile(r"^/keyledger/[a-z]+/")
+_BEDROCK_INVOKE = {"Converse": "InvokeModel", "ConverseStream": "InvokeModelWithResponseStream"}
+BEDROCK_MODELS = "${BedrockModelArns}"  # template.yaml's parameters: the deployment lists them
+BEDROCK_ROLES = "${BedrockRoleArns}"
 
 _running: ContextVar[str | None] = ContextVar("lambda_function", default=None)
 Calls = dict[str, set[tuple[str, str]]]
@@ -79,6 +85,11 @@ def iam_actions(service: str, operation: str, params: dict[str, Any]) -> Iterato
             yield "ssm:GetParameters", "parameter/keyledger/${Stage}/*" if stage_wide else f"parameter{name}"
         if params.get("WithDecryption"):
             yield "kms:Decrypt", "via ssm"
+    elif service == "bedrock" and operation in _BEDROCK_INVOKE:
+        # Converse runs under InvokeModel's permission; the role names the models it may call.
+        yield f"bedrock:{_BEDROCK_INVOKE[operation]}", BEDROCK_MODELS
+    elif service == "sts" and operation == "AssumeRole":
+        yield "sts:AssumeRole", BEDROCK_ROLES  # only Bedrock providers assume roles
     else:
         yield f"{service}:{operation}", "*"
 

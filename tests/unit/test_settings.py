@@ -30,3 +30,11 @@ def test_a_malformed_number_names_the_variable():
 
 def test_require_totp_defaults_to_true():
     assert load_settings(GOOD).require_totp is True
+
+
+def test_a_bedrock_endpoint_other_than_aws_is_for_the_local_stage_only():
+    fake = "http://127.0.0.1:9000"
+    assert load_settings({**GOOD, "BEDROCK_ENDPOINT_URL": fake}).bedrock_endpoint_url == fake
+    assert load_settings(GOOD).bedrock_endpoint_url is None  # AWS's own endpoints
+    with pytest.raises(ConfigError, match="BEDROCK_ENDPOINT_URL"):
+        load_settings({**GOOD, "STAGE": "dev", "BEDROCK_ENDPOINT_URL": fake})

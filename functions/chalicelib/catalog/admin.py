@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..audit.types import AuditRecorder
 from ..kernel.clock import Clock
@@ -19,31 +18,14 @@ from ..kernel.crypto import Cipher
 from ..kernel.errors import AlreadyExists, AppError, BadRequest, Conflict, NotFound, UpstreamError
 from ..kernel.ids import new_id
 from ..kernel.serialize import plain
-from ..upstreams.address_policy import forbidden_host
-from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS
+from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS, BedrockSettings
+from .endpoints import provider_endpoint, validate_base_url
 from .health import ProviderHealthChecks
 from .probe import ProviderClient
 from .routing import ProviderTargetInfo
 from .service import CatalogService, group_view, mask_secret, model_view, provider_view, scrub
 from .store import CatalogStore
 from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
-
-
-def validate_base_url(url: str, *, allow_private: bool) -> str:
-    """A clean http(s) base URL; a literal non-public address in it is refused (SSRF guard: no
-    request is ever sent to it). Host names are checked on every connection instead."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadRequest("base_url must be an http(s) URL with a host, e.g. https://api.openai.com/v1.",
-                         code="invalid_base_url", param="base_url")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise BadRequest("base_url must not carry credentials, a query or a fragment; put the key in api_key.",
-                         code="invalid_base_url", param="base_url")
-    host = forbidden_host(url.strip(), allow_private=allow_private)
-    if host is not None:
-        raise BadRequest(f"base_url must reach a public address; {host} is private, loopback, link-local or "
-                         "reserved.", code="forbidden_base_url", param="base_url")
-    return url.strip().rstrip("/")
 
 
 def _check_capabilities(caps: Any) -> tuple[str, ...]:
@@ -87,17 +69,18 @@ class CatalogAdmin:
         snap = self._catalog.snapshot(fresh=True)
         return [provider_view(p, now) for p in sorted(snap.providers.values(), key=lambda p: p.created_at)]
 
-    def create_provider(self, *, name: str, type: str, base_url: str, api_key: str, actor_id: str,
-                        meta: RequestMeta | None) -> dict[str, Any]:
-        """Register an upstream; the key is stored encrypted and never returned."""
+    def create_provider(self, *, name: str, type: str, base_url: str | None, api_key: str, actor_id: str,
+                        meta: RequestMeta | None, bedrock: BedrockSettings | None = None) -> dict[str, Any]:
+        """Register an upstream; the key is stored encrypted and never returned. A `bedrock`
+        provider has its region (and optional profile and role) instead of a URL and a key."""
         if type not in PROVIDER_TYPES:
             raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
         self._check_provider_name(name.strip(), None)
         now = self._clock.now()
-        url = validate_base_url(base_url, allow_private=self._allow_private_urls)
+        url, bedrock = provider_endpoint(type, base_url, bedrock, allow_private=self._allow_private_urls)
         p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=url,
                      api_key_enc=self._cipher.encrypt(api_key), api_key_hint=mask_secret(api_key),
-                     created_at=now, updated_at=now)
+                     created_at=now, updated_at=now, bedrock=bedrock)
         self._repo.create_provider(p)
         view = provider_view(p, now)
         self._record(actor_id, "provider.create", p.provider_id, meta, after=view)
@@ -114,8 +97,16 @@ class CatalogAdmin:
         if changes.get("type") is not None:
             if changes["type"] not in PROVIDER_TYPES:
                 raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
+            if (changes["type"] == "bedrock") != (before.type == "bedrock"):
+                raise BadRequest("A provider cannot change to or from type bedrock; create a new provider.",
+                                 code="invalid_provider_type", param="type")
             fields["type"] = changes["type"]
-        if changes.get("base_url") is not None:
+        if changes.get("bedrock") is not None or (before.type == "bedrock" and changes.get("base_url") is not None):
+            fields["base_url"], settings = provider_endpoint(before.type, changes.get("base_url"),
+                                                             changes.get("bedrock"),
+                                                             allow_private=self._allow_private_urls)
+            fields["bedrock"] = settings
+        elif changes.get("base_url") is not None:
             fields["base_url"] = validate_base_url(changes["base_url"], allow_private=self._allow_private_urls)
         if changes.get("api_key") is not None:
             fields["api_key_enc"] = self._cipher.encrypt(changes["api_key"])
@@ -145,7 +136,7 @@ class CatalogAdmin:
 
     def _target(self, p: Provider) -> ProviderTargetInfo:
         return ProviderTargetInfo(provider_id=p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
-                                  api_key=self._cipher.decrypt(p.api_key_enc))
+                                  api_key=self._cipher.decrypt(p.api_key_enc), bedrock=p.bedrock)
 
     def test_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
         """One real call to the upstream: `{ok, latency_ms, detail}`; the result is kept as
@@ -329,16 +320,20 @@ class CatalogAdmin:
 
     def ensure_local_demo(self, *, base_url: str, provider: dict[str, Any], models: Any, group: str) -> None:
         """Local stack only: register (first run) or re-point (later runs: a new port) the demo
-        provider, its priced models, and list them in `group`. Idempotent."""
+        provider, its priced models, and list them in `group`. Idempotent. A `bedrock` demo
+        provider has `provider["bedrock"]` settings and no base URL (BEDROCK_ENDPOINT_URL
+        points every Bedrock call at the local fake)."""
         who: dict[str, Any] = {"actor_id": "system", "meta": None}
         snap = self._catalog.snapshot(fresh=True)
         existing = next((p for p in snap.providers.values() if p.name == provider["name"]), None)
+        bedrock = BedrockSettings(**provider["bedrock"]) if provider.get("bedrock") else None
         if existing is None:
-            pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"), base_url=base_url,
-                                       api_key=provider.get("api_key", ""), **who)["provider_id"]
+            pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"),
+                                       base_url=None if bedrock else base_url, api_key=provider.get("api_key", ""),
+                                       bedrock=bedrock, **who)["provider_id"]
         else:
             pid = existing.provider_id
-            if existing.base_url != base_url.rstrip("/"):
+            if bedrock is None and existing.base_url != base_url.rstrip("/"):
                 self.update_provider(pid, {"base_url": base_url}, **who)
         names = []
         for spec in models:

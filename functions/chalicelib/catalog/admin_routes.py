@@ -62,8 +62,8 @@ def list_providers(req: Request) -> ProviderList:
 def create_provider(req: Request) -> ProviderOut:
     """Register an upstream provider; its API key is stored encrypted and never returned."""
     b = req.body
-    view = _catalog_admin().create_provider(name=b.name, type=b.type, base_url=b.base_url,
-                                                     api_key=b.api_key, **_who(req))
+    view = _catalog_admin().create_provider(name=b.name, type=b.type, base_url=b.base_url, api_key=b.api_key,
+                                            bedrock=b.bedrock.to_settings() if b.bedrock else None, **_who(req))
     return ProviderOut.model_validate(view)
 
 
@@ -72,6 +72,8 @@ def create_provider(req: Request) -> ProviderOut:
 def update_provider(req: Request, id: str) -> ProviderOut:
     """Change a provider; a new api_key replaces the old one."""
     changes = req.body.model_dump(exclude_unset=True)
+    if req.body.bedrock is not None:
+        changes["bedrock"] = req.body.bedrock.to_settings()
     return ProviderOut.model_validate(_catalog_admin().update_provider(id, changes, **_who(req)))
 
 

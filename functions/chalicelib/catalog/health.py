@@ -40,7 +40,7 @@ class ProviderHealthChecks:
         `{ok, latency_ms, detail}`, the provider key scrubbed from the detail."""
         api_key = self._cipher.decrypt(provider.api_key_enc)
         target = ProviderTargetInfo(provider_id=provider.provider_id, name=provider.name, type=provider.type,
-                                    base_url=provider.base_url, api_key=api_key)
+                                    base_url=provider.base_url, api_key=api_key, bedrock=provider.bedrock)
         try:
             ok, latency_ms, detail = self._client.probe(target)
         except Exception as exc:  # a client bug must still leave a readable result, not a 500

@@ -36,7 +36,7 @@ class UpstreamProviderClient:
 
         # No model is called: the model list and the probe only need where and how.
         return Target(provider_id=t.provider_id, provider_type=t.type,  # type: ignore[arg-type]
-                      base_url=t.base_url, api_key=t.api_key, upstream_model="")
+                      base_url=t.base_url, api_key=t.api_key, upstream_model="", bedrock=t.bedrock)
 
     def probe(self, target: ProviderTargetInfo) -> tuple[bool, int, str]:
         ok, latency_ms, detail = self._upstream.probe(self._target(target))

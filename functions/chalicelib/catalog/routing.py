@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..upstreams.types import BedrockSettings
+
 
 @dataclass(frozen=True)
 class ProviderTargetInfo:
     provider_id: str
     name: str
-    type: str  # "openai" | "anthropic"
+    type: str  # "openai" | "anthropic" | "bedrock"
     base_url: str
     api_key: str = field(repr=False)  # decrypted, never logged
     healthy: bool = True
+    bedrock: BedrockSettings | None = None  # only for type "bedrock"
 
 
 @dataclass(frozen=True)

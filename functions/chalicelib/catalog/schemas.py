@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..kernel.money import Money, NonNegativeMoney
-from ..upstreams.types import ProviderType
+from ..upstreams.types import BedrockSettings, ProviderType
 from ..web.fields import JsonBool, NoCoercion, When
 from .types import QuotaLimits
 
@@ -34,11 +34,32 @@ class _In(BaseModel):
 
 # --- providers ---
 
+class BedrockIn(_In):
+    """A `bedrock` provider's settings: no API key, the deployment's IAM role signs the calls."""
+
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", max_length=32)]
+    # A cross-region inference profile's geography: bare model ids are called as `<profile>.<model>`.
+    inference_profile: Annotated[str, Field(pattern=r"^[a-z]{2,6}(-[a-z]+)?$")] | None = None
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$",
+                                   max_length=2048)] | None = None
+
+    def to_settings(self) -> BedrockSettings:
+        return BedrockSettings(region=self.region, inference_profile=self.inference_profile, role_arn=self.role_arn)
+
+
+class BedrockOut(BaseModel):
+    region: str
+    inference_profile: str | None
+    role_arn: str | None
+
+
 class ProviderIn(_In):
     name: Name
     type: ProviderType
-    base_url: Annotated[str, Field(min_length=8, max_length=2048)]
+    # Required for openai/anthropic; a bedrock provider has none (its region decides).
+    base_url: Annotated[str, Field(min_length=8, max_length=2048)] | None = None
     api_key: Annotated[str, Field(max_length=4096)] = ""
+    bedrock: BedrockIn | None = None
 
 
 class ProviderUpdate(_In):
@@ -46,6 +67,7 @@ class ProviderUpdate(_In):
     type: ProviderType | None = None
     base_url: Annotated[str, Field(min_length=8, max_length=2048)] | None = None
     api_key: Annotated[str, Field(max_length=4096)] | None = None
+    bedrock: BedrockIn | None = None
 
 
 class ProviderHealthOut(BaseModel):
@@ -67,6 +89,7 @@ class ProviderOut(BaseModel):
     base_url: str
     api_key_hint: str
     health: ProviderHealthOut
+    bedrock: BedrockOut | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -11,6 +11,7 @@ through float for non-integers).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -29,6 +30,7 @@ from ..kernel.clock import iso, parse_iso, parse_iso_or_none
 from ..kernel.errors import AlreadyExists, Conflict, NotFound
 from ..kernel.money import from_micros, to_micros
 from ..store.base import Gsi1, TableModel, string_list
+from ..upstreams.types import BedrockSettings
 from .types import CatalogModel, Group, HealthCheck, Provider, ProviderHealth, QuotaLimits
 
 
@@ -67,6 +69,7 @@ class ProviderItem(CatalogItem):
     consecutive_failures = NumberAttribute(default=0)
     unhealthy_until = UnicodeAttribute(null=True)
     health_history = UnicodeAttribute(null=True)  # JSON list of the recent checks, newest first
+    bedrock = UnicodeAttribute(null=True)  # type "bedrock": JSON {region, inference_profile, role_arn}
 
     def to_domain(self) -> Provider:
         return Provider(
@@ -81,7 +84,13 @@ class ProviderItem(CatalogItem):
                 consecutive_failures=int(self.consecutive_failures or 0),
                 unhealthy_until=parse_iso_or_none(self.unhealthy_until), history=_history(self.health_history),
             ),
+            bedrock=BedrockSettings(**json.loads(self.bedrock)) if self.bedrock else None,
         )
+
+
+def bedrock_text(settings: BedrockSettings | None) -> str | None:
+    """How a Bedrock provider's settings are kept on its item (None for other types)."""
+    return json.dumps(asdict(settings), sort_keys=True) if settings else None
 
 
 def _history(text: str | None) -> tuple[HealthCheck, ...]:
@@ -218,6 +227,7 @@ class CatalogStore:
             "PROVIDER", p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
             api_key_enc=p.api_key_enc, api_key_hint=p.api_key_hint,
             created_at=iso(p.created_at), updated_at=iso(p.updated_at), consecutive_failures=0,
+            bedrock=bedrock_text(p.bedrock),
         )
         self._create_named("PROVIDER", p.provider_id, p.name, item)
 
@@ -226,7 +236,8 @@ class CatalogStore:
         """Change admin fields only, so a concurrent health update from the proxy is kept. A
         rename moves the name guard in the same transaction (the old guard may be missing on
         providers created before guards existed, so its delete is unconditional)."""
-        actions = [getattr(ProviderItem, k).set(v) for k, v in fields.items()]
+        stored = {k: bedrock_text(v) if isinstance(v, BedrockSettings) else v for k, v in fields.items()}
+        actions = [getattr(ProviderItem, k).set(v) for k, v in stored.items()]
         actions.append(ProviderItem.updated_at.set(iso(at)))
         new_name = fields.get("name")
         try:

@@ -13,7 +13,7 @@ from typing import get_args
 
 from ..kernel.errors import BadRequest
 from ..kernel.periods import QUOTA_PERIODS
-from ..upstreams.types import ProviderType
+from ..upstreams.types import BedrockSettings, ProviderType
 
 PROVIDER_TYPES: tuple[str, ...] = get_args(ProviderType)  # the one list: upstreams.types.ProviderType
 CAPABILITIES = ("chat", "embeddings", "vision", "tools")
@@ -58,6 +58,7 @@ class Provider:
     created_at: datetime
     updated_at: datetime
     health: ProviderHealth = field(default_factory=ProviderHealth)
+    bedrock: BedrockSettings | None = None  # type "bedrock": region, profile, role (its base_url is informative)
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,8 @@ class Settings:
     argon2_parallelism: int = 1
     # The longest a /v1 stream may last (the proxy function's timeout follows it; Lambda's cap is 900).
     proxy_max_seconds: int = 600
+    # Bedrock, Bedrock Runtime and STS (for Bedrock roles) at a local fake: the local stage and tests only.
+    bedrock_endpoint_url: str | None = None
 
     def table_name(self, table: str) -> str:
         """`<app>-<stage>-<table>` unless `<TABLE>_TABLE` names another."""
@@ -190,7 +192,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_memory_kib=e.int("ARGON2_MEMORY_KIB", 19 * 1024, minimum=8),
         argon2_parallelism=e.int("ARGON2_PARALLELISM", 1, minimum=1),
         proxy_max_seconds=e.int("PROXY_MAX_SECONDS", 600, minimum=1),
+        bedrock_endpoint_url=e.str("BEDROCK_ENDPOINT_URL") or None,
     )
+    if settings.bedrock_endpoint_url and stage != "local":
+        raise ConfigError("BEDROCK_ENDPOINT_URL points Bedrock at a local fake; it is for the local stage only")
     if settings.proxy_max_seconds > MAX_PROXY_SECONDS:
         raise ConfigError(f"PROXY_MAX_SECONDS must be at most {MAX_PROXY_SECONDS} (Lambda's limit), "
                           f"got {settings.proxy_max_seconds}")

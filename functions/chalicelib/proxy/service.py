@@ -51,7 +51,7 @@ def default_target(provider: ProviderTargetInfo, upstream_model: str, max_output
     from ..upstreams.types import Target
 
     return Target(provider.provider_id, provider.type, provider.base_url, provider.api_key,  # type: ignore[arg-type]
-                  upstream_model, max_output_tokens)
+                  upstream_model, max_output_tokens, bedrock=provider.bedrock)
 
 
 @dataclass(frozen=True)

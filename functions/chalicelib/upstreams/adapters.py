@@ -6,14 +6,23 @@ all transport, retries and error mapping, so each adapter is testable without HT
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from . import anthropic, anthropic_stream, openai_compat
+from . import anthropic, anthropic_stream, failures, openai_compat
 from .decoding import StreamDecoder
 from .errors import ProviderError, UnsupportedByProvider
+from .sse import Event, EventParser
 from .types import ChatResult, EmbeddingsResult, HttpCall, Target
+
+
+class StreamFraming(Protocol):
+    """Cuts a streamed answer's bytes into events: server-sent events unless the adapter says otherwise."""
+
+    def feed(self, part: bytes) -> list[Event]: ...
+
+    def end(self) -> list[Event]: ...
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,11 @@ class Adapter:
     models_call: Callable[[Target], HttpCall]
     models_result: Callable[[Any], list[str]]
     error_message: Callable[[Any], str | None]
+    # (target, status, upstream message, retry-after) -> the error for a non-2xx answer
+    status_error: Callable[[Target, int, str | None, float | None], failures.Failure] = failures.status_error
+    stream_framing: Callable[[], StreamFraming] = EventParser
+    # When set, the model list is read by the adapter itself (Bedrock: botocore), not over HttpCall.
+    list_models: Callable[[Target], list[str]] | None = None
 
 
 def _no_embeddings(target: Target, body: dict[str, Any]) -> HttpCall:
@@ -64,9 +78,9 @@ ADAPTERS: dict[str, Adapter] = {
 }
 
 
-def adapter_for(target: Target) -> Adapter:
+def adapter_for(target: Target, adapters: Mapping[str, Adapter] = ADAPTERS) -> Adapter:
     try:
-        return ADAPTERS[target.provider_type]
+        return adapters[target.provider_type]
     except KeyError as exc:
         raise ProviderError(
             f"Provider type {target.provider_type!r} is not supported.", provider_id=target.provider_id

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +32,7 @@ import requests
 
 from ..kernel.errors import AppError
 from . import failures
-from .adapters import adapter_for
+from .adapters import ADAPTERS, Adapter, adapter_for
 from .guarded_transport import guarded_adapter
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
 
@@ -52,6 +52,7 @@ class UpstreamClient:
         pool_size: int = 20,
         allow_private: bool = False,
         session: requests.Session | None = None,
+        adapters: Mapping[str, Adapter] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         now: Callable[[], float] = time.time,
@@ -64,6 +65,7 @@ class UpstreamClient:
         self.deadline = deadline
         self.session = session or _pooled_session(pool_size, allow_private=allow_private)
         self._proxies: dict[str, dict[str, str]] = {}
+        self.adapters = adapters or ADAPTERS  # bootstrap adds Bedrock's (it needs botocore clients)
         self._sleep, self._jitter, self._now, self._monotonic = sleep, jitter, now, monotonic
 
     @classmethod
@@ -84,12 +86,15 @@ class UpstreamClient:
 
     # --- the calls ---
 
+    def _adapter(self, target: Target) -> Adapter:
+        return adapter_for(target, self.adapters)
+
     def chat(self, target: Target, body: dict[str, Any], public_model: str) -> ChatResult:
         """A non-streamed chat completion; `body` is the caller's OpenAI request.
 
         Raises ProviderError (502), ProviderTimeout (504), ProviderRejected (400).
         """
-        adapter = adapter_for(target)
+        adapter = self._adapter(target)
         call = self._prepare(target, lambda: adapter.chat_call(target, body, stream=False))
         resp = self._send(target, call, stream=False)
         data = self._json(target, resp)
@@ -97,7 +102,7 @@ class UpstreamClient:
 
     def embeddings(self, target: Target, body: dict[str, Any], public_model: str) -> EmbeddingsResult:
         """Embeddings for the caller's OpenAI request (Anthropic: UnsupportedByProvider, 400)."""
-        adapter = adapter_for(target)
+        adapter = self._adapter(target)
         call = self._prepare(target, lambda: adapter.embeddings_call(target, body))
         resp = self._send(target, call, stream=False)
         data = self._json(target, resp)
@@ -124,7 +129,9 @@ class UpstreamClient:
     # --- transport ---
 
     def _list_models(self, target: Target, timeouts: tuple[float, float], retries: int) -> list[str]:
-        adapter = adapter_for(target)
+        adapter = self._adapter(target)
+        if adapter.list_models is not None:
+            return adapter.list_models(target)
         call = adapter.models_call(target)
         resp = self._send(target, call, stream=False, timeouts=timeouts, retries=retries)
         data = self._json(target, resp)
@@ -147,7 +154,7 @@ class UpstreamClient:
             cause: BaseException | None = None
             try:
                 resp = self.session.request(call.method, call.url, headers=call.headers, json=call.json,
-                                            timeout=timeouts, stream=stream, allow_redirects=False,
+                                            data=call.content, timeout=timeouts, stream=stream, allow_redirects=False,
                                             proxies=self.proxies_for(call.url))
             except requests.RequestException as exc:
                 cause, error = exc, failures.transport_error(target, call.url, exc, timeouts)
@@ -180,13 +187,13 @@ class UpstreamClient:
 
     def _status_error(self, target: Target, resp: requests.Response) -> failures.Failure:
         try:
-            message = adapter_for(target).error_message(resp.json())
+            message = self._adapter(target).error_message(resp.json())
         except (ValueError, requests.RequestException):
             message = None
         finally:
             resp.close()
         retry_after = failures.retry_after_seconds(resp.headers.get("Retry-After"), self._now())
-        return failures.status_error(target, resp.status_code, message, retry_after)
+        return self._adapter(target).status_error(target, resp.status_code, message, retry_after)
 
     def _json(self, target: Target, resp: requests.Response) -> Any:
         try:

@@ -63,6 +63,20 @@ class ProviderError(UpstreamError, _UpstreamFacts):
         )
 
 
+class ProviderThrottled(ProviderError):
+    """429: the provider throttled us and kept doing so through the retries (Bedrock's
+    ThrottlingException: the account's tokens-per-minute quota for the model)."""
+
+    status, code, openai_type = 429, "upstream_throttled", "rate_limit_error"
+
+
+class ProviderAccessDenied(ProviderError):
+    """403: the provider refuses this deployment the model (Bedrock: the model is not enabled
+    in the account and region, or the role lacks bedrock:InvokeModel on it). An admin's fix."""
+
+    status, code, openai_type = 403, "upstream_access_denied", "permission_error"
+
+
 class ProviderTimeout(UpstreamTimeout, _UpstreamFacts):
     """504: the provider did not connect or answer within the configured timeouts.
 

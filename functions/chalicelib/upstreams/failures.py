@@ -7,6 +7,7 @@ never carry the provider key: upstream messages are cut short and scrubbed, and 
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -17,7 +18,7 @@ import requests
 from urllib3.exceptions import NameResolutionError
 
 from .address_policy import ForbiddenAddress
-from .errors import ProviderError, ProviderRejected, ProviderTimeout
+from .errors import ProviderAccessDenied, ProviderError, ProviderRejected, ProviderThrottled, ProviderTimeout
 from .redact import redact_secrets
 from .types import Target
 
@@ -64,6 +65,30 @@ def status_error(target: Target, status: int, upstream_message: str | None, retr
     retryable = status >= 500 or status == 408
     return ProviderError(f"The provider answered HTTP {status}{said}", upstream_status=status,
                          retryable=retryable, provider_id=pid, retry_after=retry_after if retryable else None)
+
+
+def bedrock_status_error(target: Target, status: int, upstream_message: str | None,
+                         retry_after: float | None) -> Failure:
+    """Bedrock's error statuses: ThrottlingException (429) stays a 429 after the retries;
+    AccessDeniedException (403, also for a model not enabled in the account) a 403 that tells
+    the admin what to do; ValidationException (400) a 400; anything else as for every provider."""
+    said = f" Bedrock said: {scrub(upstream_message, target)}" if upstream_message else ""
+    pid = target.provider_id
+    if status == 429:
+        return ProviderThrottled(f"Amazon Bedrock is throttling this model (HTTP 429).{said}", upstream_status=status,
+                                 retryable=True, provider_id=pid, retry_after=retry_after,
+                                 headers={"Retry-After": str(max(1, math.ceil(retry_after or 1)))})
+    if status == 403:
+        region = f" in {target.bedrock.region}" if target.bedrock else ""
+        return ProviderAccessDenied(
+            f"Amazon Bedrock refused access to {target.upstream_model!r}{region}: an admin must enable the model "
+            "for this account and region (Bedrock console, Model access) and grant the proxy's role "
+            f"bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on it.{said}",
+            upstream_status=status, provider_id=pid)
+    if status in _CALLER_FAULT:
+        return ProviderRejected(f"Amazon Bedrock refused the request (HTTP {status}).{said}", upstream_status=status,
+                                provider_id=pid)
+    return status_error(target, status, upstream_message, retry_after)
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:

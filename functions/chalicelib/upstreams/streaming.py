@@ -13,15 +13,17 @@ from __future__ import annotations
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import httpx
 
 from ..kernel.errors import AppError
 from . import failures
-from .adapters import adapter_for
+from .adapters import ADAPTERS, Adapter, StreamFraming, adapter_for
 from .decoding import StreamDecoder, chunks_from_completion
 from .errors import ProviderError, ProviderTimeout
 from .sse import Event, EventParser
@@ -36,8 +38,9 @@ class UpstreamStream:
     servers ignore `stream: true`), which is handed on as the chunks it would have been."""
 
     def __init__(self, target: Target, response: httpx.Response | None, decoder: StreamDecoder | None,
-                 whole: ChatResult | None = None) -> None:
+                 whole: ChatResult | None = None, framing: StreamFraming | None = None) -> None:
         self.target = target
+        self._framing = framing or EventParser()
         self._response = response
         self._decoder = decoder
         self._whole = whole
@@ -69,7 +72,7 @@ class UpstreamStream:
         assert self._response is not None and self._decoder is not None
         decoder, seen = self._decoder, 0
         try:
-            async for event in _events(self._response.aiter_bytes()):
+            async for event in _events(self._response.aiter_bytes(), self._framing):
                 decoder.feed(event)
                 while seen < len(decoder.chunks):
                     seen += 1
@@ -96,17 +99,19 @@ class StreamingClient:
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 25.0, max_retries: int = 2,
                  backoff_base: float = 0.25, backoff_cap: float = 4.0, retry_after_cap: float = 5.0,
                  jitter: Callable[[], float] = random.random,
-                 sleep: Callable[[float], Awaitable[None]] = anyio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+                 adapters: Mapping[str, Adapter] = ADAPTERS) -> None:
         self.timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
         self.max_retries = max_retries
         self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
         self._jitter, self._sleep = jitter, sleep
         self._clients: dict[int, httpx.AsyncClient] = {}
+        self.adapters = adapters
 
     @classmethod
-    def from_settings(cls, settings: Any) -> StreamingClient:
+    def from_settings(cls, settings: Any, adapters: Mapping[str, Adapter] = ADAPTERS) -> StreamingClient:
         return cls(connect_timeout=settings.upstream_connect_timeout, read_timeout=settings.upstream_read_timeout,
-                   max_retries=settings.upstream_max_retries)
+                   max_retries=settings.upstream_max_retries, adapters=adapters)
 
     def _client(self) -> httpx.AsyncClient:
         import asyncio
@@ -122,9 +127,11 @@ class StreamingClient:
     async def open_chat(self, target: Target, body: dict[str, Any], public_model: str) -> UpstreamStream:
         """Send the streamed chat and wait for the upstream's status; raises ProviderError (502),
         ProviderTimeout (504) or ProviderRejected (400) when it never started."""
-        adapter = adapter_for(target)
+        adapter = adapter_for(target, self.adapters)
         try:
-            call = adapter.chat_call(target, body, stream=True)
+            # Off the event loop: building a call may do I/O (Bedrock: a botocore client's first
+            # build, an assumed role's credentials fetched or refreshed through STS).
+            call = await anyio.to_thread.run_sync(partial(adapter.chat_call, target, body, stream=True))
         except AppError as exc:
             if hasattr(exc, "provider_id") and not exc.provider_id:
                 exc.provider_id = target.provider_id
@@ -138,12 +145,14 @@ class StreamingClient:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise failures.malformed(target, "an answer in an unknown format", response.status_code) from exc
             return UpstreamStream(target, None, None, whole)
-        return UpstreamStream(target, response, adapter.stream_decoder(public_model, created))
+        return UpstreamStream(target, response, adapter.stream_decoder(public_model, created),
+                              framing=adapter.stream_framing())
 
     async def _send(self, target: Target, call: HttpCall) -> httpx.Response:
         client = self._client()
         for attempt in range(self.max_retries + 1):
-            request = client.build_request(call.method, call.url, headers=call.headers, json=call.json)
+            request = client.build_request(call.method, call.url, headers=call.headers, json=call.json,
+                                           content=call.content)
             try:
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -174,13 +183,13 @@ class StreamingClient:
                     break
             import json
 
-            message = adapter_for(target).error_message(json.loads(raw))
+            message = adapter_for(target, self.adapters).error_message(json.loads(raw))
         except (ValueError, httpx.HTTPError):
             message = None
         finally:
             await response.aclose()
         retry_after = failures.retry_after_seconds(response.headers.get("retry-after"), time.time())
-        return failures.status_error(target, response.status_code, message, retry_after)
+        return adapter_for(target, self.adapters).status_error(target, response.status_code, message, retry_after)
 
     async def aclose(self) -> None:
         for client in self._clients.values():
@@ -222,9 +231,9 @@ def transport_error(target: Target, url: str, exc: httpx.HTTPError, timeout: htt
     return ProviderError(f"The request to {hostport} failed ({type(exc).__name__}).", provider_id=pid)
 
 
-async def _events(parts: AsyncIterator[bytes]) -> AsyncIterator[Event]:
-    """Server-sent events from a byte stream, each as soon as its blank line arrived."""
-    parser = EventParser()
+async def _events(parts: AsyncIterator[bytes], parser: StreamFraming) -> AsyncIterator[Event]:
+    """The events of a byte stream (server-sent events, or the adapter's framing), each as soon
+    as it is complete."""
     async for part in parts:
         for event in parser.feed(part):
             yield event

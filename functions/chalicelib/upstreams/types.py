@@ -9,7 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-ProviderType = Literal["openai", "anthropic"]
+ProviderType = Literal["openai", "anthropic", "bedrock"]
+
+
+@dataclass(frozen=True)
+class BedrockSettings:
+    """Where and as whom a `bedrock` provider calls Amazon Bedrock (no API key: IAM signs).
+
+    `inference_profile` is a cross-region inference profile's geography (`us`, `eu`, `apac`,
+    `global`...): a bare foundation model id `anthropic.claude...` is then called as
+    `us.anthropic.claude...`. `role_arn`, when set, is assumed (STS) for the calls."""
+
+    region: str
+    inference_profile: str | None = None
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,7 @@ class Target:
     # The model's cap on output tokens; Anthropic requires `max_tokens`, so it is the
     # default when the caller gave none. None falls back to DEFAULT_MAX_OUTPUT_TOKENS.
     max_output_tokens: int | None = None
+    bedrock: BedrockSettings | None = None  # only for provider_type "bedrock"
 
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
@@ -78,3 +92,4 @@ class HttpCall:
     url: str
     headers: dict[str, str] = field(repr=False)
     json: dict[str, Any] | None = None
+    content: bytes | None = None  # a body already serialised (a SigV4 signature covers its bytes)

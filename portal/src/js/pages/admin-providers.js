@@ -1,4 +1,6 @@
 // Admin: upstream providers. Add (the API key is write-only), test, sync models, health.
+// Amazon Bedrock providers have a region (and an optional inference profile and role) instead of
+// a base URL and a key: the deployment's IAM role signs their calls.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { dateTime, num } from "../format.js";
@@ -7,22 +9,42 @@ import { crudPage, editDialog, mono } from "../admin.js";
 import { createProvider, deleteProvider, listProviders, syncProviderModels, testProvider, updateProvider } from "../endpoints.js";
 
 const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
+const BEDROCK = ["region", "inference_profile", "role_arn"];
+
+/** The form's flat values as the API takes them: Bedrock's settings nested under `bedrock`. */
+function providerBody(values, type) {
+  const body = Object.fromEntries(Object.entries(values).filter(([k]) => !BEDROCK.includes(k)));
+  if (type !== "bedrock") return body;
+  const bedrock = Object.fromEntries(BEDROCK.filter((k) => values[k]).map((k) => [k, values[k]]));
+  return Object.keys(bedrock).length ? { ...body, bedrock } : body;
+}
+
+function bedrockFields(settings) {
+  const hint = t("admin.bedrock_only");
+  return [
+    { name: "region", label: t("admin.region"), placeholder: "us-east-1", value: settings?.region, hint },
+    { name: "inference_profile", label: t("admin.inference_profile"), placeholder: "us", value: settings?.inference_profile, hint: t("admin.inference_profile_hint") },
+    { name: "role_arn", label: t("admin.role_arn"), value: settings?.role_arn, hint },
+  ];
+}
 
 export default function render(main) {
-  const typeOptions = [{ value: "openai", label: "OpenAI-compatible" }, { value: "anthropic", label: "Anthropic" }];
+  const typeOptions = [{ value: "openai", label: "OpenAI-compatible" }, { value: "anthropic", label: "Anthropic" },
+    { value: "bedrock", label: "Amazon Bedrock (IAM)" }];
   crudPage(main, {
     title: t("nav.admin_providers"),
     subtitle: t("admin.providers_subtitle"),
     list: listProviders,
     create: {
       label: t("admin.add_provider"),
-      submit: createProvider,
+      submit: (v) => createProvider(providerBody(v, v.type)),
       intro: t("admin.key_write_only"),
       fields: () => [
         { name: "name", label: t("admin.name"), required: true },
         { name: "type", label: t("admin.type"), type: "select", required: true, value: "openai", options: typeOptions },
-        { name: "base_url", label: t("admin.base_url"), type: "url", required: true, placeholder: "https://api.openai.com/v1" },
+        { name: "base_url", label: t("admin.base_url"), type: "url", placeholder: "https://api.openai.com/v1", hint: t("admin.base_url_hint") },
         { name: "api_key", label: t("admin.api_key"), type: "password", autocomplete: "new-password" },
+        ...bedrockFields(null),
       ],
     },
     columns: [
@@ -49,11 +71,14 @@ export default function render(main) {
           result.className = "result small";
           toast(msg, "success");
         })),
-        button(t("action.edit"), () => editDialog(t("admin.edit_provider", { name: p.name }), (v) => updateProvider(id, v), [
-          { name: "name", label: t("admin.name"), required: true, value: p.name },
-          { name: "base_url", label: t("admin.base_url"), type: "url", required: true, value: p.base_url },
-          { name: "api_key", label: t("admin.api_key_new"), type: "password", autocomplete: "new-password", hint: t("admin.api_key_keep") },
-        ], reload)),
+        button(t("action.edit"), () => editDialog(t("admin.edit_provider", { name: p.name }), (v) => updateProvider(id, providerBody(v, p.type)),
+          p.type === "bedrock"
+            ? [{ name: "name", label: t("admin.name"), required: true, value: p.name }, ...bedrockFields(p.bedrock)]
+            : [
+              { name: "name", label: t("admin.name"), required: true, value: p.name },
+              { name: "base_url", label: t("admin.base_url"), type: "url", required: true, value: p.base_url },
+              { name: "api_key", label: t("admin.api_key_new"), type: "password", autocomplete: "new-password", hint: t("admin.api_key_keep") },
+            ], reload)),
         button(t("action.delete"), async (btn) => {
           if (!(await confirmDialog(t("action.delete"), t("admin.delete_confirm", { name: p.name }), t("action.delete"), { danger: true }))) return;
           await busy(btn, async () => { await deleteProvider(id); toast(t("admin.deleted"), "success"); reload(); });
