@@ -141,7 +141,7 @@ def test_a_provider_refusing_the_callers_request_does_not_count_against_its_heal
     assert env.catalog.results == []
 
 
-@pytest.mark.parametrize("path", ["/v1/responses", "/v1/completions", "/v1/chat/completion", "/v1/files",
+@pytest.mark.parametrize("path", ["/v1/responses", "/v1/completion", "/v1/chat/completion", "/v1/files",
                                   "/v1", "/v1/"])
 def test_an_unknown_v1_route_is_404_unknown_route_without_the_callers_key(v1, env, path):
     resp = v1.post(path, headers={"authorization": f"Bearer {ALICE}", "x-api-key": ALICE}, content=b"{}")

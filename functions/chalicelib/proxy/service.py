@@ -60,6 +60,7 @@ class ProxyAnswer:
 
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    usage: Usage | None = None  # what the request was charged for (chat answers)
 
 
 @dataclass
@@ -83,9 +84,10 @@ class ProxyService:
 
     # --- the routes' entry points ---
 
-    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> Admitted:
+    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat") -> Admitted:
         """Every check before the upstream (key, IP, membership, model, RPM, quota, balance),
-        and the hold for the worst case; the forwarded body carries the output cap it was sized for."""
+        and the hold for the worst case; the forwarded body carries the output cap it was sized for.
+        `endpoint` names the inbound API whose request was translated into `body`."""
         n = body["n"] if isinstance(body.get("n"), int) else 1
         prompt = chat_prompt_tokens(body)
         caps: dict[str, int] = {}
@@ -97,22 +99,23 @@ class ProxyService:
                                                 self.clock.now(), ip=meta.ip)
 
         key, route, hold = self._admit(api_key, meta, reserve)
-        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt)
+        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt, endpoint)
 
-    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> ProxyAnswer:
+    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat") -> ProxyAnswer:
         """POST /v1/chat/completions answered in one piece, metered: the upstream's usage, or an
-        estimate of the delivered answer when it reported none."""
-        admitted = self.admit_chat(api_key, body, meta)
+        estimate of the delivered answer when it reported none. Other inbound APIs translate
+        their request into `body` and name themselves in `endpoint`."""
+        admitted = self.admit_chat(api_key, body, meta, endpoint)
         route, hold = admitted.route, admitted.hold
-        called = self._call_or_release(hold, route, "chat",
+        called = self._call_or_release(hold, route, endpoint,
                                        lambda t: self.upstream.chat(t, admitted.forwarded, route.name))
         delivered = Delivered()
         delivered.add_completion(called.result.body)
         usage, estimated = usage_to_charge(called.result.usage, admitted.prompt_tokens, delivered)
-        fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms,
+        fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms, endpoint=endpoint,
                               error=_ESTIMATED if estimated else None)
         settled = self._settle(hold, called, fields, usage)
-        return ProxyAnswer(called.result.body, self._headers(admitted.key, hold, settled))
+        return ProxyAnswer(called.result.body, self._headers(admitted.key, hold, settled), usage)
 
     def settle_stream(self, admitted: Admitted, outcome: StreamOutcome) -> tuple[Usage, Settlement]:
         """Charge a relayed stream for its usage (else what was delivered), at most the hold;
@@ -120,12 +123,13 @@ class ProxyService:
         usage, estimated = usage_to_charge(outcome.usage, admitted.prompt_tokens, outcome.delivered)
         if not outcome.delivered.tokens and outcome.usage is None and outcome.error:
             self._release(admitted.hold, RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms,
-                                                       stream=True, stream_broken=True, error=outcome.error),
+                                                       endpoint=admitted.endpoint, stream=True, stream_broken=True,
+                                                       error=outcome.error),
                           "stream_broken")
             return Usage(), Settlement(admitted.hold.request_id, from_micros(0), from_micros(0), from_micros(0))
         error = outcome.error or (_ESTIMATED if estimated else None)
-        fields = RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms, stream=True,
-                              stream_broken=outcome.error is not None, error=error)
+        fields = RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms, endpoint=admitted.endpoint,
+                              stream=True, stream_broken=outcome.error is not None, error=error)
         return usage, self._settle(admitted.hold, None, fields, usage)
 
     def targets(self, route: ModelRoute) -> list[Any]:
@@ -133,13 +137,14 @@ class ProxyService:
         healthy = [t for t in route.targets if t[0].healthy]
         return [self._target(p, m, route.max_output_tokens) for p, m in (healthy or list(route.targets))]
 
-    def release_failed(self, hold: Hold, error: BaseException, latency_ms: int, stream: bool) -> None:
+    def release_failed(self, hold: Hold, error: BaseException, latency_ms: int, stream: bool,
+                       endpoint: str = "chat") -> None:
         """An upstream call that never started: the hold goes back, the record says why."""
         status = error.status if isinstance(error, AppError) else 500
         message = error.message if isinstance(error, AppError) else "internal error"
         provider = getattr(error, "provider_id", "") or ""
         self._release(hold, RecordFields(provider=provider, latency_ms=latency_ms, status=status, stream=stream,
-                                         error=message))
+                                         endpoint=endpoint, error=message))
 
     def record_provider_result(self, provider_id: str, error: BaseException | None) -> None:
         """Provider health: a provider's own failure counts against it; the caller's never does."""
@@ -176,6 +181,13 @@ class ProxyService:
                                                           endpoint="embeddings",
                                                           error=None if reported is not None else _ESTIMATED), usage)
         return ProxyAnswer(called.result.body, self._headers(key, hold, settled))
+
+    def prompt_tokens(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> int:
+        """POST /v1/messages/count_tokens: the prompt estimate of a chat request (the bound the
+        hold is sized with) for a model the key may use; nothing is reserved or charged."""
+        key = self._key(api_key, meta, cached=True)
+        self.catalog.route(str(body.get("model")), key.group)  # 403/404 as a real request would get
+        return chat_prompt_tokens(body)
 
     def models(self, api_key: str, meta: RequestMeta) -> dict[str, Any]:
         """GET /v1/models: only the models of the key's group."""

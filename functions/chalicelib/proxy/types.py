@@ -21,6 +21,7 @@ class Admitted:
     hold: Hold
     forwarded: dict[str, Any]  # the body as it goes upstream (the output cap set)
     prompt_tokens: int  # the prompt's upper-bound estimate the hold was sized with
+    endpoint: str = "chat"  # the inbound API the request came in by, as its record says
 
 
 @dataclass(frozen=True)

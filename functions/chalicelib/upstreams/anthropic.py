@@ -3,7 +3,8 @@
 Requests: system/developer messages become `system`; user/assistant turns keep their
 order (consecutive turns of one role are merged, as Anthropic wants alternation);
 content parts map text -> text and image_url -> image (data URLs as base64 blocks);
-`max_tokens` is required upstream, so it defaults to the model's cap; `stop` becomes
+`max_tokens` is required upstream, so it defaults to the model's cap; `temperature`,
+`top_p` and `top_k` (which /v1/messages callers send) go through; `stop` becomes
 `stop_sequences`; simple function tools become Anthropic tools and tool results go
 back as `tool_result` blocks. Responses come back as an OpenAI chat.completion with
 Anthropic's stop reason mapped and its usage as reported. Streaming is in
@@ -176,7 +177,7 @@ def translate_request(target: Target, body: dict[str, Any], *, stream: bool) -> 
     }
     if system:
         payload["system"] = system
-    for name in ("temperature", "top_p"):
+    for name in ("temperature", "top_p", "top_k"):
         if body.get(name) is not None:
             payload[name] = body[name]
     stop = body.get("stop")
