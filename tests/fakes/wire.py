@@ -41,6 +41,14 @@ def openai_completion(model: str, reply: str, usage: tuple[int, int], finish: st
     }
 
 
+def openai_tool_completion(model: str, name: str, arguments: str, usage: tuple[int, int]) -> dict[str, Any]:
+    """The assistant calls the function `name` with `arguments` (a JSON text)."""
+    body = openai_completion(model, "", usage, finish="tool_calls")
+    body["choices"][0]["message"].update(content=None, tool_calls=[
+        {"id": "call_fake1", "type": "function", "function": {"name": name, "arguments": arguments}}])
+    return body
+
+
 def openai_chunks(model: str, reply: str, usage: tuple[int, int] | None, finish: str = "stop") -> list[dict[str, Any]]:
     """Role chunk, content chunks, finish chunk, and (when asked) the usage-only chunk."""
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
@@ -97,6 +105,14 @@ def anthropic_message(model: str, reply: str, usage: tuple[int, int], stop: str 
     return {"id": "msg_fake1", "type": "message", "role": "assistant", "model": model,
             "content": [{"type": "text", "text": reply}], "stop_reason": stop, "stop_sequence": None,
             "usage": {"input_tokens": usage[0], "output_tokens": usage[1]}}
+
+
+def anthropic_tool_message(model: str, name: str, tool_input: dict[str, Any],
+                           usage: tuple[int, int]) -> dict[str, Any]:
+    """The assistant calls the tool `name` with `tool_input`."""
+    body = anthropic_message(model, "", usage, stop="tool_use")
+    body["content"] = [{"type": "tool_use", "id": "toolu_fake1", "name": name, "input": tool_input}]
+    return body
 
 
 def anthropic_events(model: str, reply: str, usage: tuple[int, int], stop: str = "end_turn") -> list[dict[str, Any]]:
