@@ -55,6 +55,15 @@ def test_a_tool_use_and_its_result_become_a_tool_call_and_a_tool_message_in_orde
     assert messages[3] == {"role": "user", "content": [{"type": "text", "text": "And tomorrow?"}]}
 
 
+def test_images_a_tool_returned_follow_its_text_in_a_user_message():
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}}
+    turns = [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                                           "content": [{"type": "text", "text": "a chart"}, image]}]}]
+    assert messages_to_chat(body(messages=turns))["messages"] == [
+        {"role": "tool", "tool_call_id": "t", "content": "a chart"},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"}}]}]
+
+
 def test_a_failed_tool_result_says_so_to_the_model():
     turns = [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "timeout",
                                            "is_error": True}]}]

@@ -95,11 +95,16 @@ def _image_part(block: dict[str, Any]) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": url}}
 
 
-def _tool_message(block: dict[str, Any]) -> dict[str, Any]:
-    content = _text(block.get("content"), "tool_result content")
+def _tool_result(block: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A tool result -> a `tool` message with its text, and its images (a tool message
+    cannot carry them: they follow in the user message)."""
+    content = block.get("content")
+    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+    images = [_image_part(b) for b in blocks if isinstance(b, dict) and b.get("type") == "image"]
+    text = _text([b for b in blocks if not (isinstance(b, dict) and b.get("type") == "image")], "tool_result content")
     if block.get("is_error"):
-        content = f"(the tool failed) {content}"
-    return {"role": "tool", "tool_call_id": str(block.get("tool_use_id", "")), "content": content}
+        text = f"(the tool failed) {text}"
+    return {"role": "tool", "tool_call_id": str(block.get("tool_use_id", "")), "content": text}, images
 
 
 def _user_turn(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -109,7 +114,9 @@ def _user_turn(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for block in content:
         kind = block.get("type")
         if kind == "tool_result":
-            results.append(_tool_message(block))
+            result, images = _tool_result(block)
+            results.append(result)
+            parts.extend(images)
         elif kind == "text":
             parts.append({"type": "text", "text": str(block.get("text", ""))})
         elif kind == "image":
