@@ -93,6 +93,19 @@ def test_count_tokens_answers_an_estimate_and_charges_nothing(stack, openai_upst
     assert openai_upstream.requests == [] and stack.charges() == []
 
 
+def test_count_tokens_answers_an_anthropic_providers_own_count(stack, anthropic_upstream):
+    counted = sdk(stack).messages.count_tokens(model="claude", messages=HI, system="Be brief.", tools=[WEATHER])
+    assert counted.input_tokens == 11  # the fake's figure, not an estimate
+    sent = anthropic_upstream.calls("/v1/messages/count_tokens")[-1].body
+    assert sent["model"] == "claude-fake-sonnet" and sent["system"] == "Be brief." and sent["tools"][0]["name"]
+    assert stack.charges() == []
+
+
+def test_count_tokens_estimates_when_the_anthropic_provider_cannot_count(stack, anthropic_upstream):
+    anthropic_upstream.set_fault(Fault.SERVER_ERROR)
+    assert sdk(stack).messages.count_tokens(model="claude", messages=HI).input_tokens > 11
+
+
 def test_each_refusal_raises_the_anthropic_sdks_own_error_class(stack, openai_upstream):
     with pytest.raises(anthropic.AuthenticationError) as bad_key:
         sdk(stack, "sk-kl-nobody-0123456789").messages.create(model="real", max_tokens=10, messages=HI)

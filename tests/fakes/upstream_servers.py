@@ -1,8 +1,9 @@
 """Fake upstream providers: real HTTP servers on 127.0.0.1 speaking the real wire formats.
 
 `FakeUpstream("openai")` serves `/v1/chat/completions` (JSON and SSE), `/v1/embeddings`
-and `/v1/models`; `FakeUpstream("anthropic")` serves `/v1/messages` (JSON and SSE) and
-`/v1/models`, checking `x-api-key`, `anthropic-version` and `max_tokens` as Anthropic does.
+and `/v1/models`; `FakeUpstream("anthropic")` serves `/v1/messages` (JSON and SSE),
+`/v1/messages/count_tokens` (its `usage` input figure) and `/v1/models`, checking
+`x-api-key`, `anthropic-version` and `max_tokens` as Anthropic does.
 A settable fault (`set_fault(Fault.X, times=n)`: the next n requests, or all) makes it
 fail the way real providers do; every request is logged in `requests` for assertions.
 Usage figures are fixed (`usage`, default 11 in / 7 out) and unrelated to the text, so a
@@ -199,6 +200,11 @@ class FakeUpstream:
         events: list[tuple[str | None, Any]] = [(e["type"], e) for e in wire.anthropic_events(model, self.reply,
                                                                                               self.usage)]
         self._stream(h, events, fault, cut_at=4, usage_cut_at=len(events) - 1)
+
+    def _anthropic_post_v1_messages_count_tokens(self, h: _Handler, body: dict[str, Any], fault: Fault) -> None:
+        if "max_tokens" in body or not body.get("messages"):
+            return h.send_json(400, wire.anthropic_error(400, "max_tokens: Extra inputs are not permitted"))
+        h.send_json(200, {"input_tokens": self.usage[0]})
 
     def _tool_to_call(self, body: dict[str, Any], name_of: Any, is_result: Any) -> str | None:
         """The first tool's name, when tool calls are on and no tool result came back yet."""

@@ -183,10 +183,17 @@ class ProxyService:
         return ProxyAnswer(called.result.body, self._headers(key, hold, settled))
 
     def prompt_tokens(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> int:
-        """POST /v1/messages/count_tokens: the prompt estimate of a chat request (the bound the
-        hold is sized with) for a model the key may use; nothing is reserved or charged."""
+        """POST /v1/messages/count_tokens, for a model the key may use; nothing is reserved or
+        charged. The provider's own count when the model's first provider can count (Anthropic),
+        else (or when that fails) the prompt estimate the hold is sized with."""
         key = self._key(api_key, meta, cached=True)
-        self.catalog.route(str(body.get("model")), key.group)  # 403/404 as a real request would get
+        route = self.catalog.route(str(body.get("model")), key.group)  # 403/404 as a real request would get
+        first = self.targets(route)[:1]
+        if first and first[0].provider_type == "anthropic":
+            try:
+                return int(self.upstream.count_tokens(first[0], body))
+            except AppError as err:
+                log.info("request %s: the provider did not count (%s); estimated", meta.request_id, err.code)
         return chat_prompt_tokens(body)
 
     def models(self, api_key: str, meta: RequestMeta) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .decoding import reported_usage, short
+from .decoding import as_int, reported_usage, short
 from .errors import ProviderRejected
 from .types import DEFAULT_MAX_OUTPUT_TOKENS, ChatResult, HttpCall, Target, Usage
 
@@ -196,6 +196,20 @@ def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall
     if stream:
         h["Accept"] = "text/event-stream"
     return HttpCall("POST", base(target) + "/v1/messages", h, translate_request(target, body, stream=stream))
+
+
+def count_tokens_call(target: Target, body: dict[str, Any]) -> HttpCall:
+    """Anthropic's own count of a chat request's prompt (`POST /v1/messages/count_tokens`),
+    which takes only the prompt's fields."""
+    payload = translate_request(target, body, stream=False)
+    fields = ("model", "messages", "system", "tools", "tool_choice")
+    counted: dict[str, Any] = {k: payload[k] for k in fields if k in payload}
+    return HttpCall("POST", base(target) + "/v1/messages/count_tokens", headers(target), counted)
+
+
+def count_tokens_result(data: Any) -> int:
+    """`{"input_tokens": N}` -> N (ValueError when it is not a token count)."""
+    return as_int(data.get("input_tokens") if isinstance(data, dict) else None)
 
 
 def usage_of(usage: dict[str, Any]) -> Usage | None:

@@ -31,8 +31,9 @@ from urllib.parse import urlsplit
 import requests
 
 from ..kernel.errors import AppError
-from . import failures
+from . import anthropic, failures
 from .adapters import adapter_for
+from .errors import UnsupportedByProvider
 from .guarded_transport import guarded_adapter
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
 
@@ -102,6 +103,16 @@ class UpstreamClient:
         resp = self._send(target, call, stream=False)
         data = self._json(target, resp)
         return self._parse(target, resp, lambda: adapter.embeddings_result(data, public_model))
+
+    def count_tokens(self, target: Target, body: dict[str, Any]) -> int:
+        """The provider's own count of the prompt tokens of the chat request `body`: Anthropic
+        providers count; others raise UnsupportedByProvider (the caller estimates). Not retried."""
+        if target.provider_type != "anthropic":
+            raise UnsupportedByProvider("This provider does not count tokens.", provider_id=target.provider_id)
+        call = self._prepare(target, lambda: anthropic.count_tokens_call(target, body))
+        resp = self._send(target, call, stream=False, retries=0)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: anthropic.count_tokens_result(data))
 
     def list_models(self, target: Target) -> list[str]:
         """The model ids the provider offers (for sync-models)."""
