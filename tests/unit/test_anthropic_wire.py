@@ -123,6 +123,18 @@ def test_tool_arguments_that_are_not_a_json_object_become_an_empty_input():
     assert message_from_chat(completion, Usage(), "m", "r")["content"][0]["input"] == {}
 
 
+@pytest.mark.parametrize("completion", [{}, {"choices": []}, {"choices": [1]}, {"choices": [{"message": 5}]},
+                                        {"choices": [{"message": {"content": 7, "tool_calls": [3, {"function": 1}]}}]}])
+def test_a_malformed_chat_answer_still_becomes_a_message(completion):
+    assert message_from_chat(completion, Usage(1, 1), "m", "r")["type"] == "message"
+
+
+def test_a_tool_result_whose_content_is_neither_text_nor_blocks_is_a_400():
+    turns = [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": 5}]}]
+    with pytest.raises(BadRequest):
+        messages_to_chat(body(messages=turns))
+
+
 @pytest.mark.parametrize(("err", "status", "kind"), [
     (BadRequest("x"), 400, "invalid_request_error"), (Unauthorized("x"), 401, "authentication_error"),
     (InsufficientBalance("x"), 402, "billing_error"), (Forbidden("x"), 403, "permission_error"),

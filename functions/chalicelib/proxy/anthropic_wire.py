@@ -100,6 +100,8 @@ def _tool_result(block: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     cannot carry them: they follow in the user message)."""
     content = block.get("content")
     blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+    if not isinstance(blocks, list):
+        raise _bad("A tool_result's content must be a string or a list of blocks.")
     images = [_image_part(b) for b in blocks if isinstance(b, dict) and b.get("type") == "image"]
     text = _text([b for b in blocks if not (isinstance(b, dict) and b.get("type") == "image")], "tool_result content")
     if block.get("is_error"):
@@ -216,20 +218,27 @@ def usage_body(usage: Usage) -> dict[str, int]:
     return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def message_from_chat(completion: dict[str, Any], usage: Usage, model: str, request_id: str) -> dict[str, Any]:
-    """A chat.completion -> an Anthropic message; `usage` is what the request was charged for."""
-    choice = (completion.get("choices") or [{}])[0]
-    message = choice.get("message") or {}
+    """A chat.completion -> an Anthropic message; `usage` is what the request was charged for.
+    Read defensively: an OpenAI-compatible provider's answer is passed on as it sent it."""
+    choices = completion.get("choices")
+    choice = _obj(choices[0] if isinstance(choices, list) and choices else None)
+    message = _obj(choice.get("message"))
     content: list[dict[str, Any]] = []
     text = message.get("content")
     if isinstance(text, list):
-        text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
-    if text:
+        text = "".join(str(_obj(p).get("text", "")) for p in text)
+    if isinstance(text, str) and text:
         content.append({"type": "text", "text": text})
-    for call in message.get("tool_calls") or []:
-        function = call.get("function") or {}
-        content.append({"type": "tool_use", "id": call.get("id") or f"toolu_{request_id}_{len(content)}",
-                        "name": function.get("name", ""), "input": tool_input(function.get("arguments"))})
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        function = _obj(_obj(call).get("function"))
+        content.append({"type": "tool_use", "id": str(_obj(call).get("id") or f"toolu_{request_id}_{len(content)}"),
+                        "name": str(function.get("name", "")), "input": tool_input(function.get("arguments"))})
     return {"id": f"msg_{request_id}", "type": "message", "role": "assistant", "model": model, "content": content,
             "stop_reason": stop_reason(choice.get("finish_reason")), "stop_sequence": None,
             "usage": usage_body(usage)}

@@ -67,9 +67,12 @@ def text_completion_from_chat(completion: dict[str, Any], usage: Usage, model: s
                               request_id: str) -> dict[str, Any]:
     """A chat.completion -> a text_completion; `usage` is what the request was charged for."""
     choices = []
-    for position, choice in enumerate(completion.get("choices") or []):
-        message = choice.get("message") or {}
-        text = message.get("content") if isinstance(message.get("content"), str) else ""
+    answered = completion.get("choices")
+    for position, choice in enumerate(answered if isinstance(answered, list) else []):
+        choice = choice if isinstance(choice, dict) else {}
+        message = choice.get("message")
+        text = message.get("content") if isinstance(message, dict) else None
+        text = text if isinstance(text, str) else ""
         choices.append({"text": text, "index": choice.get("index", position), "logprobs": None,
                         "finish_reason": choice.get("finish_reason") or "stop"})
     return {"id": f"cmpl-{request_id}", "object": "text_completion", "created": completion.get("created")
