@@ -157,6 +157,16 @@ def test_a_known_v1_path_with_another_method_is_405(v1, env, method, path):
     assert ALICE not in resp.text
 
 
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/v1/messages", 405),
+                                                        ("GET", "/v1/messages/count_tokens", 405),
+                                                        ("POST", "/v1/messages/batches", 404)])
+def test_a_refused_messages_route_answers_in_anthropics_envelope_without_the_key(v1, env, method, path, status):
+    resp = v1.request(method, path, headers={"x-api-key": ALICE, "anthropic-version": "2023-06-01"})
+    assert resp.status_code == status and resp.json()["type"] == "error"
+    assert resp.json()["error"]["type"] == ("not_found_error" if status == 404 else "invalid_request_error")
+    assert ALICE not in resp.text
+
+
 def test_one_model_is_found_only_among_the_keys_models(v1, env):
     assert get(v1, "/v1/models/gpt-test").json()["id"] == "gpt-test"
     resp = get(v1, "/v1/models/secret-model")

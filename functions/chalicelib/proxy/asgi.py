@@ -57,7 +57,8 @@ def create_app(parts: Callable[[], ProxyParts]) -> Starlette:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         err: AppError = (MethodRefused(f"{request.method} is not allowed on {request.url.path}.") if status == 405
                          else NotFound("No such route under /v1.", code="unknown_route"))
-        return _error(err, new_id(), _cors(request, parts))
+        answer = _anthropic_error if request.url.path.startswith("/v1/messages") else _error
+        return answer(err, new_id(), _cors(request, parts))
 
     return Starlette(routes=[
         route("/v1/chat/completions", chat_completions, "POST"),
