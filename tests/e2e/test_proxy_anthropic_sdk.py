@@ -127,6 +127,12 @@ def test_each_refusal_raises_the_anthropic_sdks_own_error_class(stack, openai_up
     assert failed.value.body["error"]["type"] == "api_error"
 
 
+def test_the_key_as_a_bearer_token_works_as_claude_code_style_clients_send_it(stack):
+    client = anthropic.Anthropic(auth_token=ALICE, base_url=stack.origin, max_retries=0, timeout=10,
+                                 default_headers={"anthropic-beta": "interleaved-thinking-2025-05-14"})
+    assert client.messages.create(model="claude", max_tokens=10, messages=HI).usage.output_tokens == 7
+
+
 def test_a_request_without_max_tokens_is_refused_in_anthropics_envelope(stack):
     resp = httpx.post(f"{stack.origin}/v1/messages", json={"model": "real", "messages": HI},
                       headers={"x-api-key": ALICE, "anthropic-version": "2023-06-01"})
