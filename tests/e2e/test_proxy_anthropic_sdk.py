@@ -87,6 +87,18 @@ def test_a_tool_use_round_trip_reaches_the_upstream_and_back(stack, model, opena
         assert sent[-2]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_a_streamed_tool_use_arrives_as_a_tool_use_block_with_its_input(stack, model, openai_upstream,
+                                                                          anthropic_upstream):
+    upstream_of(model, openai_upstream, anthropic_upstream).tool_arguments = {"city": "Paris"}
+    with sdk(stack).messages.stream(model=model, max_tokens=100, tools=[WEATHER],
+                                    messages=[{"role": "user", "content": "Weather in Paris?"}]) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "tool_use"
+    assert [(b.type, b.name, b.input) for b in final.content] == [("tool_use", "get_weather", {"city": "Paris"})]
+    assert final.usage.output_tokens == 7
+
+
 def test_count_tokens_answers_an_estimate_and_charges_nothing(stack, openai_upstream):
     counted = sdk(stack).messages.count_tokens(model="real", messages=HI, system="Be brief.")
     assert counted.input_tokens > 0

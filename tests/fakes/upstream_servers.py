@@ -7,8 +7,9 @@ and `/v1/models`; `FakeUpstream("anthropic")` serves `/v1/messages` (JSON and SS
 A settable fault (`set_fault(Fault.X, times=n)`: the next n requests, or all) makes it
 fail the way real providers do; every request is logged in `requests` for assertions.
 Usage figures are fixed (`usage`, default 11 in / 7 out) and unrelated to the text, so a
-test can tell reported usage from re-counted text. With `tool_arguments` set, a plain chat
-that offers tools and carries no tool result yet is answered with a call of the first tool.
+test can tell reported usage from re-counted text. With `tool_arguments` set, a chat that
+offers tools and carries no tool result yet is answered (plain or streamed) with a call of
+the first tool.
 """
 
 from __future__ import annotations
@@ -170,6 +171,9 @@ class FakeUpstream:
         if tool and not body.get("stream"):
             return h.send_json(200, wire.openai_tool_completion(model, tool, json.dumps(self.tool_arguments),
                                                                 self.usage))
+        if tool:
+            chunks = wire.openai_tool_chunks(model, tool, json.dumps(self.tool_arguments), self.usage)
+            return self._stream(h, [(None, c) for c in chunks] + [(None, "[DONE]")], fault, 2, len(chunks))
         if not body.get("stream") or fault == Fault.IGNORE_STREAM:
             return h.send_json(200, wire.openai_completion(model, self.reply, self.usage))
         include = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -197,8 +201,9 @@ class FakeUpstream:
             return h.send_json(200, wire.anthropic_tool_message(model, tool, self.tool_arguments or {}, self.usage))
         if not body.get("stream"):
             return h.send_json(200, wire.anthropic_message(model, self.reply, self.usage))
-        events: list[tuple[str | None, Any]] = [(e["type"], e) for e in wire.anthropic_events(model, self.reply,
-                                                                                              self.usage)]
+        sent = (wire.anthropic_tool_events(model, tool, self.tool_arguments or {}, self.usage) if tool
+                else wire.anthropic_events(model, self.reply, self.usage))
+        events: list[tuple[str | None, Any]] = [(e["type"], e) for e in sent]
         self._stream(h, events, fault, cut_at=4, usage_cut_at=len(events) - 1)
 
     def _anthropic_post_v1_messages_count_tokens(self, h: _Handler, body: dict[str, Any], fault: Fault) -> None:
