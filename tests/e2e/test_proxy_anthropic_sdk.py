@@ -7,6 +7,7 @@ costs 0.000025. See tests/support/sdk_stack.py for the stack.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -97,6 +98,41 @@ def test_a_streamed_tool_use_arrives_as_a_tool_use_block_with_its_input(stack, m
     assert final.stop_reason == "tool_use"
     assert [(b.type, b.name, b.input) for b in final.content] == [("tool_use", "get_weather", {"city": "Paris"})]
     assert final.usage.output_tokens == 7
+
+
+def test_an_anthropic_provider_gets_the_callers_request_as_it_was_sent(stack, anthropic_upstream):
+    system = [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]
+    client = anthropic.Anthropic(api_key=ALICE, base_url=stack.origin, max_retries=0, timeout=10,
+                                 default_headers={"anthropic-beta": "context-management-2025-06-27"})
+    message = client.messages.create(model="claude", max_tokens=5000, system=system, messages=HI,
+                                     stop_sequences=["END"], metadata={"user_id": "u-7"}, extra_body={"top_k": 5})
+    sent = anthropic_upstream.calls("/v1/messages")[-1]
+    assert sent.body == {"model": "claude-fake-sonnet", "max_tokens": MODEL_CAP, "system": system, "messages": HI,
+                         "top_k": 5, "stop_sequences": ["END"], "metadata": {"user_id": "u-7"}}
+    assert sent.headers["anthropic-beta"] == "context-management-2025-06-27"
+    assert (message.id, message.model) == ("msg_fake1", "claude")  # the provider's own answer, our model name
+
+
+def test_an_anthropic_providers_stream_is_passed_on_event_by_event(stack):
+    body = {"model": "claude", "max_tokens": 50, "messages": HI, "stream": True}
+    with httpx.stream("POST", f"{stack.origin}/v1/messages", json=body, headers={"x-api-key": ALICE}) as resp:
+        text = resp.read().decode()
+    names = [line.removeprefix("event: ") for line in text.splitlines() if line.startswith("event: ")]
+    assert names == ["message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta",
+                     "content_block_delta", "content_block_stop", "message_delta", "message_stop"]
+    assert '"model":"claude"' in text and "claude-fake-sonnet" not in text
+
+
+def test_a_cut_stream_from_an_anthropic_provider_ends_with_an_error_event_and_is_charged(stack, anthropic_upstream):
+    anthropic_upstream.set_fault(Fault.STREAM_CUT)
+    body = {"model": "claude", "max_tokens": 50, "messages": HI, "stream": True}
+    with httpx.stream("POST", f"{stack.origin}/v1/messages", json=body, headers={"x-api-key": ALICE}) as resp:
+        text = resp.read().decode()
+    assert text.count('"text_delta"') == 1 and "event: error" in text and "message_stop" not in text
+    deadline = time.monotonic() + 10
+    while not stack.charges() and time.monotonic() < deadline:  # settled after the last byte
+        time.sleep(0.05)
+    assert stack.charges() == [Decimal("0.000013")]  # message_start's 11 in and 1 out, all that was reported
 
 
 def test_count_tokens_answers_an_estimate_and_charges_nothing(stack, openai_upstream):

@@ -6,7 +6,9 @@ grammar: `message_start`, then per content block `content_block_start`, its delt
 then, once the request is settled, `message_delta` with the stop reason and the charged
 usage, and `message_stop`. A stream that broke ends with an `error` event instead.
 `message_start` carries zero usage: the figures are known only at the end, and Anthropic's
-clients take `message_delta`'s cumulative counts.
+clients take `message_delta`'s cumulative counts. A stream from an Anthropic provider that got
+the caller's own request arrives with each event's text (`NATIVE_EVENT`): that text is sent
+as it is, and only a broken stream gets an ending of ours (the `error` event).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 from typing import Any
 
 from ..metering.types import Settlement
+from ..upstreams.anthropic_native import NATIVE_EVENT
 from ..upstreams.types import Usage
 from .anthropic_wire import stop_reason, usage_body
 
@@ -32,8 +35,12 @@ class MessageEvents:
         self.index = -1  # the open block's index; -1: none open
         self.open_kind: str | None = None  # "text", or "tool:<call index>"
         self.finish: Any = None
+        self.native = False  # an Anthropic provider's own events are being passed on
 
     def chunk(self, chunk: dict[str, Any]) -> str:
+        if NATIVE_EVENT in chunk:
+            self.native = True
+            return str(chunk[NATIVE_EVENT])
         out = [] if self.started else [self._start()]
         self.started = True
         choice = (chunk.get("choices") or [{}])[0]
@@ -49,6 +56,8 @@ class MessageEvents:
         return "".join(out)
 
     def tail(self, charged: tuple[Usage, Settlement] | None, error: str | None) -> str:
+        if self.native:  # the provider's message_delta and message_stop went out as it sent them
+            return "" if error is None else event("error", {"error": {"type": "api_error", "message": error}})
         out = [] if self.started else [self._start()]
         self.started = True
         if error is not None:

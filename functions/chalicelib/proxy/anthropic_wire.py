@@ -2,9 +2,11 @@
 from the proxy's internal form (an OpenAI chat completions request and answer).
 
 Translating to chat form is what lets `/v1/messages` use every upstream type: the upstream
-adapters turn a chat request into an OpenAI-compatible or an Anthropic call. What a chat
-request cannot carry is dropped, not refused: `cache_control` marks, `thinking` settings and
-the thinking blocks of earlier turns. Server tools (web search, code execution...) and
+adapters turn a chat request into an OpenAI-compatible or any other call. Anthropic
+providers get the caller's own body instead (`NativeRequest`, through
+`upstreams.anthropic_native`), so nothing is lost there; for the others, what a chat request
+cannot carry is dropped, not refused: `cache_control` marks, `thinking` settings and the
+thinking blocks of earlier turns. Server tools (web search, code execution...) and
 document blocks are refused with a 400: the gateway cannot run them on every upstream.
 Errors are answered in Anthropic's envelope (`error_body`), with Anthropic's type per status.
 """
@@ -12,6 +14,7 @@ Errors are answered in Anthropic's envelope (`error_body`), with Anthropic's typ
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +29,7 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "
                403: "permission_error", 404: "not_found_error", 405: "invalid_request_error",
                409: "invalid_request_error", 413: "request_too_large", 429: "rate_limit_error",
                504: "timeout_error", 529: "overloaded_error"}
+MIN_THINKING_BUDGET = 1024  # Anthropic's smallest budget_tokens
 _SATURATED = {429, 503, 529}  # an upstream that says it is busy: Anthropic's "overloaded"
 
 
@@ -64,6 +68,38 @@ class CountTokensIn(BaseModel):
     messages: list[MessageIn] = Field(min_length=1)
     system: str | list[dict[str, Any]] | None = None
     tools: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class NativeRequest:
+    """The caller's Messages request as an Anthropic provider gets it (passed through), with
+    the `anthropic-beta` header and the prompt tokens chat form leaves out (thinking blocks)."""
+
+    body: dict[str, Any]
+    beta: str | None
+    extra_prompt_tokens: int
+
+    def capped(self, cap: int) -> NativeRequest:
+        """The request with `max_tokens` = `cap` (the hold's), a thinking budget kept below it."""
+        body = {**self.body, "max_tokens": cap}
+        thinking = body.get("thinking")
+        if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+            budget = thinking.get("budget_tokens")
+            if isinstance(budget, int) and budget >= cap:
+                if cap - 1 >= MIN_THINKING_BUDGET:
+                    body["thinking"] = {**thinking, "budget_tokens": cap - 1}
+                else:
+                    body.pop("thinking")
+        return NativeRequest(body, self.beta, self.extra_prompt_tokens)
+
+
+def native_request(body: dict[str, Any], beta: str | None) -> NativeRequest:
+    """What an Anthropic provider is sent for `body`; earlier thinking blocks are prompt
+    tokens the chat form drops, counted by their JSON bytes (a bound, as token_estimate's)."""
+    extra = sum(len(json.dumps(block, ensure_ascii=False).encode("utf-8"))
+                for turn in body["messages"] if isinstance(turn.get("content"), list)
+                for block in turn["content"] if block.get("type") in ("thinking", "redacted_thinking"))
+    return NativeRequest({k: v for k, v in body.items() if k != "stream"}, beta, extra)
 
 
 def _bad(message: str, param: str = "messages") -> BadRequest:

@@ -4,6 +4,7 @@
 Each translates its request into the internal chat request (`anthropic_wire`,
 `completions_wire`), calls the same metered service as chat, and translates the answer back;
 a stream is relayed with the format's own `StreamWire`. The record names the endpoint.
+A Messages request also goes along as it was sent, for Anthropic providers (passed through).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from starlette.responses import Response
 from ..kernel.context import RequestMeta
 from ..upstreams.types import Usage
 from .anthropic_events import MessageEvents
-from .anthropic_wire import CountTokensIn, MessagesIn, message_from_chat, messages_to_chat
+from .anthropic_wire import (
+    CountTokensIn,
+    MessagesIn,
+    NativeRequest,
+    message_from_chat,
+    messages_to_chat,
+    native_request,
+    usage_body,
+)
 from .completions_wire import CompletionsIn, TextCompletionChunks, completion_to_chat, text_completion_from_chat
 from .http_io import ProxyParts, api_key_of, json_response, read_body
 from .relay import StreamWire
@@ -30,12 +39,18 @@ async def messages(request: Request, parts: ProxyParts, meta: RequestMeta) -> Re
     started = time.monotonic()
     body = await _parsed(request, parts, MessagesIn)
     chat = messages_to_chat(body)
+    native = native_request(body, request.headers.get("anthropic-beta"))
     if body.get("stream") is not True:
-        answer = await anyio.to_thread.run_sync(parts.proxy.chat, api_key_of(request), chat, meta, "messages")
-        message = message_from_chat(answer.body, answer.usage or Usage(), body["model"], meta.request_id)
+        answer = await anyio.to_thread.run_sync(parts.proxy.chat, api_key_of(request), chat, meta, "messages",
+                                                native)
+        usage = answer.usage or Usage()
+        if answer.body.get("type") == "message":  # an Anthropic provider's own answer
+            return json_response({**answer.body, "usage": answer.body.get("usage") or usage_body(usage)},
+                                 headers=answer.headers)
+        message = message_from_chat(answer.body, usage, body["model"], meta.request_id)
         return json_response(message, headers=answer.headers)
     return await _stream(request, parts, meta, chat, "messages", MessageEvents(meta.request_id, body["model"]),
-                         started)
+                         started, native)
 
 
 async def count_tokens(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
@@ -64,9 +79,10 @@ async def _parsed(request: Request, parts: ProxyParts, model: type[BaseModel]) -
 
 
 async def _stream(request: Request, parts: ProxyParts, meta: RequestMeta, chat: dict[str, Any], endpoint: str,
-                  wire: StreamWire, started: float) -> Response:
+                  wire: StreamWire, started: float, native: NativeRequest | None = None) -> Response:
     service = parts.proxy
-    admitted = await anyio.to_thread.run_sync(service.admit_chat, api_key_of(request), chat, meta, endpoint)
+    admitted = await anyio.to_thread.run_sync(service.admit_chat, api_key_of(request), chat, meta, endpoint,
+                                              native)
     stream = await parts.proxy_relay.open(admitted)
     headers = await anyio.to_thread.run_sync(service.rate_headers, admitted.key, admitted.hold)
     return parts.proxy_relay.response(admitted, stream, False, headers, started, wire)  # type: ignore[return-value]

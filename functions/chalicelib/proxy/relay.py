@@ -54,8 +54,13 @@ class StreamRelay:
         last: AppError | None = None
         try:
             for target in self.service.targets(admitted.route):
+                native = admitted.native if target.provider_type == "anthropic" else None
                 try:
-                    stream = await self.client.open_chat(target, admitted.forwarded, admitted.route.name)
+                    if native is not None:
+                        stream = await self.client.open_messages(target, native.body, admitted.route.name,
+                                                                 native.beta)
+                    else:
+                        stream = await self.client.open_chat(target, admitted.forwarded, admitted.route.name)
                 except AppError as err:
                     await anyio.to_thread.run_sync(self.service.record_provider_result, target.provider_id, err)
                     if not getattr(err, "fallback", isinstance(err, UpstreamError)):

@@ -31,8 +31,9 @@ from urllib.parse import urlsplit
 import requests
 
 from ..kernel.errors import AppError
-from . import anthropic, failures
+from . import anthropic, anthropic_native, failures
 from .adapters import adapter_for
+from .anthropic_native import NativeMessage
 from .errors import UnsupportedByProvider
 from .guarded_transport import guarded_adapter
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
@@ -103,6 +104,13 @@ class UpstreamClient:
         resp = self._send(target, call, stream=False)
         data = self._json(target, resp)
         return self._parse(target, resp, lambda: adapter.embeddings_result(data, public_model))
+
+    def messages(self, target: Target, body: dict[str, Any], public_model: str, beta: str | None) -> NativeMessage:
+        """An Anthropic Messages request passed through to an Anthropic provider (not streamed)."""
+        call = anthropic_native.messages_call(target, body, stream=False, beta=beta)
+        resp = self._send(target, call, stream=False)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: anthropic_native.message_result(data, public_model))
 
     def count_tokens(self, target: Target, body: dict[str, Any]) -> int:
         """The provider's own count of the prompt tokens of the chat request `body`: Anthropic
