@@ -141,7 +141,7 @@ def test_a_provider_refusing_the_callers_request_does_not_count_against_its_heal
     assert env.catalog.results == []
 
 
-@pytest.mark.parametrize("path", ["/v1/completions", "/v1/chat/completion", "/v1/files",
+@pytest.mark.parametrize("path", ["/v1/completion", "/v1/chat/completion", "/v1/files",
                                   "/v1", "/v1/"])
 def test_an_unknown_v1_route_is_404_unknown_route_without_the_callers_key(v1, env, path):
     resp = v1.post(path, headers={"authorization": f"Bearer {ALICE}", "x-api-key": ALICE}, content=b"{}")
@@ -154,6 +154,16 @@ def test_an_unknown_v1_route_is_404_unknown_route_without_the_callers_key(v1, en
 def test_a_known_v1_path_with_another_method_is_405(v1, env, method, path):
     resp = v1.request(method, path, headers={"authorization": f"Bearer {ALICE}"})
     assert resp.status_code == 405 and error_of(resp)["code"] == "unknown_route"
+    assert ALICE not in resp.text
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/v1/messages", 405),
+                                                        ("GET", "/v1/messages/count_tokens", 405),
+                                                        ("POST", "/v1/messages/batches", 404)])
+def test_a_refused_messages_route_answers_in_anthropics_envelope_without_the_key(v1, env, method, path, status):
+    resp = v1.request(method, path, headers={"x-api-key": ALICE, "anthropic-version": "2023-06-01"})
+    assert resp.status_code == status and resp.json()["type"] == "error"
+    assert resp.json()["error"]["type"] == ("not_found_error" if status == 404 else "invalid_request_error")
     assert ALICE not in resp.text
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import anthropic
 import openai
 import pyotp
 import pytest
@@ -111,3 +112,13 @@ def test_embeddings_work_on_the_demo_model(newcomer):
 def test_a_wrong_key_raises_the_sdks_authentication_error(newcomer):
     with pytest.raises(openai.AuthenticationError):
         sdk(newcomer, "sk-kl-not-a-real-key").models.list()
+
+
+def test_the_readmes_anthropic_sdk_example_runs_on_the_demo_model(newcomer):
+    client = anthropic.Anthropic(base_url=newcomer["base_url"].removesuffix("/v1"), api_key=newcomer["key"],
+                                 max_retries=0, timeout=30)
+    message = client.messages.create(model="local-demo-chat", max_tokens=200,
+                                     messages=[{"role": "user", "content": "Hello"}])
+    assert message.content[0].text and message.usage.output_tokens > 0
+    counted = client.messages.count_tokens(model="local-demo-chat", messages=[{"role": "user", "content": "Hello"}])
+    assert counted.input_tokens > 0

@@ -1,12 +1,15 @@
 """Fake upstream providers: real HTTP servers on 127.0.0.1 speaking the real wire formats.
 
 `FakeUpstream("openai")` serves `/v1/chat/completions` (JSON and SSE), `/v1/embeddings`
-and `/v1/models`; `FakeUpstream("anthropic")` serves `/v1/messages` (JSON and SSE) and
-`/v1/models`, checking `x-api-key`, `anthropic-version` and `max_tokens` as Anthropic does.
+and `/v1/models`; `FakeUpstream("anthropic")` serves `/v1/messages` (JSON and SSE),
+`/v1/messages/count_tokens` (its `usage` input figure) and `/v1/models`, checking
+`x-api-key`, `anthropic-version` and `max_tokens` as Anthropic does.
 A settable fault (`set_fault(Fault.X, times=n)`: the next n requests, or all) makes it
 fail the way real providers do; every request is logged in `requests` for assertions.
 Usage figures are fixed (`usage`, default 11 in / 7 out) and unrelated to the text, so a
-test can tell reported usage from re-counted text.
+test can tell reported usage from re-counted text. With `tool_arguments` set, a chat that
+offers tools and carries no tool result yet is answered (plain or streamed) with a call of
+the first tool.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class FakeUpstream:
         self.usage = (11, 7)
         self.retry_after = "1"
         self.hang_seconds = 2.0
+        self.tool_arguments: dict[str, Any] | None = None
         self.requests: list[Recorded] = []
         self._fault: Fault = Fault.NORMAL
         self._fault_left: int | None = None
@@ -162,6 +166,14 @@ class FakeUpstream:
 
     def _openai_post_v1_chat_completions(self, h: _Handler, body: dict[str, Any], fault: Fault) -> None:
         model = body.get("model", "")
+        tool = self._tool_to_call(body, lambda t: t.get("function", {}).get("name"),
+                                  lambda m: m.get("role") == "tool")
+        if tool and not body.get("stream"):
+            return h.send_json(200, wire.openai_tool_completion(model, tool, json.dumps(self.tool_arguments),
+                                                                self.usage))
+        if tool:
+            chunks = wire.openai_tool_chunks(model, tool, json.dumps(self.tool_arguments), self.usage)
+            return self._stream(h, [(None, c) for c in chunks] + [(None, "[DONE]")], fault, 2, len(chunks))
         if not body.get("stream") or fault == Fault.IGNORE_STREAM:
             return h.send_json(200, wire.openai_completion(model, self.reply, self.usage))
         include = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -183,11 +195,28 @@ class FakeUpstream:
         if problem:
             return h.send_json(400, wire.anthropic_error(400, problem))
         model = body["model"]
+        tool = self._tool_to_call(body, lambda t: t.get("name"), lambda m: any(
+            isinstance(b, dict) and b.get("type") == "tool_result" for b in m.get("content") or []))
+        if tool and not body.get("stream"):
+            return h.send_json(200, wire.anthropic_tool_message(model, tool, self.tool_arguments or {}, self.usage))
         if not body.get("stream"):
             return h.send_json(200, wire.anthropic_message(model, self.reply, self.usage))
-        events: list[tuple[str | None, Any]] = [(e["type"], e) for e in wire.anthropic_events(model, self.reply,
-                                                                                              self.usage)]
+        sent = (wire.anthropic_tool_events(model, tool, self.tool_arguments or {}, self.usage) if tool
+                else wire.anthropic_events(model, self.reply, self.usage))
+        events: list[tuple[str | None, Any]] = [(e["type"], e) for e in sent]
         self._stream(h, events, fault, cut_at=4, usage_cut_at=len(events) - 1)
+
+    def _anthropic_post_v1_messages_count_tokens(self, h: _Handler, body: dict[str, Any], fault: Fault) -> None:
+        if "max_tokens" in body or not body.get("messages"):
+            return h.send_json(400, wire.anthropic_error(400, "max_tokens: Extra inputs are not permitted"))
+        h.send_json(200, {"input_tokens": self.usage[0]})
+
+    def _tool_to_call(self, body: dict[str, Any], name_of: Any, is_result: Any) -> str | None:
+        """The first tool's name, when tool calls are on and no tool result came back yet."""
+        tools = body.get("tools") or []
+        if self.tool_arguments is None or not tools or any(is_result(m) for m in body.get("messages") or []):
+            return None
+        return str(name_of(tools[0]))
 
     def _anthropic_get_v1_models(self, h: _Handler, body: dict[str, Any], fault: Fault) -> None:
         h.send_json(200, wire.anthropic_models(self.models))

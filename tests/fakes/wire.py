@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import struct
 from typing import Any
 
@@ -41,6 +42,14 @@ def openai_completion(model: str, reply: str, usage: tuple[int, int], finish: st
     }
 
 
+def openai_tool_completion(model: str, name: str, arguments: str, usage: tuple[int, int]) -> dict[str, Any]:
+    """The assistant calls the function `name` with `arguments` (a JSON text)."""
+    body = openai_completion(model, "", usage, finish="tool_calls")
+    body["choices"][0]["message"].update(content=None, tool_calls=[
+        {"id": "call_fake1", "type": "function", "function": {"name": name, "arguments": arguments}}])
+    return body
+
+
 def openai_chunks(model: str, reply: str, usage: tuple[int, int] | None, finish: str = "stop") -> list[dict[str, Any]]:
     """Role chunk, content chunks, finish chunk, and (when asked) the usage-only chunk."""
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
@@ -61,6 +70,17 @@ def openai_chunks(model: str, reply: str, usage: tuple[int, int] | None, finish:
         last["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}
         chunks.append(last)
     return chunks
+
+
+def openai_tool_chunks(model: str, name: str, arguments: str, usage: tuple[int, int]) -> list[dict[str, Any]]:
+    """A streamed call of the function `name`: its id and name first, then the arguments in two pieces."""
+    chunks = openai_chunks(model, "", usage, finish="tool_calls")
+    half = len(arguments) // 2
+    calls = [[{"index": 0, "id": "call_fake1", "type": "function", "function": {"name": name, "arguments": ""}}],
+             [{"index": 0, "function": {"arguments": arguments[:half]}}],
+             [{"index": 0, "function": {"arguments": arguments[half:]}}]]
+    pieces = [{**chunks[1], "choices": [{**chunks[1]["choices"][0], "delta": {"tool_calls": c}}]} for c in calls]
+    return [chunks[0], *pieces, *chunks[2:]]
 
 
 def vector(text: str, dims: int = 4) -> list[float]:
@@ -99,6 +119,14 @@ def anthropic_message(model: str, reply: str, usage: tuple[int, int], stop: str 
             "usage": {"input_tokens": usage[0], "output_tokens": usage[1]}}
 
 
+def anthropic_tool_message(model: str, name: str, tool_input: dict[str, Any],
+                           usage: tuple[int, int]) -> dict[str, Any]:
+    """The assistant calls the tool `name` with `tool_input`."""
+    body = anthropic_message(model, "", usage, stop="tool_use")
+    body["content"] = [{"type": "tool_use", "id": "toolu_fake1", "name": name, "input": tool_input}]
+    return body
+
+
 def anthropic_events(model: str, reply: str, usage: tuple[int, int], stop: str = "end_turn") -> list[dict[str, Any]]:
     start = anthropic_message(model, "", (usage[0], 1), stop)
     start.update(content=[], stop_reason=None)
@@ -116,6 +144,19 @@ def anthropic_events(model: str, reply: str, usage: tuple[int, int], stop: str =
         {"type": "message_stop"},
     ]
     return events
+
+
+def anthropic_tool_events(model: str, name: str, tool_input: dict[str, Any],
+                          usage: tuple[int, int]) -> list[dict[str, Any]]:
+    """A streamed tool call: a tool_use block whose input arrives as two input_json_delta pieces."""
+    events = anthropic_events(model, "", usage, stop="tool_use")
+    arguments = json.dumps(tool_input)
+    half = len(arguments) // 2
+    block = {"type": "tool_use", "id": "toolu_fake1", "name": name, "input": {}}
+    return [events[0], {"type": "content_block_start", "index": 0, "content_block": block},
+            *[{"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}}
+              for p in (arguments[:half], arguments[half:])],
+            *[e for e in events if e["type"] in ("content_block_stop", "message_delta", "message_stop")]]
 
 
 def anthropic_models(ids: list[str]) -> dict[str, Any]:

@@ -172,3 +172,23 @@ def test_streamed_tool_use_becomes_tool_call_deltas():
 def test_an_error_event_stops_the_stream_as_incomplete():
     d = feed([START, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}])
     assert not d.complete and d.error == "Overloaded" and d.usage == Usage(20, 1)
+
+
+def test_a_token_count_call_carries_only_the_prompts_fields_to_count_tokens():
+    call = a.count_tokens_call(TARGET, {"model": "pub", "max_tokens": 9, "temperature": 0.5, "top_k": 3,
+                                        "messages": [{"role": "system", "content": "S"},
+                                                     {"role": "user", "content": "Hi"}]})
+    assert call.url == "https://api.anthropic.com/v1/messages/count_tokens"
+    assert call.json == {"model": "claude-x", "system": "S",
+                         "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]}
+
+
+def test_sampling_settings_top_k_included_go_through():
+    assert {k: req(messages=[{"role": "user", "content": "x"}], temperature=0.1, top_p=0.5, top_k=4)[k]
+            for k in ("temperature", "top_p", "top_k")} == {"temperature": 0.1, "top_p": 0.5, "top_k": 4}
+
+
+@pytest.mark.parametrize("data", [{}, {"input_tokens": -1}, {"input_tokens": "5"}, []])
+def test_a_count_that_is_not_a_token_count_is_malformed(data):
+    with pytest.raises(ValueError):
+        a.count_tokens_result(data)

@@ -1,7 +1,8 @@
 """The /v1 proxy as an ASGI application (Starlette): what the proxy function serves.
 
 Every check (key, IP, membership, model, RPM, quota, balance) runs before the first byte,
-so a refusal is a proper HTTP status in the OpenAI envelope. A stream is then relayed
+so a refusal is a proper HTTP status in the OpenAI envelope (Anthropic's on the Messages
+routes, `format_routes.py`, which serve the other inbound formats). A stream is then relayed
 chunk by chunk (`relay.py`); a plain answer is served whole. Unknown /v1 paths answer 404
 `unknown_route`, a known path with another method 405, never repeating the credentials.
 The synchronous services (DynamoDB through PynamoDB) run in worker threads.
@@ -14,9 +15,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, Protocol
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -25,16 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..kernel.clock import iso
 from ..kernel.context import RequestMeta
-from ..kernel.errors import AppError, NotFound, Unauthorized
+from ..kernel.errors import AppError, NotFound
 from ..kernel.ids import new_id
-from ..kernel.money import fmt
-from ..kernel.settings import Settings
-from ..proxy.service import ProxyAnswer, ProxyService
-from .relay import StreamRelay
-from .responses.endpoint import respond
-from .responses.schemas import ResponsesIn
+from . import anthropic_wire, format_routes
+from .http_io import ProxyParts, api_key_of, json_response, read_body
 from .schemas import ChatIn, EmbeddingsIn, parse_body
 
 log = logging.getLogger("keyledger.proxy.http")
@@ -47,28 +40,16 @@ class MethodRefused(AppError):
     status, code, openai_type = 405, "unknown_route", "invalid_request_error"
 
 
-class ProxyParts(Protocol):
-    """What the app needs from the composition root, built on first use."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def proxy(self) -> ProxyService: ...
-
-    @property
-    def proxy_relay(self) -> StreamRelay: ...
-
-
 Handler = Callable[[Request, ProxyParts, RequestMeta], Awaitable[Response]]
+ErrorAnswer = Callable[[AppError, str, dict[str, str]], Response]
 
 
 def create_app(parts: Callable[[], ProxyParts]) -> Starlette:
     """The app; `parts` is called per request (the root builds it once per container)."""
 
-    def route(path: str, handler: Handler, method: str) -> Route:
+    def route(path: str, handler: Handler, method: str, errors: ErrorAnswer | None = None) -> Route:
         async def endpoint(request: Request) -> Response:
-            return await _serve(request, parts, handler)
+            return await _serve(request, parts, handler, errors or _error)
 
         return Route(path, endpoint, methods=[method, "OPTIONS"], include_in_schema=False)
 
@@ -76,12 +57,16 @@ def create_app(parts: Callable[[], ProxyParts]) -> Starlette:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         err: AppError = (MethodRefused(f"{request.method} is not allowed on {request.url.path}.") if status == 405
                          else NotFound("No such route under /v1.", code="unknown_route"))
-        return _error(err, new_id(), _cors(request, parts))
+        answer = _anthropic_error if request.url.path.startswith("/v1/messages") else _error
+        return answer(err, new_id(), _cors(request, parts))
 
     return Starlette(routes=[
         route("/v1/chat/completions", chat_completions, "POST"),
+        route("/v1/completions", format_routes.completions, "POST"),
+        route("/v1/messages", format_routes.messages, "POST", _anthropic_error),
+        route("/v1/messages/count_tokens", format_routes.count_tokens, "POST", _anthropic_error),
         route("/v1/embeddings", embeddings, "POST"),
-        route("/v1/responses", responses, "POST"),
+        route("/v1/responses", format_routes.responses, "POST"),
         route("/v1/models", models, "GET"),
         route("/v1/models/{model:path}", model, "GET"),
         route("/v1/usage", usage, "GET"),
@@ -93,13 +78,13 @@ def create_app(parts: Callable[[], ProxyParts]) -> Starlette:
 
 async def chat_completions(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
     started = time.monotonic()
-    body = parse_body(await _body(request, parts), request.headers.get("content-type", ""), ChatIn,
-                      parts.settings.proxy_max_body_bytes)
+    limit = parts.settings.proxy_max_body_bytes
+    body = parse_body(await read_body(request, limit), request.headers.get("content-type", ""), ChatIn, limit)
     key = api_key_of(request)
     service = parts.proxy
     if body.get("stream") is not True:
         answer = await anyio.to_thread.run_sync(service.chat, key, body, meta)
-        return _json(answer.body, headers=answer.headers)
+        return json_response(answer.body, headers=answer.headers)
     admitted = await anyio.to_thread.run_sync(service.admit_chat, key, body, meta)
     stream = await parts.proxy_relay.open(admitted)
     headers = await anyio.to_thread.run_sync(service.rate_headers, admitted.key, admitted.hold)
@@ -107,25 +92,15 @@ async def chat_completions(request: Request, parts: ProxyParts, meta: RequestMet
     return parts.proxy_relay.response(admitted, stream, include_usage, headers, started)  # type: ignore[return-value]
 
 
-async def responses(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
-    started = time.monotonic()
-    body = parse_body(await _body(request, parts), request.headers.get("content-type", ""), ResponsesIn,
-                      parts.settings.proxy_max_body_bytes)
-    answer = await respond(body, api_key_of(request), parts.proxy, parts.proxy_relay, meta, started)
-    if isinstance(answer, ProxyAnswer):
-        return _json(answer.body, headers=answer.headers)
-    return answer  # type: ignore[return-value]  # a RelayResponse, as for chat
-
-
 async def embeddings(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
-    body = parse_body(await _body(request, parts), request.headers.get("content-type", ""), EmbeddingsIn,
-                      parts.settings.proxy_max_body_bytes)
+    limit = parts.settings.proxy_max_body_bytes
+    body = parse_body(await read_body(request, limit), request.headers.get("content-type", ""), EmbeddingsIn, limit)
     answer = await anyio.to_thread.run_sync(parts.proxy.embeddings, api_key_of(request), body, meta)
-    return _json(answer.body, headers=answer.headers)
+    return json_response(answer.body, headers=answer.headers)
 
 
 async def models(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
-    return _json(await anyio.to_thread.run_sync(parts.proxy.models, api_key_of(request), meta))
+    return json_response(await anyio.to_thread.run_sync(parts.proxy.models, api_key_of(request), meta))
 
 
 async def model(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
@@ -133,29 +108,20 @@ async def model(request: Request, parts: ProxyParts, meta: RequestMeta) -> Respo
     name = request.path_params["model"]
     for entry in listed["data"]:
         if entry["id"] == name:
-            return _json(entry)
+            return json_response(entry)
     raise NotFound(f"The model {name!r} does not exist or this key may not use it.", code="model_not_found",
                    param="model")
 
 
 async def usage(request: Request, parts: ProxyParts, meta: RequestMeta) -> Response:
-    return _json(await anyio.to_thread.run_sync(parts.proxy.usage, api_key_of(request), meta))
-
-
-def api_key_of(request: Request) -> str:
-    """The caller's API key from `Authorization: Bearer` or `x-api-key`."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    key = token.strip() if scheme.lower() == "bearer" else ""
-    key = key or request.headers.get("x-api-key", "").strip()
-    if not key:
-        raise Unauthorized("Send your API key: Authorization: Bearer <key>.", code="missing_api_key")
-    return key
+    return json_response(await anyio.to_thread.run_sync(parts.proxy.usage, api_key_of(request), meta))
 
 
 # --- the edge: request id, client address, CORS, error mapping ---
 
 
-async def _serve(request: Request, parts: Callable[[], ProxyParts], handler: Handler) -> Response:
+async def _serve(request: Request, parts: Callable[[], ProxyParts], handler: Handler,
+                 errors: ErrorAnswer) -> Response:
     meta = RequestMeta(request_id=new_id(), ip=_client_ip(request), user_agent=request.headers.get("user-agent",
                                                                                                     "")[:256])
     extra = {"x-request-id": meta.request_id}
@@ -168,26 +134,15 @@ async def _serve(request: Request, parts: Callable[[], ProxyParts], handler: Han
     except AppError as err:
         if err.status >= 500:
             log.warning("request %s failed: %s %s", meta.request_id, err.code, err.message)
-        return _error(err, meta.request_id, extra)
+        return errors(err, meta.request_id, extra)
     except Exception:
         log.exception("request %s crashed on %s %s", meta.request_id, request.method, request.url.path)
-        return _error(AppError(), meta.request_id, extra)
+        return errors(AppError(), meta.request_id, extra)
     if isinstance(response, Response):
         response.headers.update({"cache-control": "no-store", **extra})
     else:  # a RelayResponse: its headers go out with its first message
         response.headers.update(extra)
     return response
-
-
-async def _body(request: Request, parts: ProxyParts) -> bytes:
-    """The body, read no further than the limit allows (413 past it)."""
-    limit = parts.settings.proxy_max_body_bytes
-    raw = b""
-    async for piece in request.stream():
-        raw += piece
-        if len(raw) > limit:
-            break
-    return raw
 
 
 def _client_ip(request: Request) -> str:
@@ -214,25 +169,19 @@ def _cors(request: Request, parts: Callable[[], ProxyParts]) -> dict[str, str]:
     headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": _EXPOSED}
     if request.method == "OPTIONS":
         headers.update({"Access-Control-Allow-Methods": "GET,POST,OPTIONS",
-                        "Access-Control-Allow-Headers": "Authorization,Content-Type,x-api-key,x-request-id",
+                        "Access-Control-Allow-Headers": "Authorization,Content-Type,x-api-key,x-request-id,"
+                                                        "anthropic-version,anthropic-beta",
                         "Access-Control-Max-Age": "600"})
     return headers
 
 
-def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    text = json.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False)
-    return Response(text, status_code=status_code, headers=headers, media_type="application/json")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return fmt(value)
-    if isinstance(value, datetime):
-        return iso(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def _error(err: AppError, request_id: str, headers: dict[str, str]) -> Response:
     body = {"error": {"message": err.message, "type": err.openai_type, "code": err.code, "param": err.param}}
-    return _json(body, status_code=err.status,
-                        headers={"cache-control": "no-store", **headers, **err.headers, "x-request-id": request_id})
+    return json_response(body, status_code=err.status,
+                         headers={"cache-control": "no-store", **headers, **err.headers, "x-request-id": request_id})
+
+
+def _anthropic_error(err: AppError, request_id: str, headers: dict[str, str]) -> Response:
+    """An error in Anthropic's envelope, for the Messages routes."""
+    return json_response(anthropic_wire.error_body(err), status_code=anthropic_wire.error_status(err),
+                         headers={"cache-control": "no-store", **headers, **err.headers, "x-request-id": request_id})

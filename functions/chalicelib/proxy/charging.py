@@ -9,6 +9,7 @@ charge at the hold.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,16 @@ class Delivered:
     pieces: int = 0
     _seen: set[int] = field(default_factory=set, repr=False)
 
+    @classmethod
+    def in_answer(cls, body: dict[str, Any]) -> Delivered:
+        """What a whole answer delivered: a chat.completion, or an Anthropic message passed through."""
+        delivered = cls()
+        if body.get("type") == "message":
+            delivered.add_anthropic_message(body)
+        else:
+            delivered.add_completion(body)
+        return delivered
+
     def add_text(self, text: Any) -> None:
         if isinstance(text, str) and text:
             self.text_bytes += len(text.encode("utf-8"))
@@ -53,6 +64,15 @@ class Delivered:
             message = choice.get("message") if isinstance(choice, dict) else None
             if isinstance(message, dict):
                 self._add_message(message)
+
+    def add_anthropic_message(self, body: dict[str, Any]) -> None:
+        """An Anthropic message passed through: its text, thinking and tool calls."""
+        for block in body.get("content") or ():
+            if isinstance(block, dict):
+                for name in ("text", "thinking", "name"):
+                    self.add_text(block.get(name))
+                if block.get("type") == "tool_use":
+                    self.add_text(json.dumps(block.get("input") or {}))
 
     def _add_message(self, message: dict[str, Any]) -> None:
         for name in ("content", "reasoning_content", "refusal"):

@@ -9,9 +9,11 @@ hangs up ends the upstream request at once (not at the next chunk); the stream a
 at PROXY_MAX_SECONDS. Whatever ended it, the upstream connection is closed and the request
 settled (shielded from cancellation), for the upstream's usage or else what was delivered.
 
-The client sees OpenAI chunks that each carry a non-empty `choices`; the one usage chunk
-(`choices: []`, the charged figures and `cost`) comes last, only when the client asked
-`stream_options.include_usage`; then `data: [DONE]`, or an error event when it broke.
+In the chat wire format (`ChatChunks`) the client sees OpenAI chunks that each carry a
+non-empty `choices`; the one usage chunk (`choices: []`, the charged figures and `cost`)
+comes last, only when the client asked `stream_options.include_usage`; then `data: [DONE]`,
+or an error event when it broke. Other inbound formats hand in their own `StreamWire`,
+which writes the same chunks in their grammar.
 """
 
 from __future__ import annotations
@@ -19,16 +21,18 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
 
 from ..kernel.errors import AppError, UpstreamError
 from ..kernel.money import fmt
+from ..metering.types import Settlement
 from ..proxy.service import ProxyService
 from ..upstreams.sse import DONE, render_chunk, render_error
 from ..upstreams.streaming import StreamingClient, UpstreamStream
+from ..upstreams.types import Usage
 from .charging import Delivered
 from .types import Admitted, StreamOutcome
 
@@ -50,8 +54,13 @@ class StreamRelay:
         last: AppError | None = None
         try:
             for target in self.service.targets(admitted.route):
+                native = admitted.native if target.provider_type == "anthropic" else None
                 try:
-                    stream = await self.client.open_chat(target, admitted.forwarded, admitted.route.name)
+                    if native is not None:
+                        stream = await self.client.open_messages(target, native.body, admitted.route.name,
+                                                                 native.beta)
+                    else:
+                        stream = await self.client.open_chat(target, admitted.forwarded, admitted.route.name)
                 except AppError as err:
                     await anyio.to_thread.run_sync(self.service.record_provider_result, target.provider_id, err)
                     if not getattr(err, "fallback", isinstance(err, UpstreamError)):
@@ -69,8 +78,46 @@ class StreamRelay:
             raise
 
     def response(self, admitted: Admitted, stream: UpstreamStream, include_usage: bool,
-                 headers: dict[str, str], started: float) -> RelayResponse:
-        return RelayResponse(self, admitted, stream, include_usage, headers, started)
+                 headers: dict[str, str], started: float, wire: StreamWire | None = None) -> RelayResponse:
+        """The streamed answer, in the OpenAI chat wire format unless another `wire` is given."""
+        return RelayResponse(self, admitted, stream, wire or ChatChunks(admitted, include_usage), headers, started)
+
+
+class StreamWire(Protocol):
+    """How a client's wire format writes the relayed stream: each OpenAI chunk as it
+    arrives (may be ""), then the end once the request is settled; `opening()` is what goes
+    out with the headers, before the first upstream chunk (may be "")."""
+
+    def opening(self) -> str: ...
+
+    def chunk(self, chunk: dict[str, Any]) -> str: ...
+
+    def tail(self, charged: tuple[Usage, Settlement] | None, error: str | None) -> str: ...
+
+
+class ChatChunks:
+    """The OpenAI chat wire: the chunks as they are, the usage chunk if asked, `[DONE]`."""
+
+    def __init__(self, admitted: Admitted, include_usage: bool) -> None:
+        self.admitted, self.include_usage = admitted, include_usage
+
+    def opening(self) -> str:
+        return ""
+
+    def chunk(self, chunk: dict[str, Any]) -> str:
+        return render_chunk(chunk)
+
+    def tail(self, charged: tuple[Usage, Settlement] | None, error: str | None) -> str:
+        parts: list[str] = []
+        if self.include_usage and charged is not None:
+            usage, settled = charged
+            parts.append(render_chunk({
+                "id": "chatcmpl-" + self.admitted.hold.request_id, "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": self.admitted.route.name, "choices": [],
+                "usage": {**usage.as_openai(), "cost": fmt(settled.charged)},
+            }))
+        parts.append(render_error(error, code="stream_broken") if error is not None else f"data: {DONE}\n\n")
+        return "".join(parts)
 
 
 @dataclass
@@ -78,16 +125,16 @@ class _State:
     delivered: Delivered = field(default_factory=Delivered)
     error: str | None = None
     settled: bool = False
-    charged: tuple[Any, Any] | None = None  # (usage, Settlement)
+    charged: tuple[Usage, Settlement] | None = None
 
 
 class RelayResponse:
     """An ASGI response streaming `text/event-stream` from an opened upstream stream."""
 
-    def __init__(self, relay: StreamRelay, admitted: Admitted, stream: UpstreamStream, include_usage: bool,
+    def __init__(self, relay: StreamRelay, admitted: Admitted, stream: UpstreamStream, wire: StreamWire,
                  headers: dict[str, str], started: float) -> None:
         self.relay, self.admitted, self.stream = relay, admitted, stream
-        self.include_usage = include_usage
+        self.wire = wire
         self.headers = headers
         self.started = started
 
@@ -106,14 +153,6 @@ class RelayResponse:
             if not state.settled:
                 await self._settle(state)
 
-    def opening(self) -> str:
-        """What the client gets before the first upstream chunk: nothing, for chat."""
-        return ""
-
-    def render(self, chunk: dict[str, Any]) -> str:
-        """One upstream chunk as the client's wire format has it (another format overrides this)."""
-        return render_chunk(chunk)
-
     async def _watch_disconnect(self, receive: Any, scope: anyio.CancelScope, state: _State) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
@@ -126,7 +165,7 @@ class RelayResponse:
                        (b"x-accel-buffering", b"no")]
         raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
         await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
-        if opening := self.opening():
+        if opening := self.wire.opening():
             await send({"type": "http.response.body", "body": opening.encode(), "more_body": True})
         remaining = self.relay.max_seconds - (time.monotonic() - self.started)
         with anyio.move_on_after(max(remaining, 0.0)) as deadline:
@@ -135,7 +174,7 @@ class RelayResponse:
                     continue  # the upstream's usage chunk: the client gets ours, if it asked
                 chunk.pop("usage", None)
                 state.delivered.add_chunk(chunk)
-                if text := self.render(chunk):
+                if text := self.wire.chunk(chunk):
                     await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
             state.error = self.stream.error
         if deadline.cancelled_caught:
@@ -156,19 +195,8 @@ class RelayResponse:
                             self.admitted.hold.request_id, err.code)
 
     async def _tail(self, send: Any, state: _State) -> None:
-        parts: list[str] = []
-        if self.include_usage and state.charged is not None:
-            usage, settled = state.charged
-            parts.append(render_chunk({
-                "id": "chatcmpl-" + self.admitted.hold.request_id, "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": self.admitted.route.name, "choices": [],
-                "usage": {**usage.as_openai(), "cost": fmt(settled.charged)},
-            }))
-        if state.error is not None:
-            parts.append(render_error(state.error, code="stream_broken"))
-        else:
-            parts.append(f"data: {DONE}\n\n")
-        await send({"type": "http.response.body", "body": "".join(parts).encode(), "more_body": False})
+        body = self.wire.tail(state.charged, state.error).encode()
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _ms_since(started: float) -> int:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..kernel.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from ..web import openapi
 from ..web.fields import JsonBool, NoCoercion
+from .anthropic_wire import CountTokensIn, MessagesIn
+from .completions_wire import CompletionsIn
 from .responses.schemas import ResponsesIn
 
 
@@ -93,6 +95,12 @@ ROUTE_DOCS = (
          ChatIn),
     _doc("/v1/responses", "POST", "OpenAI Responses API (stateless) through the key's model group, metered and "
          "debited.", ResponsesIn),
+    _doc("/v1/completions", "POST", "Legacy text completion (prompt), translated to chat, metered and debited.",
+         CompletionsIn),
+    _doc("/v1/messages", "POST", "Anthropic Messages API, for every upstream type, metered and debited.",
+         MessagesIn),
+    _doc("/v1/messages/count_tokens", "POST", "The prompt token estimate of a Messages request (no charge).",
+         CountTokensIn),
     _doc("/v1/embeddings", "POST", "Embeddings through the key's model group, metered and debited.", EmbeddingsIn),
     _doc("/v1/models", "GET", "The models this key may use."),
     _doc("/v1/models/{model}", "GET", "One model this key may use."),

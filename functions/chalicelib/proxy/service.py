@@ -28,6 +28,7 @@ from ..keys.types import KeyInfo
 from ..metering.service import MeteringService
 from ..metering.types import Hold, RecordFields, Settlement, TokenUsage
 from ..upstreams.types import Usage
+from .anthropic_wire import NativeRequest
 from .charging import Delivered, usage_to_charge, with_output_cap
 from .token_estimate import chat_prompt_tokens, embeddings_input_tokens, output_tokens_cap
 from .types import Admitted, StreamOutcome
@@ -60,7 +61,7 @@ class ProxyAnswer:
 
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
-    usage: TokenUsage | None = None  # what the request was charged for (chat)
+    usage: Usage | None = None  # what the request was charged for (chat answers)
 
 
 @dataclass
@@ -84,11 +85,14 @@ class ProxyService:
 
     # --- the routes' entry points ---
 
-    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat") -> Admitted:
+    def admit_chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat",
+                   native: NativeRequest | None = None) -> Admitted:
         """Every check before the upstream (key, IP, membership, model, RPM, quota, balance),
-        and the hold for the worst case; the forwarded body carries the output cap it was sized for."""
+        and the hold for the worst case; the forwarded body carries the output cap it was sized for.
+        `endpoint` names the inbound API whose request was translated into `body`; `native` is
+        the Messages request that Anthropic providers get instead (capped the same way)."""
         n = body["n"] if isinstance(body.get("n"), int) else 1
-        prompt = chat_prompt_tokens(body)
+        prompt = chat_prompt_tokens(body) + (native.extra_prompt_tokens if native else 0)
         caps: dict[str, int] = {}
 
         def reserve(key: KeyInfo) -> tuple[ModelRoute, Hold]:
@@ -98,18 +102,25 @@ class ProxyService:
                                                 self.clock.now(), ip=meta.ip)
 
         key, route, hold = self._admit(api_key, meta, reserve)
-        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt, endpoint)
+        return Admitted(key, route, hold, with_output_cap(body, caps["out"]), prompt, endpoint,
+                        native.capped(caps["out"]) if native else None)
 
-    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat") -> ProxyAnswer:
+    def chat(self, api_key: str, body: dict[str, Any], meta: RequestMeta, endpoint: str = "chat",
+             native: NativeRequest | None = None) -> ProxyAnswer:
         """POST /v1/chat/completions answered in one piece, metered: the upstream's usage, or an
-        estimate of the delivered answer when it reported none. Other endpoints translated to
-        chat (`endpoint`, as the request record names it) are served here too."""
-        admitted = self.admit_chat(api_key, body, meta, endpoint)
-        route, hold = admitted.route, admitted.hold
-        called = self._call_or_release(hold, route, endpoint,
-                                       lambda t: self.upstream.chat(t, admitted.forwarded, route.name))
-        delivered = Delivered()
-        delivered.add_completion(called.result.body)
+        estimate of the delivered answer when it reported none. Other inbound APIs translate
+        their request into `body` and name themselves in `endpoint`; with `native`, Anthropic
+        providers get that request and the answer is their own message."""
+        admitted = self.admit_chat(api_key, body, meta, endpoint, native)
+        route, hold, passed = admitted.route, admitted.hold, admitted.native
+
+        def call(target: Any) -> Any:
+            if passed is not None and target.provider_type == "anthropic":
+                return self.upstream.messages(target, passed.body, route.name, passed.beta)
+            return self.upstream.chat(target, admitted.forwarded, route.name)
+
+        called = self._call_or_release(hold, route, endpoint, call)
+        delivered = Delivered.in_answer(called.result.body)
         usage, estimated = usage_to_charge(called.result.usage, admitted.prompt_tokens, delivered)
         fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms, endpoint=endpoint,
                               error=_ESTIMATED if estimated else None)
@@ -180,6 +191,20 @@ class ProxyService:
                                                           endpoint="embeddings",
                                                           error=None if reported is not None else _ESTIMATED), usage)
         return ProxyAnswer(called.result.body, self._headers(key, hold, settled))
+
+    def prompt_tokens(self, api_key: str, body: dict[str, Any], meta: RequestMeta) -> int:
+        """POST /v1/messages/count_tokens, for a model the key may use; nothing is reserved or
+        charged. The provider's own count when the model's first provider can count (Anthropic),
+        else (or when that fails) the prompt estimate the hold is sized with."""
+        key = self._key(api_key, meta, cached=True)
+        route = self.catalog.route(str(body.get("model")), key.group)  # 403/404 as a real request would get
+        first = self.targets(route)[:1]
+        if first and first[0].provider_type == "anthropic":
+            try:
+                return int(self.upstream.count_tokens(first[0], body))
+            except AppError as err:
+                log.info("request %s: the provider did not count (%s); estimated", meta.request_id, err.code)
+        return chat_prompt_tokens(body)
 
     def models(self, api_key: str, meta: RequestMeta) -> dict[str, Any]:
         """GET /v1/models: only the models of the key's group."""

@@ -9,6 +9,7 @@ from ..catalog.routing import ModelRoute
 from ..keys.types import KeyInfo
 from ..metering.types import Hold
 from ..upstreams.types import Usage
+from .anthropic_wire import NativeRequest
 from .charging import Delivered
 
 
@@ -21,7 +22,8 @@ class Admitted:
     hold: Hold
     forwarded: dict[str, Any]  # the body as it goes upstream (the output cap set)
     prompt_tokens: int  # the prompt's upper-bound estimate the hold was sized with
-    endpoint: str = "chat"  # the /v1 endpoint the client called, as the request record names it
+    endpoint: str = "chat"  # the inbound API the request came in by, as its record says
+    native: NativeRequest | None = None  # a Messages request Anthropic providers get as it was sent (capped)
 
 
 @dataclass(frozen=True)

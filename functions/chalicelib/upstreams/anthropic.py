@@ -3,7 +3,8 @@
 Requests: system/developer messages become `system`; user/assistant turns keep their
 order (consecutive turns of one role are merged, as Anthropic wants alternation);
 content parts map text -> text and image_url -> image (data URLs as base64 blocks);
-`max_tokens` is required upstream, so it defaults to the model's cap; `stop` becomes
+`max_tokens` is required upstream, so it defaults to the model's cap; `temperature`,
+`top_p` and `top_k` (which /v1/messages callers send) go through; `stop` becomes
 `stop_sequences`; simple function tools become Anthropic tools and tool results go
 back as `tool_result` blocks. Responses come back as an OpenAI chat.completion with
 Anthropic's stop reason mapped and its usage as reported. Streaming is in
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .decoding import reported_usage, short
+from .decoding import as_int, reported_usage, short
 from .errors import ProviderRejected
 from .types import DEFAULT_MAX_OUTPUT_TOKENS, ChatResult, HttpCall, Target, Usage
 
@@ -176,7 +177,7 @@ def translate_request(target: Target, body: dict[str, Any], *, stream: bool) -> 
     }
     if system:
         payload["system"] = system
-    for name in ("temperature", "top_p"):
+    for name in ("temperature", "top_p", "top_k"):
         if body.get(name) is not None:
             payload[name] = body[name]
     stop = body.get("stop")
@@ -195,6 +196,20 @@ def chat_call(target: Target, body: dict[str, Any], *, stream: bool) -> HttpCall
     if stream:
         h["Accept"] = "text/event-stream"
     return HttpCall("POST", base(target) + "/v1/messages", h, translate_request(target, body, stream=stream))
+
+
+def count_tokens_call(target: Target, body: dict[str, Any]) -> HttpCall:
+    """Anthropic's own count of a chat request's prompt (`POST /v1/messages/count_tokens`),
+    which takes only the prompt's fields."""
+    payload = translate_request(target, body, stream=False)
+    fields = ("model", "messages", "system", "tools", "tool_choice")
+    counted: dict[str, Any] = {k: payload[k] for k in fields if k in payload}
+    return HttpCall("POST", base(target) + "/v1/messages/count_tokens", headers(target), counted)
+
+
+def count_tokens_result(data: Any) -> int:
+    """`{"input_tokens": N}` -> N (ValueError when it is not a token count)."""
+    return as_int(data.get("input_tokens") if isinstance(data, dict) else None)
 
 
 def usage_of(usage: dict[str, Any]) -> Usage | None:

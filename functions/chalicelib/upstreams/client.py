@@ -31,8 +31,10 @@ from urllib.parse import urlsplit
 import requests
 
 from ..kernel.errors import AppError
-from . import failures
+from . import anthropic, anthropic_native, failures
 from .adapters import ADAPTERS, Adapter, adapter_for
+from .anthropic_native import NativeMessage
+from .errors import UnsupportedByProvider
 from .guarded_transport import guarded_adapter
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
 
@@ -107,6 +109,23 @@ class UpstreamClient:
         resp = self._send(target, call, stream=False)
         data = self._json(target, resp)
         return self._parse(target, resp, lambda: adapter.embeddings_result(data, public_model))
+
+    def messages(self, target: Target, body: dict[str, Any], public_model: str, beta: str | None) -> NativeMessage:
+        """An Anthropic Messages request passed through to an Anthropic provider (not streamed)."""
+        call = anthropic_native.messages_call(target, body, stream=False, beta=beta)
+        resp = self._send(target, call, stream=False)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: anthropic_native.message_result(data, public_model))
+
+    def count_tokens(self, target: Target, body: dict[str, Any]) -> int:
+        """The provider's own count of the prompt tokens of the chat request `body`: Anthropic
+        providers count; others raise UnsupportedByProvider (the caller estimates). Not retried."""
+        if target.provider_type != "anthropic":
+            raise UnsupportedByProvider("This provider does not count tokens.", provider_id=target.provider_id)
+        call = self._prepare(target, lambda: anthropic.count_tokens_call(target, body))
+        resp = self._send(target, call, stream=False, retries=0)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: anthropic.count_tokens_result(data))
 
     def list_models(self, target: Target) -> list[str]:
         """The model ids the provider offers (for sync-models)."""

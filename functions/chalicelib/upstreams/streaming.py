@@ -22,7 +22,7 @@ import anyio.to_thread
 import httpx
 
 from ..kernel.errors import AppError
-from . import failures
+from . import anthropic_native, failures
 from .adapters import ADAPTERS, Adapter, StreamFraming, adapter_for
 from .decoding import StreamDecoder, chunks_from_completion
 from .errors import ProviderError, ProviderTimeout
@@ -136,6 +136,18 @@ class StreamingClient:
             if hasattr(exc, "provider_id") and not exc.provider_id:
                 exc.provider_id = target.provider_id
             raise
+        return await self._open(target, call, public_model, adapter.stream_decoder)
+
+    async def open_messages(self, target: Target, body: dict[str, Any], public_model: str,
+                            beta: str | None) -> UpstreamStream:
+        """An Anthropic Messages request streamed from an Anthropic provider as it wrote it
+        (each chunk keeps its event's text, `anthropic_native.NATIVE_EVENT`); errors as `open_chat`."""
+        call = anthropic_native.messages_call(target, body, stream=True, beta=beta)
+        return await self._open(target, call, public_model, anthropic_native.native_decoder)
+
+    async def _open(self, target: Target, call: HttpCall, public_model: str,
+                    decoder: Callable[[str, int], StreamDecoder]) -> UpstreamStream:
+        adapter = adapter_for(target, self.adapters)
         response = await self._send(target, call)
         created = int(time.time())
         if response.headers.get("content-type", "").startswith("application/json"):
@@ -145,8 +157,7 @@ class StreamingClient:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise failures.malformed(target, "an answer in an unknown format", response.status_code) from exc
             return UpstreamStream(target, None, None, whole)
-        return UpstreamStream(target, response, adapter.stream_decoder(public_model, created),
-                              framing=adapter.stream_framing())
+        return UpstreamStream(target, response, decoder(public_model, created), framing=adapter.stream_framing())
 
     async def _send(self, target: Target, call: HttpCall) -> httpx.Response:
         client = self._client()

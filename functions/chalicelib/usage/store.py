@@ -45,7 +45,7 @@ class UsageRecordItem(TableModel):
     user_id = UnicodeAttribute()
     key_id = UnicodeAttribute(default="")
     quota_id = UnicodeAttribute(default="")
-    endpoint = UnicodeAttribute(default="chat")  # chat | embeddings
+    endpoint = UnicodeAttribute(default="chat")  # the inbound API: chat | completions | messages | embeddings
     model = UnicodeAttribute(default="")
     provider = UnicodeAttribute(default="")
     input_tokens = NumberAttribute(default=0)

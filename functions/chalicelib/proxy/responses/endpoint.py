@@ -13,9 +13,9 @@ import anyio.to_thread
 
 from ...kernel.context import RequestMeta
 from ...upstreams.types import Usage
-from ..relay import StreamRelay
+from ..relay import RelayResponse, StreamRelay
 from ..service import ProxyAnswer, ProxyService
-from .relay import ResponsesRelayResponse
+from .relay import ResponsesWire
 from .request import to_chat
 from .response import from_completion
 
@@ -23,7 +23,7 @@ ENDPOINT = "responses"
 
 
 async def respond(body: dict[str, Any], api_key: str, proxy: ProxyService, relay: StreamRelay, meta: RequestMeta,
-                  started: float) -> ProxyAnswer | ResponsesRelayResponse:
+                  started: float) -> ProxyAnswer | RelayResponse:
     """A Response (JSON body and headers), or the event stream when `body` asks for one."""
     chat = to_chat(body)
     if body.get("stream") is not True:
@@ -34,4 +34,4 @@ async def respond(body: dict[str, Any], api_key: str, proxy: ProxyService, relay
     admitted = await anyio.to_thread.run_sync(proxy.admit_chat, api_key, chat, meta, ENDPOINT)
     stream = await relay.open(admitted)
     headers = await anyio.to_thread.run_sync(proxy.rate_headers, admitted.key, admitted.hold)
-    return ResponsesRelayResponse(relay, admitted, stream, body, headers, started)
+    return relay.response(admitted, stream, False, headers, started, ResponsesWire(admitted, stream, body))
