@@ -8,7 +8,7 @@ from chalicelib.accounts import admin_routes as accounts_admin
 from chalicelib.accounts import auth_routes, security_routes
 from chalicelib.accounts import routes as accounts
 from chalicelib.audit import admin_routes as audit_admin
-from chalicelib.bootstrap import resolve, web_edge
+from chalicelib.bootstrap import lazy, resolve, web_edge
 from chalicelib.catalog import admin_routes as catalog_admin
 from chalicelib.catalog import jobs as catalog_jobs
 from chalicelib.health import routes as health
@@ -39,15 +39,15 @@ for blueprint in (
     ledger.bp,
     usage.bp,
     ledger_admin.bp,
-    metering_jobs.bp,
-    keys.bp,
-    catalog_admin.bp,
-    keys_admin.bp,
+    metering_jobs.blueprint(metering=lazy(lambda c: c.metering), now=lazy(lambda c: c.clock.now())),
+    keys.blueprint(keys=lazy(lambda c: c.keys)),
+    catalog_admin.blueprint(catalog_admin=lazy(lambda c: c.catalog_admin)),
+    keys_admin.blueprint(keys=lazy(lambda c: c.keys)),
     ledger_jobs.bp,
     notifications_jobs.bp,
     usage_admin.bp,
     audit_admin.bp,
-    catalog_jobs.bp,
+    catalog_jobs.blueprint(health_checks=lazy(lambda c: c.provider_health), now=lazy(lambda c: c.clock.now())),
     notifications.bp,
 ):
     app.register_blueprint(blueprint)

@@ -8,9 +8,10 @@ it with `set_container`; nothing is patched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .kernel.clock import Clock, SystemClock
 from .kernel.context import Caller, RequestMeta
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from .upstreams.client import UpstreamClient
     from .usage.overview import AdminUsageViews
     from .usage.service import UsageViews
+
+T = TypeVar("T")
 
 
 class Container:
@@ -370,6 +373,13 @@ def web_edge() -> Edge:
 def resolve(kind: type[Any] | str) -> Any:
     """The resolver functions/app.py installs (kernel.locator): the current container's `kind`."""
     return container().resolve(kind)
+
+
+def lazy(pick: Callable[[Container], T]) -> Callable[[], T]:
+    """A typed provider for an entry point to hand to a blueprint: `lazy(lambda c: c.keys)` builds
+    nothing until a request calls it, then reads the current container (so a test that installs
+    another container is seen at once)."""
+    return lambda: pick(container())
 
 
 def set_container(new: Container | None) -> None:
