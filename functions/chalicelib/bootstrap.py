@@ -163,14 +163,6 @@ class Container:
                                 balances_of=lambda ids: self.ledger.balances(ids),
                                 spend_by_user=lambda: self.admin_usage.spend_by_user(None, None))
 
-    def resolve(self, kind: type[Any] | str) -> Any:
-        """The settings, clock or service of type (or class name) `kind`, for kernel.locator."""
-        wanted = kind if isinstance(kind, str) else kind.__name__
-        name = _PROVIDES.get(wanted)
-        if name is None:
-            raise LookupError(f"the composition root provides no {wanted}")
-        return getattr(self, name)
-
     def authenticate(self, access_token: str) -> Caller:
         """Verify a portal access token and that its session and user are live; raises Unauthorized."""
         return self.tokens.authenticate(access_token)
@@ -340,16 +332,6 @@ class Container:
         return quota_watches(self.keys.list_quotas)
 
 
-# What routes may ask for by type (web.http.use): the class name -> the Container attribute.
-_PROVIDES = {
-    "Settings": "settings", "Clock": "clock", "AccountService": "accounts",
-    "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
-    "RecoveryService": "recovery",
-    "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
-    "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
-    "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",
-    "ProviderHealthChecks": "provider_health", "NotificationService": "notifications",
-}
 _container: Container | None = None
 
 
@@ -368,11 +350,6 @@ def web_edge() -> Edge:
         authenticate=lambda token: container().authenticate(token),
         admin_refused=lambda caller, meta, route: container().admin_refused(caller, meta, route),
     )
-
-
-def resolve(kind: type[Any] | str) -> Any:
-    """The resolver functions/app.py installs (kernel.locator): the current container's `kind`."""
-    return container().resolve(kind)
 
 
 def lazy(pick: Callable[[Container], T]) -> Callable[[], T]:
