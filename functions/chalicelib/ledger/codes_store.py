@@ -19,7 +19,7 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, IndexedItem, TableModel
 from ..store.txn import Txn
 
 PLAN_PK = "PLAN"
@@ -52,11 +52,9 @@ class CodeBatchItem(TableModel):
     swept = BooleanAttribute(default=False)
 
 
-class CodeItem(TableModel):
+class CodeItem(IndexedItem):
     table = "catalog"
 
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     batch_index: Gsi1[CodeItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
