@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     from .kernel.cursors import Cursors
     from .keys.service import KeysService
     from .ledger.codes import CodeService
+    from .ledger.codes_store import CodesStore
     from .ledger.membership import MembershipService
+    from .ledger.reads_store import LedgerStore
     from .ledger.service import LedgerService
     from .metering.service import MeteringService
     from .notifications.quota_warnings import QuotaWarningService, QuotaWatch
@@ -270,17 +272,32 @@ class Container:
         from .ledger.service import LedgerService
         from .usage.reads_store import user_rollups
 
-        return LedgerService(self.clock, self.metering, lambda uid: self.users_store.get_user(uid) is not None,
-                             self.audit, self.cursors,
+        return LedgerService(self.ledger_store, self.clock, self.metering,
+                             lambda uid: self.users_store.get_user(uid) is not None, self.audit, self.cursors,
                              provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"),
                              provider_names=lambda: self.catalog.provider_names())
 
     @cached_property
+    def ledger_store(self) -> LedgerStore:
+        from .ledger.reads_store import LedgerStore
+
+        return LedgerStore()
+
+    @cached_property
+    def codes_store(self) -> CodesStore:
+        """Plans, code batches and codes (the membership and code services share it)."""
+        from .ledger.codes_store import CodesStore
+
+        return CodesStore()
+
+    @cached_property
     def membership(self) -> MembershipService:
         from .ledger.membership import MembershipService
+        from .ledger.membership_store import MembershipStore
 
         s = self.settings
-        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds,
+        return MembershipService(MembershipStore(), self.codes_store, self.ledger_store, self.clock, self.audit,
+                                 s.membership_required, s.catalog_cache_seconds,
                                  notify=self.notifications.notify,
                                  renewal_lead=timedelta(seconds=s.membership_renewal_lead_seconds))
 
@@ -295,7 +312,8 @@ class Container:
     def codes(self) -> CodeService:
         from .ledger.codes import CodeService
 
-        return CodeService(self.clock, self.settings.secret_key, self.audit, self.cursors)
+        return CodeService(self.codes_store, self.ledger_store, self.clock, self.settings.secret_key, self.audit,
+                           self.cursors)
 
     @cached_property
     def usage_views(self) -> UsageViews:

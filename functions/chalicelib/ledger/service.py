@@ -19,8 +19,8 @@ from ..kernel.context import Caller, RequestMeta
 from ..kernel.cursors import Cursors
 from ..kernel.errors import NotFound, ValidationFailed
 from ..kernel.money import from_micros
-from . import reads_store as ledger_reads
-from . import store as ledger_table
+from .reads_store import LedgerStore
+from .store import EntryRow
 from .types import Crediting, SpendRow
 
 MAX_TOPUP = Decimal("100000")  # USD per top-up: a typo guard, not a business limit
@@ -29,9 +29,10 @@ _SNAPSHOT_ATTEMPTS = 3
 
 
 class LedgerService:
-    def __init__(self, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool], audit: AuditService,
-                 cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]],
+    def __init__(self, store: LedgerStore, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool],
+                 audit: AuditService, cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]],
                  provider_names: Callable[[], Mapping[str, str]] = dict) -> None:
+        self._store = store
         self._provider_names = provider_names  # id -> name: spend rollups keep ids, people read names
         self._clock = clock
         self._metering = metering
@@ -43,7 +44,7 @@ class LedgerService:
     def balance(self, user_id: str) -> dict[str, Any]:
         """Available and held money, and what was spent per provider (by name) over the last 30
         days (read from the daily provider rollups: one Query, no scan)."""
-        row = ledger_table.get_balance(user_id)
+        row = self._store.balance(user_id)
         today = self._clock.now().date()
         first = today - timedelta(days=SPEND_WINDOW_DAYS - 1)
         spent: dict[str, int] = defaultdict(int)
@@ -58,7 +59,7 @@ class LedgerService:
     def balances(self, user_ids: list[str]) -> dict[str, dict[str, Decimal]]:
         """`{available, held}` of several users (one BatchGetItem), for the admin user list."""
         return {uid: {"available": from_micros(r.available), "held": from_micros(r.held)}
-                for uid, r in ledger_table.get_balances(user_ids).items()}
+                for uid, r in self._store.balances(user_ids).items()}
 
     def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """Entries newest first, each with `balance_after`.
@@ -77,7 +78,7 @@ class LedgerService:
             start, running = state.get("k"), state.get("r")
             if not isinstance(start, dict) or not isinstance(running, int):
                 raise ValidationFailed("The cursor is not valid; start again without it.", code="invalid_cursor")
-            rows, last = ledger_reads.entries_page(user_id, limit, start)
+            rows, last = self._store.entries_page(user_id, limit, start)
         else:
             running, rows, last = self._first_page(user_id, limit)
         items = []
@@ -89,11 +90,11 @@ class LedgerService:
         next_cursor = self._cursors.encode({"k": last, "r": running}, scope) if last else None
         return items, next_cursor
 
-    def _first_page(self, user_id: str, limit: int) -> tuple[int, list[ledger_table.EntryRow], Any]:
+    def _first_page(self, user_id: str, limit: int) -> tuple[int, list[EntryRow], Any]:
         for _ in range(_SNAPSHOT_ATTEMPTS):
-            before = ledger_table.get_balance(user_id)
-            rows, last = ledger_reads.entries_page(user_id, limit, None)
-            after = ledger_table.get_balance(user_id)
+            before = self._store.balance(user_id)
+            rows, last = self._store.entries_page(user_id, limit, None)
+            after = self._store.balance(user_id)
             if before.available + before.held == after.available + after.held:
                 break
         return after.available + after.held, rows, last
@@ -110,6 +111,6 @@ class LedgerService:
                                       meta={"note": note, "by": admin.user_id}, actor_id=admin.user_id, request=meta)
         detail = {"target": user_id, "amount": str(amount), "entry_id": entry.entry_id, "note": note}
         self._audit.record(user_id=admin.user_id, type="admin", action="topup", meta=meta, detail=detail)
-        available = ledger_table.get_balance(user_id).available
+        available = self._store.balance(user_id).available
         return {"entry_id": entry.entry_id, "user_id": user_id, "type": "topup", "amount": amount,
                 "available": from_micros(available), "note": note, "created_at": entry.created_at}
