@@ -20,7 +20,7 @@ RACERS = 8
 def test_racing_redemptions_of_one_code_credit_exactly_once(container):
     ensure_tables()
     code = container.codes.create_batch(ADMIN, count=1, amount=Decimal("7"), expires_at=None,
-                                        note="")["codes"][0]["code"]
+                                        note="").codes[0].code
     start = threading.Barrier(RACERS)
     outcomes: dict[str, str] = {}
 
@@ -52,7 +52,7 @@ def test_racing_redemptions_that_all_pass_the_first_read_still_credit_once(conta
 
     ensure_tables()
     code = container.codes.create_batch(ADMIN, count=1, amount=Decimal("3"), expires_at=None,
-                                        note="")["codes"][0]["code"]
+                                        note="").codes[0].code
     gate = threading.Barrier(RACERS)
 
     class ReadThenWait(CodesStore):

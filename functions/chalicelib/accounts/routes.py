@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint
@@ -24,7 +25,7 @@ def blueprint(accounts: Callable[[], AccountService], security: Callable[[], Acc
     @api_route(bp, "/api/me", response=MeOut, tags=("account",))
     def me(req: Request) -> MeOut:
         """The caller's profile and membership."""
-        return MeOut.model_validate(accounts().profile(req.user.user_id))
+        return MeOut.model_validate(asdict(accounts().profile(req.user.user_id)))  # the membership's extras too
 
     @api_route(bp, "/api/totp/secret", response=TotpEnrollment, tags=("account",))
     def totp_secret(req: Request) -> TotpEnrollment:

@@ -15,12 +15,14 @@ from ..kernel.context import RequestMeta
 from ..kernel.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
 from ..kernel.ids import new_id
 from ..kernel.settings import Settings
+from ..ledger.types import Membership
 from .credentials import Attempt, Credentials
 from .passwords import Passwords
 from .rules import check_password_policy, normalize_email, normalize_username
 from .store import User, UsersStore
 from .tokens import TokenPair, TokenService
 from .totp import Totp
+from .types import Profile
 
 ROLES = ("user", "superadmin")
 
@@ -36,7 +38,7 @@ def user_view(user: User) -> dict[str, Any]:
 class AccountService:
     def __init__(self, settings: Settings, clock: Clock, users: UsersStore, passwords: Passwords, totp: Totp,
                  credentials: Credentials, tokens: TokenService, audit: AuditService,
-                 on_activated: Hook, membership_of: Callable[[str], dict[str, Any]]) -> None:
+                 on_activated: Hook, membership_of: Callable[[str], Membership]) -> None:
         self._settings = settings
         self._clock = clock
         self._users = users
@@ -178,12 +180,13 @@ class AccountService:
         """Rotate a refresh token (reuse ends the session; see TokenService)."""
         return self._tokens.refresh(refresh_token, meta)
 
-    def profile(self, user_id: str) -> dict[str, Any]:
+    def profile(self, user_id: str) -> Profile:
         """`/api/me`: the user's public fields and membership."""
         user = self._users.get_user(user_id)
         if user is None:
             raise NotFound("No such user.", code="user_not_found")
-        return {**user_view(user), "membership": self._membership_of(user_id)}
+        return Profile(user.user_id, user.username, user.email, user.role, user.status, user.created_at,
+                       user.updated_at, self._membership_of(user_id))
 
     def create_superadmin(self, username: str, password: str, email: str | None = None) -> tuple[str, str]:
         """An active superadmin (bootstrap: local stack, deploy CLI); returns (user_id, totp_secret).

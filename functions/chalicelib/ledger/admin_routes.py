@@ -45,49 +45,52 @@ def blueprint(ledger: Callable[[], LedgerService], codes: Callable[[], CodeServi
     def topup(req: Request, user_id: str) -> TopupOut:
         """Credit a user's balance (a `topup` ledger entry)."""
         b = req.body
-        return TopupOut.model_validate(ledger().topup(req.user, user_id, b.amount, b.note, req.meta))
+        topped_up = ledger().topup(req.user, user_id, b.amount, b.note, req.meta)
+        return TopupOut.model_validate(topped_up, from_attributes=True)
 
     @api_route(bp, "/api/admin/codes", query=PageQuery, response=BatchesOut, auth="admin", tags=_ADMIN)
     def list_codes(req: Request) -> BatchesOut:
         """Redemption code batches newest first (never a code's plaintext)."""
         items, next_cursor = codes().list_batches(req.query.cursor, req.query.limit)
-        return BatchesOut.model_validate({"items": items, "next_cursor": next_cursor})
+        return BatchesOut.model_validate({"items": items, "next_cursor": next_cursor}, from_attributes=True)
 
     @api_route(bp, "/api/admin/codes", "POST", body=CodesIn, response=CreatedBatchOut, status=201, auth="admin",
                tags=_ADMIN)
     def create_codes(req: Request) -> CreatedBatchOut:
         """Generate a batch of codes; their plaintexts are shown in this answer only."""
         b = req.body
-        return CreatedBatchOut.model_validate(codes().create_batch(
-            req.user, count=b.count, amount=b.amount, expires_at=b.expires_at, note=b.note, meta=req.meta))
+        created = codes().create_batch(req.user, count=b.count, amount=b.amount, expires_at=b.expires_at, note=b.note,
+                                       meta=req.meta)
+        return CreatedBatchOut.model_validate(created, from_attributes=True)
 
     @api_route(bp, "/api/admin/codes/{batch_id}", response=BatchCodesOut, auth="admin", tags=_ADMIN,
                responses={404: "No such batch"})
     def batch_codes(req: Request, batch_id: str) -> BatchCodesOut:
         """One batch with the state of each code (unused, redeemed by whom, expired)."""
-        return BatchCodesOut.model_validate(codes().batch_codes(batch_id))
+        return BatchCodesOut.model_validate(codes().batch_codes(batch_id), from_attributes=True)
 
     @api_route(bp, "/api/admin/codes/{batch_id}/revoke", "POST", response=RevokedOut, auth="admin", tags=_ADMIN,
                responses={404: "No such batch"})
     def revoke_codes(req: Request, batch_id: str) -> RevokedOut:
         """Every unused code of the batch stops working; redeemed codes stay redeemed."""
-        return RevokedOut.model_validate(codes().revoke_batch(req.user, batch_id, req.meta))
+        return RevokedOut.model_validate(codes().revoke_batch(req.user, batch_id, req.meta), from_attributes=True)
 
     @api_route(bp, "/api/admin/plans", response=PlansOut, auth="admin", tags=_ADMIN)
     def list_plans(req: Request) -> PlansOut:
         """Membership plans."""
         from .membership import plan_view
 
-        return PlansOut.model_validate({"items": [plan_view(p) for p in membership().plans(fresh=True)]})
+        items = [plan_view(p) for p in membership().plans(fresh=True)]
+        return PlansOut.model_validate({"items": items}, from_attributes=True)
 
     @api_route(bp, "/api/admin/plans", "POST", body=PlanIn, response=PlanOut, status=201, auth="admin", tags=_ADMIN,
                responses={400: "Invalid period/days", 409: "Name taken"})
     def create_plan(req: Request) -> PlanOut:
         """A new membership plan: name, price, period (day/week/month/year, or `days` with days)."""
         b = req.body
-        return PlanOut.model_validate(membership().create_plan(
-            req.user, name=b.name, price=b.price, period=b.period, days=b.days, description=b.description,
-            meta=req.meta))
+        plan = membership().create_plan(req.user, name=b.name, price=b.price, period=b.period, days=b.days,
+                                        description=b.description, meta=req.meta)
+        return PlanOut.model_validate(plan, from_attributes=True)
 
     @api_route(bp, "/api/admin/plans/{plan_id}", "PUT", body=PlanUpdateIn, response=PlanOut, auth="admin",
                tags=_ADMIN, responses={400: "Invalid period/days", 404: "No such plan", 409: "Name taken"})
@@ -95,7 +98,8 @@ def blueprint(ledger: Callable[[], LedgerService], codes: Callable[[], CodeServi
         """Edit a plan; `enabled: false` disables it (not offered, not auto-renewed). A field sent
         as null is left as it is, like a field left out."""
         changes = {k: v for k, v in req.body.model_dump(exclude_unset=True).items() if v is not None}
-        return PlanOut.model_validate(membership().update_plan(req.user, plan_id, changes, req.meta))
+        plan = membership().update_plan(req.user, plan_id, changes, req.meta)
+        return PlanOut.model_validate(plan, from_attributes=True)
 
     @api_route(bp, "/api/admin/quotas/{id}/requests", query=PageQuery, response=RequestsOut, auth="admin",
                tags=_ADMIN)

@@ -29,6 +29,7 @@ from ..store.txn import Txn, TxnCancelled, commit_with_retry
 from . import codes_store as plans_codes
 from .codes_store import CodesStore
 from .reads_store import LedgerStore
+from .types import BatchCodes, CodeBatch, CodeStatus, CreatedBatch, IssuedCode, Redeemed, RevokedBatch
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1
 GROUPS, GROUP_LEN = 4, 4
@@ -69,7 +70,7 @@ class CodeService:
         return keyed_hash(self._secret_key, "redeem:" + canonical(code))
 
     def create_batch(self, admin: Caller, *, count: int, amount: Decimal, expires_at: datetime | None,
-                     note: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+                     note: str, meta: RequestMeta | None = None) -> CreatedBatch:
         """Generate `count` codes worth `amount` each; the plaintexts are in this answer only."""
         now = self._clock.now()
         if not 1 <= count <= MAX_BATCH:
@@ -87,26 +88,25 @@ class CodeService:
         self._codes.put_batch(batch, rows)
         self._audit.record(user_id=admin.user_id, type="admin", action="codes_created", meta=meta,
                            detail={"batch_id": batch_id, "count": count, "amount": str(amount), "expires_at": exp})
-        return {**batch_view(batch), "codes": [{"code_id": r.code_id, "code": c} for r, c in zip(rows, plain,
-                                                                                                 strict=True)]}
+        issued = [IssuedCode(r.code_id, c) for r, c in zip(rows, plain, strict=True)]
+        return CreatedBatch(**_batch_fields(batch), codes=issued)
 
-    def list_batches(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def list_batches(self, cursor: str | None, limit: int) -> tuple[list[CodeBatch], str | None]:
         """Batches newest first, without any code."""
         start = self._cursors.decode(cursor, "codebatches")
         rows, last = self._codes.list_batches(limit, start)
-        return [batch_view(b) for b in rows], self._cursors.encode(last, "codebatches")
+        return [CodeBatch(**_batch_fields(b)) for b in rows], self._cursors.encode(last, "codebatches")
 
-    def batch_codes(self, batch_id: str) -> dict[str, Any]:
+    def batch_codes(self, batch_id: str) -> BatchCodes:
         """One batch and the state of each of its codes (never the plaintext)."""
         batch = self._codes.get_batch(batch_id)
         if batch is None:
             raise NotFound("No such batch.", code="batch_not_found")
         codes = sorted(self._codes.codes_of_batch(batch_id), key=lambda c: c.code_id)
-        return {**batch_view(batch), "codes": [
-            {"code_id": c.code_id, "status": c.status, "redeemed_by": c.redeemed_by, "redeemed_at": c.redeemed_at}
-            for c in codes]}
+        return BatchCodes(**_batch_fields(batch), codes=[
+            CodeStatus(c.code_id, c.status, c.redeemed_by, c.redeemed_at) for c in codes])
 
-    def redeem(self, user_id: str, code: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def redeem(self, user_id: str, code: str, meta: RequestMeta | None = None) -> Redeemed:
         """Credit a code's amount once; InvalidCode for unknown, used or expired codes."""
         now = self._clock.now()
         row = self._codes.get_code(self._hash(code))
@@ -129,9 +129,9 @@ class CodeService:
         self._audit.record(user_id=user_id, type="billing", action="code_redeemed", meta=meta,
                            detail={"code_id": row.code_id, "amount": str(from_micros(row.amount))})
         available = self._ledger.balance(user_id).available
-        return {"amount": from_micros(row.amount), "available": from_micros(available), "entry_id": entry_id}
+        return Redeemed(from_micros(row.amount), from_micros(available), entry_id)
 
-    def revoke_batch(self, admin: Caller, batch_id: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def revoke_batch(self, admin: Caller, batch_id: str, meta: RequestMeta | None = None) -> RevokedBatch:
         """Every unused code of the batch stops working (redeemed ones stay as they are);
         revoking twice revokes nothing more."""
         batch = self._codes.get_batch(batch_id)
@@ -145,7 +145,7 @@ class CodeService:
             self._codes.mark_batch_revoked(batch_id, iso(now))
         self._audit.record(user_id=admin.user_id, type="admin", action="codes_revoked", meta=meta,
                            detail={"batch_id": batch_id, "revoked": revoked})
-        return {"batch_id": batch_id, "revoked": revoked, "revoked_at": batch.revoked_at or iso(now)}
+        return RevokedBatch(batch_id, revoked, batch.revoked_at or iso(now))
 
     def sweep_expired(self, now: datetime, retention_days: int) -> int:
         """Clean-up job: mark unused codes of expired batches `expired` (TTL deletes nothing
@@ -166,6 +166,7 @@ class CodeService:
         return swept
 
 
-def batch_view(b: plans_codes.BatchRow) -> dict[str, Any]:
+def _batch_fields(b: plans_codes.BatchRow) -> dict[str, Any]:
+    """A batch row's fields as the CodeBatch types name them (amounts in USD)."""
     return {"batch_id": b.batch_id, "count": b.count, "amount": from_micros(b.amount), "expires_at": b.expires_at,
             "note": b.note, "created_by": b.created_by, "created_at": b.created_at, "revoked_at": b.revoked_at}

@@ -27,6 +27,7 @@ from .codes_store import CodesStore
 from .membership_store import MembershipStore
 from .reads_store import LedgerStore
 from .store import BalanceRow
+from .types import Membership, OfferedPlan, Plan, Renewal
 
 PLAN_PERIODS = ("day", "week", "month", "year", "days")
 _RACE_ATTEMPTS = 3
@@ -75,7 +76,7 @@ class MembershipService:
     # --- plans (admin) -----------------------------------------------------------------
 
     def create_plan(self, admin: Caller, *, name: str, price: Decimal, period: str, days: int | None,
-                    description: str = "", meta: RequestMeta | None = None) -> dict[str, Any]:
+                    description: str = "", meta: RequestMeta | None = None) -> Plan:
         """A new plan; names are unique (case-insensitive); `days` only with period `days` (400 otherwise)."""
         self._check_plan(None, name, period, days)
         now = iso(self._clock.now())
@@ -88,7 +89,7 @@ class MembershipService:
         return plan_view(plan)
 
     def update_plan(self, admin: Caller, plan_id: str, changes: dict[str, Any],
-                    meta: RequestMeta | None = None) -> dict[str, Any]:
+                    meta: RequestMeta | None = None) -> Plan:
         """Edit a plan's name, price, period/days, description or `enabled` (a disabled plan
         cannot be bought or auto-renewed; members keep what they paid for)."""
         current = next((p for p in self.plans(fresh=True) if p.plan_id == plan_id), None)
@@ -113,10 +114,9 @@ class MembershipService:
         if any(p.name.lower() == name.lower() and p.plan_id != plan_id for p in self.plans(fresh=True)):
             raise AlreadyExists(f"A plan named {name!r} already exists.", code="plan_exists")
 
-    def offered_plans(self) -> list[dict[str, Any]]:
+    def offered_plans(self) -> list[OfferedPlan]:
         """The plans a user can buy (enabled), cheapest first, for GET /api/plans."""
-        return [{"plan": p.name, "plan_id": p.plan_id, "price": from_micros(p.price), "period": p.period,
-                 "days": p.days, "description": p.description}
+        return [OfferedPlan(p.name, p.plan_id, from_micros(p.price), p.period, p.days, p.description)
                 for p in sorted(self.plans(), key=lambda p: (p.price, p.name)) if p.enabled]
 
     def plans(self, fresh: bool = False) -> list[plans_codes.PlanRow]:
@@ -135,7 +135,7 @@ class MembershipService:
 
     # --- renewal -----------------------------------------------------------------------
 
-    def renew(self, user_id: str, plan_ref: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def renew(self, user_id: str, plan_ref: str, meta: RequestMeta | None = None) -> Renewal:
         """Pay one period of `plan` from the balance and extend the membership from the
         later of now and the current expiry. InsufficientBalance (402), nothing written,
         when available is short."""
@@ -152,7 +152,7 @@ class MembershipService:
                                    detail={"plan": plan.name, "price": str(from_micros(plan.price)),
                                            "expires_at": iso(new_expiry)})
                 fresh = self._ledger.balance(user_id)
-                return {"membership": self._view(fresh), "available": from_micros(fresh.available)}
+                return Renewal(self._view(fresh), from_micros(fresh.available))
         raise Conflict("The membership changed meanwhile; try again.", code="membership_changed")
 
     def _extend(self, user_id: str, plan: plans_codes.PlanRow, expected: str | None, new_expiry: datetime,
@@ -176,7 +176,7 @@ class MembershipService:
             raise InsufficientBalance("The balance is too low for this plan; top up first.") from exc
         return True
 
-    def set_auto_renew(self, user_id: str, enabled: bool, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def set_auto_renew(self, user_id: str, enabled: bool, meta: RequestMeta | None = None) -> Membership:
         """Turn automatic renewal at expiry on or off."""
         self._store.set_auto_renew(user_id, enabled, iso(self._clock.now()))
         self._audit.record(user_id=user_id, type="billing", action="auto_renew_changed", meta=meta,
@@ -220,7 +220,7 @@ class MembershipService:
             row = self._ledger.balance(due.user_id, consistent=False)
             if row.expires_at != due.expires_at or parse_iso(due.expires_at) <= now:
                 continue
-            plan = self._view(row)["plan"]
+            plan = self._view(row).plan
             how = "It renews automatically if your balance covers it." if row.auto_renew else "Renew it in the portal."
             sent += self._tell(due.user_id, "membership_expiring", f"Your membership {plan} ends at {due.expires_at}. "
                                f"{how}", {"plan": plan, "expires_at": due.expires_at, "auto_renew": row.auto_renew},
@@ -254,8 +254,8 @@ class MembershipService:
 
     # --- reads -------------------------------------------------------------------------
 
-    def membership_of(self, user_id: str) -> dict[str, Any]:
-        """`{plan, expires_at, auto_renew, active}` for /api/me."""
+    def membership_of(self, user_id: str) -> Membership:
+        """The user's plan, its expiry, auto-renewal and whether it is active (for /api/me)."""
         return self._view(self._ledger.balance(user_id))
 
     def require_membership(self, user_id: str, now: datetime,
@@ -269,18 +269,16 @@ class MembershipService:
         if not is_active(row.expires_at, now):
             raise MembershipRequired()
 
-    def _view(self, row: BalanceRow) -> dict[str, Any]:
+    def _view(self, row: BalanceRow) -> Membership:
         name = None
         if row.plan:
             try:
                 name = self.plan(row.plan).name
             except NotFound:
                 name = row.plan
-        return {"plan": name, "plan_id": row.plan, "expires_at": row.expires_at, "auto_renew": row.auto_renew,
-                "active": is_active(row.expires_at, self._clock.now())}
+        return Membership(name, row.plan, row.expires_at, row.auto_renew, is_active(row.expires_at, self._clock.now()))
 
 
-def plan_view(p: plans_codes.PlanRow) -> dict[str, Any]:
-    return {"plan_id": p.plan_id, "name": p.name, "price": from_micros(p.price), "period": p.period,
-            "days": p.days, "enabled": p.enabled, "description": p.description, "created_at": p.created_at,
-            "updated_at": p.updated_at}
+def plan_view(p: plans_codes.PlanRow) -> Plan:
+    return Plan(p.plan_id, p.name, from_micros(p.price), p.period, p.days, p.enabled, p.description, p.created_at,
+                p.updated_at)

@@ -21,7 +21,7 @@ from ..kernel.errors import NotFound, ValidationFailed
 from ..kernel.money import from_micros
 from .reads_store import LedgerStore
 from .store import EntryRow
-from .types import Crediting, SpendRow
+from .types import BalanceView, Crediting, HistoryEntry, ProviderSpend, SpendRow, TopUp
 
 MAX_TOPUP = Decimal("100000")  # USD per top-up: a typo guard, not a business limit
 SPEND_WINDOW_DAYS = 30  # `by_provider` covers the last 30 days of rollups
@@ -41,7 +41,7 @@ class LedgerService:
         self._audit = audit
         self._cursors = cursors
 
-    def balance(self, user_id: str) -> dict[str, Any]:
+    def balance(self, user_id: str) -> BalanceView:
         """Available and held money, and what was spent per provider (by name) over the last 30
         days (read from the daily provider rollups: one Query, no scan)."""
         row = self._store.balance(user_id)
@@ -51,17 +51,16 @@ class LedgerService:
         names = self._provider_names()
         for r in self._provider_spend(user_id, first.isoformat(), today.isoformat()):
             spent[names.get(r.value, r.value) or "unknown"] += r.cost
-        by_provider = [{"provider": p, "spent": from_micros(c)} for p, c in sorted(spent.items())]
-        return {"available": from_micros(row.available), "held": from_micros(row.held), "currency": "USD",
-                "by_provider": by_provider, "by_provider_from": first.isoformat(),
-                "by_provider_to": today.isoformat()}
+        by_provider = [ProviderSpend(p, from_micros(c)) for p, c in sorted(spent.items())]
+        return BalanceView(available=from_micros(row.available), held=from_micros(row.held), by_provider=by_provider,
+                           by_provider_from=first.isoformat(), by_provider_to=today.isoformat())
 
     def balances(self, user_ids: list[str]) -> dict[str, dict[str, Decimal]]:
         """`{available, held}` of several users (one BatchGetItem), for the admin user list."""
         return {uid: {"available": from_micros(r.available), "held": from_micros(r.held)}
                 for uid, r in self._store.balances(user_ids).items()}
 
-    def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[HistoryEntry], str | None]:
         """Entries newest first, each with `balance_after`.
 
         Entries never change, and the sum of all of a user's entries equals
@@ -83,9 +82,8 @@ class LedgerService:
             running, rows, last = self._first_page(user_id, limit)
         items = []
         for e in rows:
-            items.append({"entry_id": e.entry_id, "type": e.type, "amount": from_micros(e.amount),
-                          "balance_after": from_micros(running), "ref": e.ref, "created_at": e.created_at,
-                          "note": e.meta.get("note")})
+            items.append(HistoryEntry(e.entry_id, e.type, from_micros(e.amount), from_micros(running), e.ref,
+                                      e.created_at, e.meta.get("note")))
             running -= e.amount
         next_cursor = self._cursors.encode({"k": last, "r": running}, scope) if last else None
         return items, next_cursor
@@ -100,7 +98,7 @@ class LedgerService:
         return after.available + after.held, rows, last
 
     def topup(self, admin: Caller, user_id: str, amount: Decimal, note: str,
-              meta: RequestMeta | None = None) -> dict[str, Any]:
+              meta: RequestMeta | None = None) -> TopUp:
         """Credit `amount` to a user (admin): one `topup` entry; NotFound for an unknown user."""
         if amount > MAX_TOPUP:
             raise ValidationFailed(f"A top-up is at most {MAX_TOPUP} USD.", code="amount_too_large")
@@ -112,5 +110,5 @@ class LedgerService:
         detail = {"target": user_id, "amount": str(amount), "entry_id": entry.entry_id, "note": note}
         self._audit.record(user_id=admin.user_id, type="admin", action="topup", meta=meta, detail=detail)
         available = self._store.balance(user_id).available
-        return {"entry_id": entry.entry_id, "user_id": user_id, "type": "topup", "amount": amount,
-                "available": from_micros(available), "note": note, "created_at": entry.created_at}
+        return TopUp(entry_id=entry.entry_id, user_id=user_id, amount=amount, available=from_micros(available),
+                     note=note, created_at=entry.created_at)
