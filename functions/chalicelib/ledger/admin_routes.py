@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from ..usage.schemas import QuotaStatsQuery, RequestsOut, StatsOut
+from ..usage.schemas import QuotaStatsQuery, RequestsOut, StatsOut, stats_fields
 from ..web.http import Request, api_route
 from .schemas import (
     BatchCodesOut,
@@ -107,7 +107,7 @@ def blueprint(ledger: Callable[[], LedgerService], codes: Callable[[], CodeServi
         """A quota's requests newest first."""
         keys().require_quota(id)
         items, next_cursor = usage().quota_requests(id, req.query.cursor, req.query.limit)
-        return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor})
+        return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor}, from_attributes=True)
 
     @api_route(bp, "/api/admin/quotas/{id}/statistics", query=QuotaStatsQuery, response=StatsOut, auth="admin",
                tags=_ADMIN)
@@ -115,6 +115,6 @@ def blueprint(ledger: Callable[[], LedgerService], codes: Callable[[], CodeServi
         """A quota's statistics per model or day."""
         keys().require_quota(id)
         q = req.query
-        return StatsOut.model_validate(usage().quota_statistics(id, q.from_, q.to, q.group_by))
+        return StatsOut.model_validate(stats_fields(usage().quota_statistics(id, q.from_, q.to, q.group_by)))
 
     return bp

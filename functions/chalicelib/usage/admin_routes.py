@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from ..web.http import Request, api_route
-from .schemas import AdminStatsOut, AdminStatsQuery, OverviewOut, RangeQuery
+from .schemas import AdminStatsOut, AdminStatsQuery, OverviewOut, RangeQuery, stats_fields
 
 if TYPE_CHECKING:
     from .overview import AdminUsageViews
@@ -30,6 +30,6 @@ def blueprint(admin_usage: Callable[[], AdminUsageViews]) -> Blueprint:
     def statistics(req: Request) -> AdminStatsOut:
         """Requests, tokens and cost of all users grouped by user, model, provider or day."""
         q = req.query
-        return AdminStatsOut.model_validate(admin_usage().statistics(q.from_, q.to, q.group_by))
+        return AdminStatsOut.model_validate(stats_fields(admin_usage().statistics(q.from_, q.to, q.group_by)))
 
     return bp

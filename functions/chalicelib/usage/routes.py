@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from ..web.http import Raw, Request, api_route
-from .schemas import RangeQuery, RequestsOut, StatsOut, StatsQuery, UsageHistoryQuery
+from .schemas import RangeQuery, RequestsOut, StatsOut, StatsQuery, UsageHistoryQuery, stats_fields
 
 if TYPE_CHECKING:
     from .service import UsageViews
@@ -22,14 +22,14 @@ def blueprint(usage: Callable[[], UsageViews]) -> Blueprint:
     def statistics(req: Request) -> StatsOut:
         """Requests, tokens and cost grouped by model, provider, day or key (default: last 30 days)."""
         q = req.query
-        return StatsOut.model_validate(usage().statistics(req.user.user_id, q.from_, q.to, q.group_by))
+        return StatsOut.model_validate(stats_fields(usage().statistics(req.user.user_id, q.from_, q.to, q.group_by)))
 
     @api_route(bp, "/api/usage/history", query=UsageHistoryQuery, response=RequestsOut, tags=("usage",))
     def history(req: Request) -> RequestsOut:
         """The caller's requests newest first; filter by model; page with `cursor`."""
         q = req.query
         items, next_cursor = usage().history(req.user.user_id, q.cursor, q.limit, q.model)
-        return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor})
+        return RequestsOut.model_validate({"items": items, "next_cursor": next_cursor}, from_attributes=True)
 
     @api_route(bp, "/api/usage/export.csv", query=RangeQuery, tags=("usage",), content_type="text/csv")
     def export_csv(req: Request) -> Raw:
