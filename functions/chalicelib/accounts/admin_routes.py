@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint
@@ -82,8 +83,8 @@ def blueprint(admin_users: Callable[[], AdminUserService], recovery: Callable[[]
     def list_users(req: Request) -> UsersOut:
         """Users newest first with balance and 30-day spend; filter by text, status and role; page with `cursor`."""
         q = req.query
-        return UsersOut.model_validate(admin_users().list_users(q=q.q, status=q.status, role=q.role,
-                                                                limit=q.limit, cursor=q.cursor))
+        page = admin_users().list_users(q=q.q, status=q.status, role=q.role, limit=q.limit, cursor=q.cursor)
+        return UsersOut.model_validate(page, from_attributes=True)
 
     @api_route(bp, "/api/admin/users", "POST", body=CreateUserIn, response=CreatedUserOut, status=201, auth="admin",
                tags=("admin",), responses={409: "Username or email taken"})
@@ -91,16 +92,18 @@ def blueprint(admin_users: Callable[[], AdminUserService], recovery: Callable[[]
         """Create a user who enrols their own TOTP at first login (403 totp_enrollment_required with a
         new secret, then POST /api/register/verify); the admin never receives a second factor."""
         b = req.body
-        return CreatedUserOut.model_validate(admin_users().create_user(
-            req.user, username=b.username, email=b.email, password=b.password, role=b.role, meta=req.meta))
+        created = asdict(admin_users().create_user(req.user, username=b.username, email=b.email,
+                                                   password=b.password, role=b.role, meta=req.meta))
+        return CreatedUserOut.model_validate({**created.pop("provisioned"), **created})
 
     @api_route(bp, "/api/admin/users/{user_id}", "PUT", body=UpdateUserIn, response=AdminUserOut, auth="admin",
                tags=("admin",), responses={404: "No such user", 409: "Conflict"})
     def update_user(req: Request, user_id: str) -> AdminUserOut:
         """Change a user's role, status or email; disabling stops their tokens and keys at once."""
         b = req.body
-        return AdminUserOut.model_validate(admin_users().update_user(
-            req.user, user_id, role=b.role, status=b.status, email=b.email, meta=req.meta))
+        updated = admin_users().update_user(req.user, user_id, role=b.role, status=b.status, email=b.email,
+                                            meta=req.meta)
+        return AdminUserOut.model_validate(updated, from_attributes=True)
 
     @api_route(bp, "/api/admin/users/{user_id}/unlock", "POST", status=204, auth="admin", tags=("admin",),
                responses={404: "No such user"})
@@ -118,6 +121,7 @@ def blueprint(admin_users: Callable[[], AdminUserService], recovery: Callable[[]
                auth="admin", tags=("admin",), responses={404: "No such user"})
     def password_reset_token(req: Request, user_id: str) -> ResetTokenOut:
         """A one-time token for the user's POST /api/password/reset (shown once, expires)."""
-        return ResetTokenOut.model_validate(recovery().issue_reset_token(req.user, user_id, req.meta))
+        token = recovery().issue_reset_token(req.user, user_id, req.meta)
+        return ResetTokenOut.model_validate(token, from_attributes=True)
 
     return bp

@@ -24,7 +24,8 @@ def blueprint(accounts: Callable[[], AccountService], recovery: Callable[[], Rec
     def register(req: Request) -> RegisterOut:
         """Create a pending account and return its TOTP enrollment (secret shown once)."""
         b = req.body
-        return RegisterOut.model_validate(accounts().register(b.username, b.email, b.password, req.meta))
+        registration = accounts().register(b.username, b.email, b.password, req.meta)
+        return RegisterOut.model_validate(registration, from_attributes=True)
 
     @api_route(bp, "/api/register/verify", "POST", body=VerifyIn, response=VerifyOut, auth="none", tags=("auth",),
                responses={401: "Wrong username, password or code", 409: "Already verified", 423: "Locked",
@@ -32,8 +33,9 @@ def blueprint(accounts: Callable[[], AccountService], recovery: Callable[[], Rec
     def verify(req: Request) -> VerifyOut:
         """Activate the account with a first TOTP code; returns 10 recovery codes (shown once)."""
         b = req.body
-        return VerifyOut.model_validate(accounts().verify_registration(b.username, b.password, b.code,
-                                                                       req.meta))
+        verified = accounts().verify_registration(b.username, b.password, b.code, req.meta)
+        return VerifyOut.model_validate({**verified.provisioned, "user_id": verified.user_id,
+                                         "status": verified.status, "recovery_codes": verified.recovery_codes})
 
     @api_route(bp, "/api/login", "POST", body=LoginIn, response=TokenOut, auth="none", tags=("auth",),
                responses={401: "Wrong username, password or code", 403: "TOTP enrollment required or account disabled",

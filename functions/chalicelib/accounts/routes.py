@@ -30,29 +30,31 @@ def blueprint(accounts: Callable[[], AccountService], security: Callable[[], Acc
     @api_route(bp, "/api/totp/secret", response=TotpEnrollment, tags=("account",))
     def totp_secret(req: Request) -> TotpEnrollment:
         """Start a TOTP rotation: a new pending secret, confirmed by POST /api/totp/enable."""
-        return TotpEnrollment.model_validate(security().start_totp_rotation(req.user, req.meta))
+        enrollment = security().start_totp_rotation(req.user, req.meta)
+        return TotpEnrollment.model_validate(enrollment, from_attributes=True)
 
     @api_route(bp, "/api/totp/enable", "POST", body=CodeIn, response=StatusOut, tags=("account",),
                responses={409: "No rotation started"})
     def totp_enable(req: Request) -> StatusOut:
         """Confirm the pending secret with a code from it; the old secret stops working."""
-        return StatusOut.model_validate(security().enable_totp(req.user, req.body.code, req.meta))
+        enabled = security().enable_totp(req.user, req.body.code, req.meta)
+        return StatusOut.model_validate(enabled, from_attributes=True)
 
     @api_route(bp, "/api/totp/disable", "POST", body=PasswordCodeIn, response=StatusOut, tags=("account",),
                responses={409: "TOTP is required by this deployment", 423: "Locked after repeated failures"})
     def totp_disable(req: Request) -> StatusOut:
         """Turn TOTP off (refused while the deployment requires TOTP)."""
         b = req.body
-        return StatusOut.model_validate(security().disable_totp(req.user, b.password, b.code,
-                                                                req.meta))
+        disabled = security().disable_totp(req.user, b.password, b.code, req.meta)
+        return StatusOut.model_validate(disabled, from_attributes=True)
 
     @api_route(bp, "/api/recovery-codes", "POST", body=PasswordCodeIn, response=RecoveryCodesOut, tags=("account",),
                responses={423: "Locked after repeated failures"})
     def recovery_codes(req: Request) -> RecoveryCodesOut:
         """Replace every recovery code with 10 fresh ones (shown once)."""
         b = req.body
-        return RecoveryCodesOut.model_validate(
-            security().new_recovery_codes(req.user, b.password, b.code, req.meta))
+        codes = security().new_recovery_codes(req.user, b.password, b.code, req.meta)
+        return RecoveryCodesOut.model_validate(codes, from_attributes=True)
 
     @api_route(bp, "/api/password/change", "POST", body=PasswordChangeIn, status=204, tags=("account",),
                responses={401: "Wrong password or code", 423: "Locked"})
