@@ -62,7 +62,7 @@ def bootstrap(container: Any, username: str, email: str | None, password: str | 
         raise Conflict("A superadmin already exists; use --force to add another.", code="superadmin_exists")
     password = password or secrets.token_urlsafe(18)
     user_id, totp_secret = container.accounts.create_superadmin(username, password, email)
-    uri = container.totp.enrollment(totp_secret, username)["provisioning_uri"]
+    uri = container.totp.enrollment(totp_secret, username).provisioning_uri
     return {"user_id": user_id, "username": username, "password": password, "totp_secret": totp_secret,
             "provisioning_uri": uri}
 

@@ -157,11 +157,11 @@ class Accounts:
         username = username or f"user{self._n}"
         email = email or f"{username}@example.test"
         reg = self.container.accounts.register(username, email, password, META)
-        secret = reg["totp"]["secret"]
+        secret = reg.totp.secret
         verified = self.container.accounts.verify_registration(username, password, self.code(secret), META)
-        account = self._login(reg["user_id"], username, password, secret)
-        account.recovery_codes = verified["recovery_codes"]
-        account.extras = {k: v for k, v in verified.items() if k not in ("user_id", "status", "recovery_codes")}
+        account = self._login(reg.user_id, username, password, secret)
+        account.recovery_codes = verified.recovery_codes
+        account.extras = dict(verified.provisioned)
         return account
 
     def admin(self, username: str | None = None, *, password: str = "admin password 123") -> Account:

@@ -8,9 +8,10 @@ it with `set_container`; nothing is patched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .kernel.clock import Clock, SystemClock
 from .kernel.context import Caller, RequestMeta
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
     from .kernel.cursors import Cursors
     from .keys.service import KeysService
     from .ledger.codes import CodeService
+    from .ledger.codes_store import CodesStore
     from .ledger.membership import MembershipService
+    from .ledger.reads_store import LedgerStore
     from .ledger.service import LedgerService
     from .metering.service import MeteringService
     from .notifications.quota_warnings import QuotaWarningService, QuotaWatch
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
     from .upstreams.client import UpstreamClient
     from .usage.overview import AdminUsageViews
     from .usage.service import UsageViews
+
+T = TypeVar("T")
 
 
 class Container:
@@ -160,14 +165,6 @@ class Container:
                                 on_enabled=lambda uid, meta: self.activation.enabled(uid, meta),
                                 balances_of=lambda ids: self.ledger.balances(ids),
                                 spend_by_user=lambda: self.admin_usage.spend_by_user(None, None))
-
-    def resolve(self, kind: type[Any] | str) -> Any:
-        """The settings, clock or service of type (or class name) `kind`, for kernel.locator."""
-        wanted = kind if isinstance(kind, str) else kind.__name__
-        name = _PROVIDES.get(wanted)
-        if name is None:
-            raise LookupError(f"the composition root provides no {wanted}")
-        return getattr(self, name)
 
     def authenticate(self, access_token: str) -> Caller:
         """Verify a portal access token and that its session and user are live; raises Unauthorized."""
@@ -285,17 +282,32 @@ class Container:
         from .ledger.service import LedgerService
         from .usage.reads_store import user_rollups
 
-        return LedgerService(self.clock, self.metering, lambda uid: self.users_store.get_user(uid) is not None,
-                             self.audit, self.cursors,
+        return LedgerService(self.ledger_store, self.clock, self.metering,
+                             lambda uid: self.users_store.get_user(uid) is not None, self.audit, self.cursors,
                              provider_spend=lambda uid, first, last: user_rollups(uid, first, last, "provider"),
                              provider_names=lambda: self.catalog.provider_names())
 
     @cached_property
+    def ledger_store(self) -> LedgerStore:
+        from .ledger.reads_store import LedgerStore
+
+        return LedgerStore()
+
+    @cached_property
+    def codes_store(self) -> CodesStore:
+        """Plans, code batches and codes (the membership and code services share it)."""
+        from .ledger.codes_store import CodesStore
+
+        return CodesStore()
+
+    @cached_property
     def membership(self) -> MembershipService:
         from .ledger.membership import MembershipService
+        from .ledger.membership_store import MembershipStore
 
         s = self.settings
-        return MembershipService(self.clock, self.audit, s.membership_required, s.catalog_cache_seconds,
+        return MembershipService(MembershipStore(), self.codes_store, self.ledger_store, self.clock, self.audit,
+                                 s.membership_required, s.catalog_cache_seconds,
                                  notify=self.notifications.notify,
                                  renewal_lead=timedelta(seconds=s.membership_renewal_lead_seconds))
 
@@ -310,7 +322,8 @@ class Container:
     def codes(self) -> CodeService:
         from .ledger.codes import CodeService
 
-        return CodeService(self.clock, self.settings.secret_key, self.audit, self.cursors)
+        return CodeService(self.codes_store, self.ledger_store, self.clock, self.settings.secret_key, self.audit,
+                           self.cursors)
 
     @cached_property
     def usage_views(self) -> UsageViews:
@@ -347,16 +360,6 @@ class Container:
         return quota_watches(self.keys.list_quotas)
 
 
-# What routes may ask for by type (web.http.use): the class name -> the Container attribute.
-_PROVIDES = {
-    "Settings": "settings", "Clock": "clock", "AccountService": "accounts",
-    "AccountSecurityService": "account_security", "AdminUserService": "admin_users", "AuditService": "audit",
-    "RecoveryService": "recovery",
-    "CatalogAdmin": "catalog_admin", "CodeService": "codes", "KeysService": "keys", "LedgerService": "ledger",
-    "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
-    "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",
-    "ProviderHealthChecks": "provider_health", "NotificationService": "notifications",
-}
 _container: Container | None = None
 
 
@@ -377,9 +380,11 @@ def web_edge() -> Edge:
     )
 
 
-def resolve(kind: type[Any] | str) -> Any:
-    """The resolver functions/app.py installs (kernel.locator): the current container's `kind`."""
-    return container().resolve(kind)
+def lazy(pick: Callable[[Container], T]) -> Callable[[], T]:
+    """A typed provider for an entry point to hand to a blueprint: `lazy(lambda c: c.keys)` builds
+    nothing until a request calls it, then reads the current container (so a test that installs
+    another container is seen at once)."""
+    return lambda: pick(container())
 
 
 def set_container(new: Container | None) -> None:

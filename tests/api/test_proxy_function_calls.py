@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from chalicelib.bootstrap import Container
 from chalicelib.ledger.membership import MembershipService
+from chalicelib.ledger.membership_store import MembershipStore
 from chalicelib.proxy.asgi import create_app
 from starlette.testclient import TestClient
 
@@ -65,7 +66,8 @@ def test_a_failing_provider_is_marked_in_the_stored_catalog(proxy_app: TestClien
 def test_with_memberships_required_a_user_without_one_is_refused(container: Container, real: RealProxy,
                                                                  proxy_app: TestClient) -> None:
     # Before the first request builds the proxy service, which takes the membership service.
-    container.membership = MembershipService(container.clock, container.audit, True,  # type: ignore[misc]
-                                             container.settings.catalog_cache_seconds)
+    container.membership = MembershipService(  # type: ignore[misc]
+        MembershipStore(), container.codes_store, container.ledger_store, container.clock, container.audit, True,
+        container.settings.catalog_cache_seconds)
     refused = _post(proxy_app, real.key)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "membership_required")

@@ -83,7 +83,7 @@ def test_a_membership_lapses_at_expiry_when_the_balance_is_short_with_one_warnin
     warnings = logs(container, "u1", "membership_lapsed")
     assert len(warnings) == 1 and warnings[0].detail["reason"] == "insufficient_balance"
     assert ledger.get_balance("u1").available == 0 and len(entries("u1", "renewal")) == 1
-    assert container.membership.membership_of("u1")["active"] is False
+    assert container.membership.membership_of("u1").active is False
     assert_ledger_consistent("u1")
 
 
@@ -135,12 +135,12 @@ def test_cleanup_expires_unused_codes_of_expired_batches_once(client, container,
     admin = container.tokens.authenticate(Accounts(container, clock).admin().access_token)
     batch = container.codes.create_batch(admin, count=3, amount=Decimal("1"), expires_at=clock.now() + timedelta(
         days=1), note="")
-    container.codes.redeem("u1", batch["codes"][0]["code"])
+    container.codes.redeem("u1", batch.codes[0].code)
     assert run(client, "cleanup_expired") == {"codes_expired": 0}
     clock.advance(days=2)
     assert run(client, "cleanup_expired") == {"codes_expired": 2}
     assert run(client, "cleanup_expired") == {"codes_expired": 0}
-    states = sorted(c["status"] for c in container.codes.batch_codes(batch["batch_id"])["codes"])
+    states = sorted(c.status for c in container.codes.batch_codes(batch.batch_id).codes)
     assert states == ["expired", "expired", "redeemed"]
 
 

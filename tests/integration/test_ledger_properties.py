@@ -47,7 +47,7 @@ def machine_for(container):
         @rule(amount=amounts, twice=st.booleans())
         def redeem(self, amount, twice):
             code = container.codes.create_batch(ADMIN, count=1, amount=amount, expires_at=None,
-                                                note="")["codes"][0]["code"]
+                                                note="").codes[0].code
             container.codes.redeem(self.user, code)
             self.available += to_micros(amount)
             if twice:

@@ -11,6 +11,7 @@ from chalicelib.kernel.context import Caller
 from chalicelib.kernel.errors import AppError
 from chalicelib.ledger import store as ledger
 from chalicelib.ledger.membership import MembershipRequired, MembershipService, add_period
+from chalicelib.ledger.membership_store import MembershipStore
 
 from tests.support.ledger import ensure_tables
 from tests.support.metering import assert_ledger_consistent
@@ -62,7 +63,8 @@ def test_racing_renewals_each_pay_for_and_get_one_period(plans, container):
 
 
 def test_membership_required_refuses_users_without_an_active_membership(plans, container, clock):
-    strict = MembershipService(clock, container.audit, membership_required=True, cache_seconds=30)
+    strict = MembershipService(MembershipStore(), container.codes_store, container.ledger_store, clock, container.audit,
+                               membership_required=True, cache_seconds=30)
     with pytest.raises(MembershipRequired) as err:
         strict.require_membership("u1", clock.now())
     assert (err.value.status, err.value.code) == (403, "membership_required")

@@ -186,10 +186,12 @@ def test_usage_reports_the_keys_period_use_and_limits(container):
 
 def test_a_deployment_that_requires_membership_refuses_members_without_one(container):
     from chalicelib.ledger.membership import MembershipRequired, MembershipService
+    from chalicelib.ledger.membership_store import MembershipStore
     from chalicelib.proxy.service import ProxyService
 
     env = build_proxy_env(container)
-    required = MembershipService(container.clock, container.audit, True, 30)
+    required = MembershipService(MembershipStore(), container.codes_store, container.ledger_store, container.clock,
+                                 container.audit, True, 30)
     proxy = ProxyService(env.keys, env.catalog, env.upstream, container.metering, container.clock,
                          membership=required)
     with pytest.raises(MembershipRequired):

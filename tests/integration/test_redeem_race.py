@@ -20,7 +20,7 @@ RACERS = 8
 def test_racing_redemptions_of_one_code_credit_exactly_once(container):
     ensure_tables()
     code = container.codes.create_batch(ADMIN, count=1, amount=Decimal("7"), expires_at=None,
-                                        note="")["codes"][0]["code"]
+                                        note="").codes[0].code
     start = threading.Barrier(RACERS)
     outcomes: dict[str, str] = {}
 
@@ -48,21 +48,21 @@ def test_racing_redemptions_of_one_code_credit_exactly_once(container):
 def test_racing_redemptions_that_all_pass_the_first_read_still_credit_once(container):
     """The read before the transaction is only a fast path: here every racer has read the
     code as unused before any of them writes, and the transaction's condition decides."""
-    from chalicelib.ledger import codes_store as plans_codes
+    from chalicelib.ledger.codes_store import CodeRow, CodesStore
 
     ensure_tables()
     code = container.codes.create_batch(ADMIN, count=1, amount=Decimal("3"), expires_at=None,
-                                        note="")["codes"][0]["code"]
-    original = plans_codes.get_code
+                                        note="").codes[0].code
     gate = threading.Barrier(RACERS)
 
-    def read_then_wait(code_hash):
-        row = original(code_hash)
-        gate.wait(timeout=10)
-        return row
+    class ReadThenWait(CodesStore):
+        def get_code(self, code_hash: str) -> CodeRow | None:
+            row = super().get_code(code_hash)
+            gate.wait(timeout=10)
+            return row
 
-    codes = CodeService(container.clock, container.settings.secret_key, container.audit, container.cursors,
-                        read_code=read_then_wait)
+    codes = CodeService(ReadThenWait(), container.ledger_store, container.clock, container.settings.secret_key,
+                        container.audit, container.cursors)
     outcomes: list[str] = []
 
     def redeem(n: int) -> None:

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.kernel.errors import BadRequest
 from chalicelib.store.base import all_models
 from chalicelib.usage.store import RollupItem, user_pk
+from chalicelib.usage.types import StatTotals
 
 from tests.support.ledger import ensure_tables, paid_request
 
@@ -46,18 +47,18 @@ def test_statistics_group_by_model_provider_key_and_day_over_a_range(views, cont
     paid_request(container, "u1", model="m-a", provider="p1")  # outside the default 30 days
     clock.advance(days=43)
     by_model = views.statistics("u1", None, None, "model")
-    assert by_model["from"] == "2026-10-23" and by_model["to"] == "2026-11-21"
-    assert [(i["key"], i["requests"], i["input_tokens"], i["output_tokens"], i["cost"]) for i in by_model["items"]] \
+    assert by_model.first == "2026-10-23" and by_model.last == "2026-11-21"
+    assert [(i.key, i.requests, i.input_tokens, i.output_tokens, i.cost) for i in by_model.items] \
         == [("m-a", 2, 200, 400, Decimal("0.001")), ("m-b", 1, 1000, 0, Decimal("0.001"))]
-    assert by_model["totals"] == {"requests": 3, "input_tokens": 1200, "output_tokens": 400, "cost": Decimal("0.002")}
-    assert [i["key"] for i in views.statistics("u1", None, None, "provider")["items"]] == ["p1", "p2"]
-    assert [(i["key"], i["requests"]) for i in views.statistics("u1", None, None, "key")["items"]] == [
+    assert by_model.totals == StatTotals(requests=3, input_tokens=1200, output_tokens=400, cost=Decimal("0.002"))
+    assert [i.key for i in views.statistics("u1", None, None, "provider").items] == ["p1", "p2"]
+    assert [(i.key, i.requests) for i in views.statistics("u1", None, None, "key").items] == [
         ("k-q1", 2), ("k-q2", 1)]
     by_day = views.statistics("u1", TODAY - timedelta(days=60), TODAY, "day")
-    assert [(i["key"], i["requests"]) for i in by_day["items"]] == [
+    assert [(i.key, i.requests) for i in by_day.items] == [
         ("2026-10-09", 1), ("2026-11-18", 1), ("2026-11-21", 2)]
     one_day = views.statistics("u1", date(2026, 11, 18), date(2026, 11, 18), "model")
-    assert one_day["totals"]["requests"] == 1
+    assert one_day.totals.requests == 1
 
 
 @pytest.mark.parametrize(("first", "last"), [(TODAY, TODAY - timedelta(days=1)),
@@ -87,7 +88,7 @@ def test_a_90_day_statistics_query_is_one_dynamodb_query(views):
     counter = CallCounter()
     stats = views.statistics("u1", day0, TODAY, "model")
     assert counter.calls == {"Query": 1}
-    assert stats["totals"]["requests"] == 90 * 3 * 2 and len(stats["items"]) == 3
+    assert stats.totals.requests == 90 * 3 * 2 and len(stats.items) == 3
 
 
 def test_history_pages_newest_first_and_filters_by_model(views, container, clock):
@@ -98,15 +99,15 @@ def test_history_pages_newest_first_and_filters_by_model(views, container, clock
     seen, cursor = [], None
     for _ in range(5):
         items, cursor = views.history("u1", cursor, 2, None)
-        seen += [i["request_id"] for i in items]
+        seen += [i.request_id for i in items]
         if not cursor:
             break
     assert seen == list(reversed(ids))
     only_a, cursor = views.history("u1", None, 10, "m-a")
-    assert [i["request_id"] for i in only_a] == [ids[4], ids[2], ids[0]] and cursor is None
+    assert [i.request_id for i in only_a] == [ids[4], ids[2], ids[0]] and cursor is None
     first, cursor = views.history("u1", None, 1, "m-b")
     rest, end = views.history("u1", cursor, 5, "m-b")
-    assert [i["request_id"] for i in first + rest] == [ids[3], ids[1]] and end is None
+    assert [i.request_id for i in first + rest] == [ids[3], ids[1]] and end is None
     with pytest.raises(BadRequest):  # a cursor of one filter does not fit another listing
         views.history("u1", cursor, 5, "m-a")
 
@@ -117,7 +118,7 @@ def test_quota_requests_and_statistics_use_the_quota_index(views, container, clo
     b = paid_request(container, "u1", quota_id="qa", model="m-b")
     paid_request(container, "u1", quota_id="qb")
     items, cursor = views.quota_requests("qa", None, 10)
-    assert [i["request_id"] for i in items] == [b, a] and cursor is None
+    assert [i.request_id for i in items] == [b, a] and cursor is None
     stats = views.quota_statistics("qa", None, None, "model")
-    assert [(i["key"], i["requests"]) for i in stats["items"]] == [("m-a", 1), ("m-b", 1)]
-    assert views.quota_statistics("qa", None, None, "day")["items"][0]["key"] == "2026-11-21"
+    assert [(i.key, i.requests) for i in stats.items] == [("m-a", 1), ("m-b", 1)]
+    assert views.quota_statistics("qa", None, None, "day").items[0].key == "2026-11-21"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from .credentials import Credentials
 from .rules import normalize_email
 from .service import AccountService, user_view
 from .store import User, UsersStore
+from .types import AccountsPage, AccountView, CreatedAccount, ListedAccount
 
 STATUSES = ("pending_totp", "active", "disabled")
 Hook = Callable[[str, RequestMeta | None], Any]
@@ -24,7 +26,7 @@ class AdminUserService:
     def __init__(self, clock: Clock, users: UsersStore, accounts: AccountService, credentials: Credentials,
                  audit: AuditService, cursors: Cursors, on_activated: Hook, on_disabled: Hook,
                  on_enabled: Hook | None = None,
-                 balances_of: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] = lambda ids: {},
+                 balances_of: Callable[[list[str]], Mapping[str, dict[str, Decimal]]] = lambda ids: {},
                  spend_by_user: Callable[[], Mapping[str, Decimal]] = dict) -> None:
         self._balances_of = balances_of  # user ids -> {available, held} (ledger)
         self._spend_by_user = spend_by_user  # user id -> spend over the last 30 days (usage)
@@ -39,7 +41,7 @@ class AdminUserService:
         self._on_enabled = on_enabled or (lambda uid, meta: None)  # a disabled user made active again
 
     def list_users(self, *, q: str | None, status: str | None, role: str | None, limit: int,
-                   cursor: str | None) -> dict[str, Any]:
+                   cursor: str | None) -> AccountsPage:
         """Users newest first, filtered by text (username/email contains), status and role, each
         with its balance and what it spent over the last 30 days."""
         scope = f"admin-users:{q or ''}:{status or ''}:{role or ''}"
@@ -49,9 +51,9 @@ class AdminUserService:
         next_cursor = self._cursors.encode(last, scope) if len(users) >= limit else None
         balances = self._balances_of([u.user_id for u in users]) if users else {}
         spend = self._spend_by_user() if users else {}
-        items = [{**user_view(u), "balance": balances.get(u.user_id), "spend": spend.get(u.user_id, Decimal(0))}
-                 for u in users]
-        return {"items": items, "next_cursor": next_cursor}
+        items = [ListedAccount(**asdict(user_view(u)), balance=balances.get(u.user_id),
+                               spend=spend.get(u.user_id, Decimal(0))) for u in users]
+        return AccountsPage(items, next_cursor)
 
     def usernames(self, user_ids: list[str]) -> dict[str, str]:
         """user id -> username for the ids that exist (admin views name people)."""
@@ -63,7 +65,7 @@ class AdminUserService:
         return self._users.count_users()
 
     def create_user(self, admin: Caller, *, username: str, email: str | None, password: str, role: str,
-                    meta: RequestMeta | None) -> dict[str, Any]:
+                    meta: RequestMeta | None) -> CreatedAccount:
         """An account whose owner enrols their own TOTP at first login (the admin never sees a
         second factor); its default key and credit are provisioned now."""
         user, _ = self._accounts.new_user(username, email, password, role=role, enrol_at_login=True)
@@ -71,8 +73,7 @@ class AdminUserService:
         self._audit.record(user_id=admin.user_id, type="admin", action="user_created", meta=meta, detail=detail)
         self._audit.record(user_id=user.user_id, type="account", action="created_by_admin", meta=meta,
                            actor_id=admin.user_id, detail=detail)
-        extras = self._on_activated(user.user_id, meta) or {}
-        return {**extras, **user_view(user)}
+        return CreatedAccount(**asdict(user_view(user)), provisioned=self._on_activated(user.user_id, meta) or {})
 
     def unlock(self, admin: Caller, user_id: str, meta: RequestMeta | None) -> None:
         """End the account's sign-in lock at once (its attempt budget is whole again)."""
@@ -101,7 +102,7 @@ class AdminUserService:
                            actor_id=admin.user_id, detail={"target": user_id})
 
     def update_user(self, admin: Caller, user_id: str, *, role: str | None, status: str | None,
-                    email: str | None, meta: RequestMeta | None) -> dict[str, Any]:
+                    email: str | None, meta: RequestMeta | None) -> AccountView:
         """Change role, status or email. Disabling ends every session and key of the user at once;
         re-enabling restores the keys that were disabled with the user."""
         user = self._users.get_user(user_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..kernel.locator import service
 from ..kernel.money import Money
 from ..web.http import Request, api_route
 from .schemas import Email, In, NewPassword, NewUsername, ResetTokenOut
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from .admin import AdminUserService
     from .recovery import RecoveryService
 
-bp = Blueprint(__name__)
 
 Role = Literal["user", "superadmin"]
 
@@ -75,54 +75,53 @@ class CreatedUserOut(AdminUserOut):
     model_config = ConfigDict(extra="allow")  # the activation hook adds fields (api_key, ...)
 
 
-def _admin_user_service() -> AdminUserService:
-    return service("AdminUserService")
+def blueprint(admin_users: Callable[[], AdminUserService], recovery: Callable[[], RecoveryService]) -> Blueprint:
+    """Superadmin user management."""
+    bp = Blueprint(__name__)
 
+    @api_route(bp, "/api/admin/users", query=UsersQuery, response=UsersOut, auth="admin", tags=("admin",))
+    def list_users(req: Request) -> UsersOut:
+        """Users newest first with balance and 30-day spend; filter by text, status and role; page with `cursor`."""
+        q = req.query
+        page = admin_users().list_users(q=q.q, status=q.status, role=q.role, limit=q.limit, cursor=q.cursor)
+        return UsersOut.model_validate(page, from_attributes=True)
 
-@api_route(bp, "/api/admin/users", query=UsersQuery, response=UsersOut, auth="admin", tags=("admin",))
-def list_users(req: Request) -> UsersOut:
-    """Users newest first with balance and 30-day spend; filter by text, status and role; page with `cursor`."""
-    q = req.query
-    return UsersOut.model_validate(_admin_user_service().list_users(q=q.q, status=q.status, role=q.role,
-                                                                      limit=q.limit, cursor=q.cursor))
+    @api_route(bp, "/api/admin/users", "POST", body=CreateUserIn, response=CreatedUserOut, status=201, auth="admin",
+               tags=("admin",), responses={409: "Username or email taken"})
+    def create_user(req: Request) -> CreatedUserOut:
+        """Create a user who enrols their own TOTP at first login (403 totp_enrollment_required with a
+        new secret, then POST /api/register/verify); the admin never receives a second factor."""
+        b = req.body
+        created = asdict(admin_users().create_user(req.user, username=b.username, email=b.email,
+                                                   password=b.password, role=b.role, meta=req.meta))
+        return CreatedUserOut.model_validate({**created.pop("provisioned"), **created})
 
+    @api_route(bp, "/api/admin/users/{user_id}", "PUT", body=UpdateUserIn, response=AdminUserOut, auth="admin",
+               tags=("admin",), responses={404: "No such user", 409: "Conflict"})
+    def update_user(req: Request, user_id: str) -> AdminUserOut:
+        """Change a user's role, status or email; disabling stops their tokens and keys at once."""
+        b = req.body
+        updated = admin_users().update_user(req.user, user_id, role=b.role, status=b.status, email=b.email,
+                                            meta=req.meta)
+        return AdminUserOut.model_validate(updated, from_attributes=True)
 
-@api_route(bp, "/api/admin/users", "POST", body=CreateUserIn, response=CreatedUserOut, status=201, auth="admin",
-           tags=("admin",), responses={409: "Username or email taken"})
-def create_user(req: Request) -> CreatedUserOut:
-    """Create a user who enrols their own TOTP at first login (403 totp_enrollment_required with a
-    new secret, then POST /api/register/verify); the admin never receives a second factor."""
-    b = req.body
-    return CreatedUserOut.model_validate(_admin_user_service().create_user(
-        req.user, username=b.username, email=b.email, password=b.password, role=b.role, meta=req.meta))
+    @api_route(bp, "/api/admin/users/{user_id}/unlock", "POST", status=204, auth="admin", tags=("admin",),
+               responses={404: "No such user"})
+    def unlock_user(req: Request, user_id: str) -> None:
+        """End the account's sign-in lock at once."""
+        admin_users().unlock(req.user, user_id, req.meta)
 
+    @api_route(bp, "/api/admin/users/{user_id}/reset-totp", "POST", status=204, auth="admin", tags=("admin",),
+               responses={404: "No such user", 409: "The account is disabled"})
+    def reset_totp(req: Request, user_id: str) -> None:
+        """Forget the user's TOTP and recovery codes; they enrol a new one at next login."""
+        admin_users().reset_totp(req.user, user_id, req.meta)
 
-@api_route(bp, "/api/admin/users/{user_id}", "PUT", body=UpdateUserIn, response=AdminUserOut, auth="admin",
-           tags=("admin",), responses={404: "No such user", 409: "Conflict"})
-def update_user(req: Request, user_id: str) -> AdminUserOut:
-    """Change a user's role, status or email; disabling stops their tokens and keys at once."""
-    b = req.body
-    return AdminUserOut.model_validate(_admin_user_service().update_user(
-        req.user, user_id, role=b.role, status=b.status, email=b.email, meta=req.meta))
+    @api_route(bp, "/api/admin/users/{user_id}/password-reset-token", "POST", response=ResetTokenOut, status=201,
+               auth="admin", tags=("admin",), responses={404: "No such user"})
+    def password_reset_token(req: Request, user_id: str) -> ResetTokenOut:
+        """A one-time token for the user's POST /api/password/reset (shown once, expires)."""
+        token = recovery().issue_reset_token(req.user, user_id, req.meta)
+        return ResetTokenOut.model_validate(token, from_attributes=True)
 
-
-@api_route(bp, "/api/admin/users/{user_id}/unlock", "POST", status=204, auth="admin", tags=("admin",),
-           responses={404: "No such user"})
-def unlock_user(req: Request, user_id: str) -> None:
-    """End the account's sign-in lock at once."""
-    _admin_user_service().unlock(req.user, user_id, req.meta)
-
-
-@api_route(bp, "/api/admin/users/{user_id}/reset-totp", "POST", status=204, auth="admin", tags=("admin",),
-           responses={404: "No such user", 409: "The account is disabled"})
-def reset_totp(req: Request, user_id: str) -> None:
-    """Forget the user's TOTP and recovery codes; they enrol a new one at next login."""
-    _admin_user_service().reset_totp(req.user, user_id, req.meta)
-
-
-@api_route(bp, "/api/admin/users/{user_id}/password-reset-token", "POST", response=ResetTokenOut, status=201,
-           auth="admin", tags=("admin",), responses={404: "No such user"})
-def password_reset_token(req: Request, user_id: str) -> ResetTokenOut:
-    """A one-time token for the user's POST /api/password/reset (shown once, expires)."""
-    recovery: RecoveryService = service("RecoveryService")
-    return ResetTokenOut.model_validate(recovery.issue_reset_token(req.user, user_id, req.meta))
+    return bp

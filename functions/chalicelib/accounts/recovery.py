@@ -19,6 +19,7 @@ from ..kernel.settings import Settings
 from .credentials import Credentials
 from .passwords import Passwords
 from .store import UsersStore
+from .types import ResetToken
 
 
 class RecoveryService:
@@ -47,7 +48,7 @@ class RecoveryService:
         self._audit.record(user_id=user.user_id, type="security", action="password_changed", meta=meta,
                            detail={"other_sessions_ended": ended})
 
-    def issue_reset_token(self, admin: Caller, user_id: str, meta: RequestMeta | None) -> dict[str, str]:
+    def issue_reset_token(self, admin: Caller, user_id: str, meta: RequestMeta | None) -> ResetToken:
         """A one-time reset token for the user (shown once; only its hash is kept)."""
         if self._users.get_user(user_id) is None:
             raise NotFound("No such user.", code="user_not_found")
@@ -59,7 +60,7 @@ class RecoveryService:
                            detail=detail)
         self._audit.record(user_id=user_id, type="security", action="password_reset_token_issued", meta=meta,
                            actor_id=admin.user_id, detail=detail)
-        return {"reset_token": token, "expires_at": iso(expires)}
+        return ResetToken(token, iso(expires))
 
     def reset_password(self, username: str, reset_token: str, new_password: str, code: str,
                        meta: RequestMeta | None) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso
 from ..kernel.context import Caller, RequestMeta
@@ -12,6 +10,7 @@ from ..kernel.settings import Settings
 from .credentials import Credentials
 from .store import User, UsersStore
 from .totp import Totp
+from .types import RecoveryCodes, TotpEnrollment, TotpStatus
 
 
 class AccountSecurityService:
@@ -24,14 +23,14 @@ class AccountSecurityService:
         self._credentials = credentials
         self._audit = audit
 
-    def start_totp_rotation(self, caller: Caller, meta: RequestMeta | None) -> dict[str, Any]:
+    def start_totp_rotation(self, caller: Caller, meta: RequestMeta | None) -> TotpEnrollment:
         """A new pending secret; it replaces the current one only once confirmed with a code."""
         secret = self._totp.new_secret()
         self._users.set_pending_totp(caller.user_id, self._totp.encrypt(secret), iso(self._clock.now()))
         self._audit.record(user_id=caller.user_id, type="security", action="totp_rotation_started", meta=meta)
         return self._totp.enrollment(secret, caller.username)
 
-    def enable_totp(self, caller: Caller, code: str, meta: RequestMeta | None) -> dict[str, Any]:
+    def enable_totp(self, caller: Caller, code: str, meta: RequestMeta | None) -> TotpStatus:
         """Confirm the pending secret with a code from it; the old secret stops working."""
         user = self._user(caller)
         if not user.totp_pending_enc:
@@ -44,25 +43,25 @@ class AccountSecurityService:
             self._audit.record(user_id=user.user_id, type="security", action="totp_enable_failed", meta=meta)
             raise InvalidCredentials("That code does not match the new secret.")
         self._audit.record(user_id=user.user_id, type="security", action="totp_enabled", meta=meta)
-        return {"status": "enabled"}
+        return TotpStatus("enabled")
 
-    def disable_totp(self, caller: Caller, password: str, code: str, meta: RequestMeta | None) -> dict[str, Any]:
+    def disable_totp(self, caller: Caller, password: str, code: str, meta: RequestMeta | None) -> TotpStatus:
         """Turn TOTP off; refused (409 totp_required) while the deployment requires it."""
         if self._settings.require_totp:
             raise Conflict("This deployment requires TOTP for every account.", code="totp_required")
         user = self._reauthenticate(caller, password, code, meta, "totp_disable")
         self._users.clear_totp(user.user_id, iso(self._clock.now()))
         self._audit.record(user_id=user.user_id, type="security", action="totp_disabled", meta=meta)
-        return {"status": "disabled"}
+        return TotpStatus("disabled")
 
     def new_recovery_codes(self, caller: Caller, password: str, code: str,
-                           meta: RequestMeta | None) -> dict[str, Any]:
+                           meta: RequestMeta | None) -> RecoveryCodes:
         """Replace every recovery code with 10 fresh ones (shown once)."""
         user = self._reauthenticate(caller, password, code, meta, "recovery_codes")
         codes, hashes = self._credentials.new_recovery_codes()
         self._users.replace_recovery_hashes(user.user_id, hashes, iso(self._clock.now()))
         self._audit.record(user_id=user.user_id, type="security", action="recovery_codes_issued", meta=meta)
-        return {"recovery_codes": codes}
+        return RecoveryCodes(codes)
 
     def _reauthenticate(self, caller: Caller, password: str, code: str, meta: RequestMeta | None,
                         action: str) -> User:

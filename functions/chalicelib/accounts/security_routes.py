@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -10,13 +11,11 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..kernel.clock import parse_iso
-from ..kernel.locator import service
 from ..web.http import Request, api_route
 
 if TYPE_CHECKING:
     from ..audit.service import AuditService
 
-bp = Blueprint(__name__)
 
 
 class IpRecordOut(BaseModel):
@@ -86,32 +85,32 @@ class LogsOut(BaseModel):
     next_cursor: str | None
 
 
-def _audit_service() -> AuditService:
-    return service("AuditService")
+def blueprint(audit: Callable[[], AuditService]) -> Blueprint:
+    """The caller's IP records, sign-in history and operation log."""
+    bp = Blueprint(__name__)
 
+    @api_route(bp, "/api/security/ip-records", response=IpRecordsOut, tags=("security",))
+    def ip_records(req: Request) -> IpRecordsOut:
+        """Addresses the caller signed in from: first and last seen, how often."""
+        records = audit().ip_records(req.user.user_id)
+        return IpRecordsOut(items=[IpRecordOut(ip=r.ip, first_seen=r.first_seen, last_seen=r.last_seen, count=r.count)
+                                   for r in records])
 
-@api_route(bp, "/api/security/ip-records", response=IpRecordsOut, tags=("security",))
-def ip_records(req: Request) -> IpRecordsOut:
-    """Addresses the caller signed in from: first and last seen, how often."""
-    records = _audit_service().ip_records(req.user.user_id)
-    return IpRecordsOut(items=[IpRecordOut(ip=r.ip, first_seen=r.first_seen, last_seen=r.last_seen, count=r.count)
-                               for r in records])
+    @api_route(bp, "/api/security/login-history", response=LoginHistoryOut, tags=("security",))
+    def login_history(req: Request) -> LoginHistoryOut:
+        """The caller's recent sign-in attempts, successful or not."""
+        entries = audit().login_history(req.user.user_id)
+        return LoginHistoryOut(items=[
+            LoginAttemptOut(at=e.created_at, ip=e.ip, user_agent=e.user_agent, success=e.action == "login",
+                            reason=e.detail.get("reason")) for e in entries])
 
+    @api_route(bp, "/api/logs", query=LogsQuery, response=LogsOut, tags=("security",))
+    def logs(req: Request) -> LogsOut:
+        """The caller's operation log, newest first; filter by type and time, page with `cursor`."""
+        q = req.query
+        entries, next_cursor = audit().logs(req.user.user_id, type=q.type, since=q.from_, until=q.to,
+                                            cursor=q.cursor, limit=q.limit)
+        return LogsOut(items=[LogOut(log_id=e.log_id, type=e.type, action=e.action, ip=e.ip, detail=e.detail,
+                                     created_at=e.created_at) for e in entries], next_cursor=next_cursor)
 
-@api_route(bp, "/api/security/login-history", response=LoginHistoryOut, tags=("security",))
-def login_history(req: Request) -> LoginHistoryOut:
-    """The caller's recent sign-in attempts, successful or not."""
-    entries = _audit_service().login_history(req.user.user_id)
-    return LoginHistoryOut(items=[
-        LoginAttemptOut(at=e.created_at, ip=e.ip, user_agent=e.user_agent, success=e.action == "login",
-                        reason=e.detail.get("reason")) for e in entries])
-
-
-@api_route(bp, "/api/logs", query=LogsQuery, response=LogsOut, tags=("security",))
-def logs(req: Request) -> LogsOut:
-    """The caller's operation log, newest first; filter by type and time, page with `cursor`."""
-    q = req.query
-    entries, next_cursor = _audit_service().logs(req.user.user_id, type=q.type, since=q.from_, until=q.to,
-                                                  cursor=q.cursor, limit=q.limit)
-    return LogsOut(items=[LogOut(log_id=e.log_id, type=e.type, action=e.action, ip=e.ip, detail=e.detail,
-                                 created_at=e.created_at) for e in entries], next_cursor=next_cursor)
+    return bp

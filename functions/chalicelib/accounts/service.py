@@ -7,6 +7,7 @@ A new account is `pending_totp` until its owner proves the authenticator works
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from ..audit.service import AuditService
@@ -15,28 +16,30 @@ from ..kernel.context import RequestMeta
 from ..kernel.errors import AlreadyExists, BadRequest, Conflict, Forbidden, NotFound
 from ..kernel.ids import new_id
 from ..kernel.settings import Settings
+from ..ledger.types import Membership
 from .credentials import Attempt, Credentials
 from .passwords import Passwords
 from .rules import check_password_policy, normalize_email, normalize_username
 from .store import User, UsersStore
 from .tokens import TokenPair, TokenService
 from .totp import Totp
+from .types import AccountView, Profile, Registration, Verified
 
 ROLES = ("user", "superadmin")
 
 Hook = Callable[[str, RequestMeta | None], Any]
 
 
-def user_view(user: User) -> dict[str, Any]:
+def user_view(user: User) -> AccountView:
     """The public fields of a user (never hashes or secrets)."""
-    return {"user_id": user.user_id, "username": user.username, "email": user.email, "role": user.role,
-            "status": user.status, "created_at": user.created_at, "updated_at": user.updated_at}
+    return AccountView(user.user_id, user.username, user.email, user.role, user.status, user.created_at,
+                       user.updated_at)
 
 
 class AccountService:
     def __init__(self, settings: Settings, clock: Clock, users: UsersStore, passwords: Passwords, totp: Totp,
                  credentials: Credentials, tokens: TokenService, audit: AuditService,
-                 on_activated: Hook, membership_of: Callable[[str], dict[str, Any]]) -> None:
+                 on_activated: Hook, membership_of: Callable[[str], Membership]) -> None:
         self._settings = settings
         self._clock = clock
         self._users = users
@@ -98,23 +101,22 @@ class AccountService:
         self._audit.record(user_id=user.user_id, type="security", action="totp_enrolment_started", meta=meta)
         return Forbidden("Set up your authenticator with this secret, then confirm a code with "
                          "POST /api/register/verify.", code="totp_enrollment_required",
-                         details={"totp": self._totp.enrollment(secret, user.username)})
+                         details={"totp": asdict(self._totp.enrollment(secret, user.username))})
 
     def _expired(self, user: User) -> bool:
         return (user.status == "pending_totp" and user.pending_expires_at is not None
                 and user.pending_expires_at <= int(self._clock.now().timestamp()))
 
-    def register(self, username: str, email: str, password: str, meta: RequestMeta | None) -> dict[str, Any]:
+    def register(self, username: str, email: str, password: str, meta: RequestMeta | None) -> Registration:
         """Sign up: a `pending_totp` account and the TOTP enrollment data (secret shown here only)."""
         self._credentials.throttle(meta.ip if meta else "", meta)  # each sign-up costs an argon2 hash
         user, secret = self.new_user(username, email, password, expires=True)
         self._audit.record(user_id=user.user_id, type="account", action="register", meta=meta,
                            detail={"username": user.username})
-        return {"user_id": user.user_id, "username": user.username, "status": user.status,
-                "totp": self._totp.enrollment(secret, user.username)}
+        return Registration(user.user_id, user.username, user.status, self._totp.enrollment(secret, user.username))
 
     def verify_registration(self, username: str, password: str, code: str,
-                            meta: RequestMeta | None) -> dict[str, Any]:
+                            meta: RequestMeta | None) -> Verified:
         """Activate a pending account with its first TOTP code; returns 10 recovery codes (once)
         plus whatever the activation hook adds (the first API key)."""
         self._credentials.throttle(meta.ip if meta else "", meta)
@@ -134,10 +136,9 @@ class AccountService:
         self._credentials.succeeded(username)
         if user.enrol_at_login:  # admin-created or TOTP reset: the account's keys and credit exist already
             self._audit.record(user_id=user.user_id, type="security", action="totp_enrolled", meta=meta)
-            return {"user_id": user.user_id, "status": "active", "recovery_codes": codes}
+            return Verified(user.user_id, "active", codes)
         self._audit.record(user_id=user.user_id, type="account", action="activated", meta=meta)
-        extras = self._on_activated(user.user_id, meta) or {}
-        return {**extras, "user_id": user.user_id, "status": "active", "recovery_codes": codes}
+        return Verified(user.user_id, "active", codes, self._on_activated(user.user_id, meta) or {})
 
     def login(self, username: str, password: str, totp_code: str | None, recovery_code: str | None,
               meta: RequestMeta | None) -> TokenPair:
@@ -178,12 +179,12 @@ class AccountService:
         """Rotate a refresh token (reuse ends the session; see TokenService)."""
         return self._tokens.refresh(refresh_token, meta)
 
-    def profile(self, user_id: str) -> dict[str, Any]:
+    def profile(self, user_id: str) -> Profile:
         """`/api/me`: the user's public fields and membership."""
         user = self._users.get_user(user_id)
         if user is None:
             raise NotFound("No such user.", code="user_not_found")
-        return {**user_view(user), "membership": self._membership_of(user_id)}
+        return Profile(**asdict(user_view(user)), membership=self._membership_of(user_id))
 
     def create_superadmin(self, username: str, password: str, email: str | None = None) -> tuple[str, str]:
         """An active superadmin (bootstrap: local stack, deploy CLI); returns (user_id, totp_secret).

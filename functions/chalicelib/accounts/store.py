@@ -17,18 +17,12 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..kernel.errors import AlreadyExists, NotFound
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, TableItem, TableModel
 
 
-class UserItem(TableModel):
+class UserItem(TableItem):
     table = "users"
-    creates_table = True
-    ttl_attribute = "ttl"
-
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     gsi1: Gsi1[UserItem] = Gsi1()
-    ttl = NumberAttribute(null=True)
 
     user_id = UnicodeAttribute()
     username = UnicodeAttribute()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
 
 import pyotp
 import segno
 
 from ..kernel.crypto import Cipher
+from .types import TotpEnrollment
 
 STEP_SECONDS = 30
 
@@ -29,12 +29,12 @@ class Totp:
     def decrypt(self, secret_enc: str) -> str:
         return self._cipher.decrypt(secret_enc)
 
-    def enrollment(self, secret: str, username: str) -> dict[str, Any]:
-        """What an authenticator app needs: `{secret, provisioning_uri, qr_svg}`."""
+    def enrollment(self, secret: str, username: str) -> TotpEnrollment:
+        """What an authenticator app needs: the secret, its provisioning URI and a QR code."""
         uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=self._issuer)
         buffer = io.BytesIO()
         segno.make(uri, error="m").save(buffer, kind="svg", scale=4, xmldecl=False)
-        return {"secret": secret, "provisioning_uri": uri, "qr_svg": buffer.getvalue().decode()}
+        return TotpEnrollment(secret, uri, buffer.getvalue().decode())
 
     def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
         """The time step (current +-1) whose code equals `code`, or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -9,14 +10,12 @@ from chalice import Blueprint
 from pydantic import BaseModel, Field, field_validator
 
 from ..kernel.clock import parse_iso
-from ..kernel.locator import service
 from ..web.fields import Cursor, In, Limit
 from ..web.http import Request, api_route
 
 if TYPE_CHECKING:
     from .service import AuditService
 
-bp = Blueprint(__name__)
 
 
 def _moment(value: Any, end: bool) -> Any:
@@ -64,16 +63,18 @@ class AdminLogsOut(BaseModel):
     next_cursor: str | None
 
 
-def _audit_service() -> AuditService:
-    return service("AuditService")
+def blueprint(audit: Callable[[], AuditService]) -> Blueprint:
+    """Admin: the operation log across users."""
+    bp = Blueprint(__name__)
 
+    @api_route(bp, "/api/admin/logs", query=AdminLogsQuery, response=AdminLogsOut, auth="admin", tags=("admin",))
+    def logs(req: Request) -> AdminLogsOut:
+        """The operation log of every user (or of `user_id`), newest first; `from`/`to` are inclusive days or times."""
+        q = req.query
+        entries, next_cursor = audit().all_logs(type=q.type, user_id=q.user_id, since=q.from_, until=q.to,
+                                                cursor=q.cursor, limit=q.limit)
+        return AdminLogsOut(items=[AdminLogOut(log_id=e.log_id, user_id=e.user_id, actor_id=e.actor_id, type=e.type,
+                                               action=e.action, ip=e.ip, detail=e.detail, created_at=e.created_at)
+                                   for e in entries], next_cursor=next_cursor)
 
-@api_route(bp, "/api/admin/logs", query=AdminLogsQuery, response=AdminLogsOut, auth="admin", tags=("admin",))
-def logs(req: Request) -> AdminLogsOut:
-    """The operation log of every user (or of `user_id`), newest first; `from`/`to` are inclusive days or times."""
-    q = req.query
-    entries, next_cursor = _audit_service().all_logs(type=q.type, user_id=q.user_id, since=q.from_, until=q.to,
-                                                      cursor=q.cursor, limit=q.limit)
-    return AdminLogsOut(items=[AdminLogOut(log_id=e.log_id, user_id=e.user_id, actor_id=e.actor_id, type=e.type,
-                                           action=e.action, ip=e.ip, detail=e.detail, created_at=e.created_at)
-                               for e in entries], next_cursor=next_cursor)
+    return bp

@@ -13,18 +13,12 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, TableItem, TableModel
 
 
-class LogItem(TableModel):
+class LogItem(TableItem):
     table = "audit"
-    creates_table = True
-    ttl_attribute = "ttl"
-
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     gsi1: Gsi1[LogItem] = Gsi1()
-    ttl = NumberAttribute(null=True)
 
     log_id = UnicodeAttribute()
     user_id = UnicodeAttribute()

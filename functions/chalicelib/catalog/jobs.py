@@ -4,26 +4,27 @@ a provider checked within half an interval is skipped)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
-
-from ..kernel.locator import now, service
 
 if TYPE_CHECKING:
     from .health import ProviderHealthChecks
 
 log = logging.getLogger("keyledger.jobs")
-bp = Blueprint(__name__)
 
 
-def _health_checks() -> ProviderHealthChecks:
-    return service("ProviderHealthChecks")
+def blueprint(health_checks: Callable[[], ProviderHealthChecks], now: Callable[[], datetime]) -> Blueprint:
+    """The catalog's scheduled jobs, over its health checks and the composition root's clock."""
+    bp = Blueprint(__name__)
 
+    @bp.schedule(Rate(5, unit=Rate.MINUTES), name="check_providers",
+                 description="Probe every provider and keep its recent health history")
+    def check_providers(event: Any) -> dict[str, int]:
+        result = health_checks().run(now())
+        log.info("check_providers: %s", result)
+        return result
 
-@bp.schedule(Rate(5, unit=Rate.MINUTES), name="check_providers",
-             description="Probe every provider and keep its recent health history")
-def check_providers(event: Any) -> dict[str, int]:
-    result = _health_checks().run(now())
-    log.info("check_providers: %s", result)
-    return result
+    return bp

@@ -14,10 +14,26 @@ class ConfigError(RuntimeError):
 
 
 class AppError(Exception):
+    """Base of every error mapped to an answer. A subclass declares what differs from its parent
+    as class keywords: `class Gone(AppError, status=410, code="gone", message="It is gone.")`
+    (or as class attributes, as the subclasses in the domains do)."""
+
     status = 500
     code = "internal_error"
     openai_type = "api_error"
     default_message = "Something went wrong on our side."
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None,
+                          openai_type: str | None = None, message: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+        if openai_type is not None:
+            cls.openai_type = openai_type
+        if message is not None:
+            cls.default_message = message
 
     def __init__(
         self,
@@ -37,92 +53,83 @@ class AppError(Exception):
         super().__init__(self.message)
 
 
-class BadRequest(AppError):
-    status, code, openai_type = 400, "bad_request", "invalid_request_error"
-    default_message = "The request is not valid."
+class BadRequest(AppError, status=400, code="bad_request", openai_type="invalid_request_error",
+                 message="The request is not valid."):
+    """The input cannot be used as sent."""
 
 
-class ValidationFailed(BadRequest):
-    code = "validation_error"
+class ValidationFailed(BadRequest, code="validation_error"):
+    """A field of the body or query failed its schema (`details` lists each problem)."""
 
 
-class Unauthorized(AppError):
-    status, code, openai_type = 401, "unauthorized", "authentication_error"
-    default_message = "Authentication is required."
+class Unauthorized(AppError, status=401, code="unauthorized", openai_type="authentication_error",
+                   message="Authentication is required."):
+    """No caller, or one whose token or key does not verify."""
 
 
-class KeyNotCurrent(Unauthorized):
+class KeyNotCurrent(Unauthorized, code="invalid_api_key", message="This API key is not valid."):
     """The key was revoked or changed after the request read it (the reservation's condition)."""
 
-    code = "invalid_api_key"
-    default_message = "This API key is not valid."
+
+class InvalidCredentials(Unauthorized, code="invalid_credentials", message="Invalid username, password or code."):
+    """Sign-in refused; the message never says which part was wrong."""
 
 
-class InvalidCredentials(Unauthorized):
-    code = "invalid_credentials"
-    default_message = "Invalid username, password or code."
+class InsufficientBalance(AppError, status=402, code="insufficient_balance", openai_type="insufficient_quota",
+                          message="Your balance is too low for this request."):
+    """The reservation or a purchase needs more than `available`."""
 
 
-class InsufficientBalance(AppError):
-    status, code, openai_type = 402, "insufficient_balance", "insufficient_quota"
-    default_message = "Your balance is too low for this request."
+class Forbidden(AppError, status=403, code="forbidden", openai_type="permission_error",
+                message="You are not allowed to do this."):
+    """A known caller without the right (role, status, membership)."""
 
 
-class Forbidden(AppError):
-    status, code, openai_type = 403, "forbidden", "permission_error"
-    default_message = "You are not allowed to do this."
+class NotFound(AppError, status=404, code="not_found", openai_type="invalid_request_error", message="Not found."):
+    """No such item, or one the caller may not see."""
 
 
-class NotFound(AppError):
-    status, code, openai_type = 404, "not_found", "invalid_request_error"
-    default_message = "Not found."
+class Conflict(AppError, status=409, code="conflict", openai_type="invalid_request_error",
+               message="The request conflicts with the current state."):
+    """The state changed or forbids this (a failed condition that is not about money)."""
 
 
-class Conflict(AppError):
-    status, code, openai_type = 409, "conflict", "invalid_request_error"
-    default_message = "The request conflicts with the current state."
+class AlreadyExists(Conflict, code="already_exists", message="It already exists."):
+    """A unique name or id is taken (a conditional put failed)."""
 
 
-class AlreadyExists(Conflict):
-    code = "already_exists"
-    default_message = "It already exists."
+class PayloadTooLarge(AppError, status=413, code="payload_too_large", openai_type="invalid_request_error",
+                      message="The request body is too large."):
+    """The body is over MAX_BODY_BYTES / PROXY_MAX_BODY_BYTES."""
 
 
-class PayloadTooLarge(AppError):
-    status, code, openai_type = 413, "payload_too_large", "invalid_request_error"
-    default_message = "The request body is too large."
+class Locked(AppError, status=423, code="account_locked", openai_type="invalid_request_error",
+             message="Too many failed attempts; try again later."):
+    """Sign-in is locked for this name after repeated failures."""
 
 
-class Locked(AppError):
-    status, code, openai_type = 423, "account_locked", "invalid_request_error"
-    default_message = "Too many failed attempts; try again later."
-
-
-class RateLimited(AppError):
-    status, code, openai_type = 429, "rate_limited", "rate_limit_error"
-    default_message = "Too many requests; slow down."
-
+class RateLimited(AppError, status=429, code="rate_limited", openai_type="rate_limit_error",
+                  message="Too many requests; slow down."):
     def __init__(self, message: str | None = None, *, retry_after: int = 60, **kw: Any) -> None:
         headers = {"Retry-After": str(max(1, int(retry_after))), **kw.pop("headers", {})}
         super().__init__(message, headers=headers, **kw)
         self.retry_after = retry_after
 
 
-class QuotaExceeded(AppError):
-    status, code, openai_type = 429, "quota_exceeded", "insufficient_quota"
-    default_message = "The quota of this key is used up for the current period."
+class QuotaExceeded(AppError, status=429, code="quota_exceeded", openai_type="insufficient_quota",
+                    message="The quota of this key is used up for the current period."):
+    """The reservation would pass the quota's limit for this period."""
 
 
-class UpstreamError(AppError):
-    status, code, openai_type = 502, "upstream_error", "api_error"
-    default_message = "The upstream provider failed to answer."
+class UpstreamError(AppError, status=502, code="upstream_error", message="The upstream provider failed to answer."):
+    """The provider failed or answered with an error (its text scrubbed)."""
 
 
-class UpstreamTimeout(UpstreamError):
-    status, code = 504, "upstream_timeout"
-    default_message = "The upstream provider did not answer in time."
+class UpstreamTimeout(UpstreamError, status=504, code="upstream_timeout",
+                      message="The upstream provider did not answer in time."):
+    """The provider did not answer before the deadline."""
 
 
-class ServiceUnavailable(AppError):
-    status, code, openai_type = 503, "service_unavailable", "api_error"
-    default_message = "The service is busy; retry shortly."
+class ServiceUnavailable(AppError, status=503, code="service_unavailable",
+                         message="The service is busy; retry shortly."):
+    """Contention outlasted the bounded retries; the client may retry."""

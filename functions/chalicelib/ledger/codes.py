@@ -27,7 +27,9 @@ from ..kernel.ids import new_id
 from ..kernel.money import from_micros, to_micros
 from ..store.txn import Txn, TxnCancelled, commit_with_retry
 from . import codes_store as plans_codes
-from . import store as ledger_table
+from .codes_store import CodesStore
+from .reads_store import LedgerStore
+from .types import BatchCodes, CodeBatch, CodeStatus, CreatedBatch, IssuedCode, Redeemed, RevokedBatch
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1
 GROUPS, GROUP_LEN = 4, 4
@@ -54,21 +56,21 @@ def canonical(code: str) -> str:
 
 
 class CodeService:
-    def __init__(self, clock: Clock, secret_key: str, audit: AuditService, cursors: Cursors,
-                 sleep: Callable[[float], None] = time.sleep,
-                 read_code: Callable[[str], plans_codes.CodeRow | None] = plans_codes.get_code) -> None:
+    def __init__(self, codes: CodesStore, ledger: LedgerStore, clock: Clock, secret_key: str, audit: AuditService,
+                 cursors: Cursors, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._codes = codes
+        self._ledger = ledger
         self._clock = clock
         self._secret_key = secret_key
         self._audit = audit
         self._cursors = cursors
         self._sleep = sleep
-        self._read_code = read_code  # the fast-path read before the transaction
 
     def _hash(self, code: str) -> str:
         return keyed_hash(self._secret_key, "redeem:" + canonical(code))
 
     def create_batch(self, admin: Caller, *, count: int, amount: Decimal, expires_at: datetime | None,
-                     note: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+                     note: str, meta: RequestMeta | None = None) -> CreatedBatch:
         """Generate `count` codes worth `amount` each; the plaintexts are in this answer only."""
         now = self._clock.now()
         if not 1 <= count <= MAX_BATCH:
@@ -83,41 +85,40 @@ class CodeService:
         rows = [plans_codes.CodeRow(self._hash(c), new_id(now), batch_id, to_micros(amount), "unused", exp, None,
                                     None, now_iso) for c in plain]
         batch = plans_codes.BatchRow(batch_id, count, to_micros(amount), exp, note, admin.user_id, now_iso, False)
-        plans_codes.put_batch(batch, rows)
+        self._codes.put_batch(batch, rows)
         self._audit.record(user_id=admin.user_id, type="admin", action="codes_created", meta=meta,
                            detail={"batch_id": batch_id, "count": count, "amount": str(amount), "expires_at": exp})
-        return {**batch_view(batch), "codes": [{"code_id": r.code_id, "code": c} for r, c in zip(rows, plain,
-                                                                                                 strict=True)]}
+        issued = [IssuedCode(r.code_id, c) for r, c in zip(rows, plain, strict=True)]
+        return CreatedBatch(**_batch_fields(batch), codes=issued)
 
-    def list_batches(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def list_batches(self, cursor: str | None, limit: int) -> tuple[list[CodeBatch], str | None]:
         """Batches newest first, without any code."""
         start = self._cursors.decode(cursor, "codebatches")
-        rows, last = plans_codes.list_batches(limit, start)
-        return [batch_view(b) for b in rows], self._cursors.encode(last, "codebatches")
+        rows, last = self._codes.list_batches(limit, start)
+        return [CodeBatch(**_batch_fields(b)) for b in rows], self._cursors.encode(last, "codebatches")
 
-    def batch_codes(self, batch_id: str) -> dict[str, Any]:
+    def batch_codes(self, batch_id: str) -> BatchCodes:
         """One batch and the state of each of its codes (never the plaintext)."""
-        batch = plans_codes.get_batch(batch_id)
+        batch = self._codes.get_batch(batch_id)
         if batch is None:
             raise NotFound("No such batch.", code="batch_not_found")
-        codes = sorted(plans_codes.codes_of_batch(batch_id), key=lambda c: c.code_id)
-        return {**batch_view(batch), "codes": [
-            {"code_id": c.code_id, "status": c.status, "redeemed_by": c.redeemed_by, "redeemed_at": c.redeemed_at}
-            for c in codes]}
+        codes = sorted(self._codes.codes_of_batch(batch_id), key=lambda c: c.code_id)
+        return BatchCodes(**_batch_fields(batch), codes=[
+            CodeStatus(c.code_id, c.status, c.redeemed_by, c.redeemed_at) for c in codes])
 
-    def redeem(self, user_id: str, code: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def redeem(self, user_id: str, code: str, meta: RequestMeta | None = None) -> Redeemed:
         """Credit a code's amount once; InvalidCode for unknown, used or expired codes."""
         now = self._clock.now()
-        row = self._read_code(self._hash(code))
+        row = self._codes.get_code(self._hash(code))
         if row is None or row.status != "unused" or (row.expires_at and parse_iso(row.expires_at) <= now):
             raise InvalidCode()
         now_iso, entry_id = iso(now), new_id(now)
 
         def build() -> Txn:
             txn = Txn()
-            plans_codes.redeem_code(txn, row.code_hash, row.amount, user_id, now_iso)
-            ledger_table.change_available(txn, user_id, row.amount, now_iso)
-            ledger_table.put_entry(txn, user_id, entry_id, "redeem", row.amount, row.code_id, now_iso,
+            self._codes.redeem_code(txn, row.code_hash, row.amount, user_id, now_iso)
+            self._ledger.change_available(txn, user_id, row.amount, now_iso)
+            self._ledger.put_entry(txn, user_id, entry_id, "redeem", row.amount, row.code_id, now_iso,
                                    {"batch_id": row.batch_id})
             return txn
 
@@ -127,24 +128,24 @@ class CodeService:
             raise InvalidCode() from exc
         self._audit.record(user_id=user_id, type="billing", action="code_redeemed", meta=meta,
                            detail={"code_id": row.code_id, "amount": str(from_micros(row.amount))})
-        available = ledger_table.get_balance(user_id).available
-        return {"amount": from_micros(row.amount), "available": from_micros(available), "entry_id": entry_id}
+        available = self._ledger.balance(user_id).available
+        return Redeemed(from_micros(row.amount), from_micros(available), entry_id)
 
-    def revoke_batch(self, admin: Caller, batch_id: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def revoke_batch(self, admin: Caller, batch_id: str, meta: RequestMeta | None = None) -> RevokedBatch:
         """Every unused code of the batch stops working (redeemed ones stay as they are);
         revoking twice revokes nothing more."""
-        batch = plans_codes.get_batch(batch_id)
+        batch = self._codes.get_batch(batch_id)
         if batch is None:
             raise NotFound("No such batch.", code="batch_not_found")
         now = self._clock.now()
         ttl = int((now + _REVOKED_KEPT).timestamp())
-        revoked = sum(plans_codes.expire_code(c.code_hash, ttl, status="revoked")
-                      for c in plans_codes.codes_of_batch(batch_id) if c.status == "unused")
+        revoked = sum(self._codes.expire_code(c.code_hash, ttl, status="revoked")
+                      for c in self._codes.codes_of_batch(batch_id) if c.status == "unused")
         if batch.revoked_at is None:
-            plans_codes.mark_batch_revoked(batch_id, iso(now))
+            self._codes.mark_batch_revoked(batch_id, iso(now))
         self._audit.record(user_id=admin.user_id, type="admin", action="codes_revoked", meta=meta,
                            detail={"batch_id": batch_id, "revoked": revoked})
-        return {"batch_id": batch_id, "revoked": revoked, "revoked_at": batch.revoked_at or iso(now)}
+        return RevokedBatch(batch_id, revoked, batch.revoked_at or iso(now))
 
     def sweep_expired(self, now: datetime, retention_days: int) -> int:
         """Clean-up job: mark unused codes of expired batches `expired` (TTL deletes nothing
@@ -152,19 +153,20 @@ class CodeService:
         swept, start = 0, None
         ttl = int((now + timedelta(days=retention_days)).timestamp())
         for _ in range(100):  # bounded: 100 pages of batches
-            rows, start = plans_codes.list_batches(100, start)
+            rows, start = self._codes.list_batches(100, start)
             for b in rows:
                 if b.swept or not b.expires_at or parse_iso(b.expires_at) > now:
                     continue
-                for c in plans_codes.codes_of_batch(b.batch_id):
+                for c in self._codes.codes_of_batch(b.batch_id):
                     if c.status == "unused":
-                        swept += plans_codes.expire_code(c.code_hash, ttl)
-                plans_codes.mark_batch_swept(b.batch_id)
+                        swept += self._codes.expire_code(c.code_hash, ttl)
+                self._codes.mark_batch_swept(b.batch_id)
             if not start:
                 break
         return swept
 
 
-def batch_view(b: plans_codes.BatchRow) -> dict[str, Any]:
+def _batch_fields(b: plans_codes.BatchRow) -> dict[str, Any]:
+    """A batch row's fields as the CodeBatch types name them (amounts in USD)."""
     return {"batch_id": b.batch_id, "count": b.count, "amount": from_micros(b.amount), "expires_at": b.expires_at,
             "note": b.note, "created_by": b.created_by, "created_at": b.created_at, "revoked_at": b.revoked_at}

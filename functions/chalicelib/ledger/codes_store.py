@@ -19,7 +19,7 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, IndexedItem, TableModel
 from ..store.txn import Txn
 
 PLAN_PK = "PLAN"
@@ -52,11 +52,9 @@ class CodeBatchItem(TableModel):
     swept = BooleanAttribute(default=False)
 
 
-class CodeItem(TableModel):
+class CodeItem(IndexedItem):
     table = "catalog"
 
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     batch_index: Gsi1[CodeItem] = Gsi1()
     ttl = NumberAttribute(null=True)
 
@@ -109,91 +107,82 @@ class CodeRow:
     created_at: str
 
 
-# --- plans ---------------------------------------------------------------------------
+class CodesStore:
+    """Membership plans, redemption code batches and codes (items in the catalog table)."""
 
+    # --- plans ---------------------------------------------------------------------------
 
-def put_plan(plan: PlanRow) -> None:
-    PlanItem(PLAN_PK, plan.plan_id, name=plan.name, price=plan.price, period=plan.period, days=plan.days,
-             enabled=plan.enabled, description=plan.description, created_at=plan.created_at,
-             updated_at=plan.updated_at).save()
+    def put_plan(self, plan: PlanRow) -> None:
+        PlanItem(PLAN_PK, plan.plan_id, name=plan.name, price=plan.price, period=plan.period, days=plan.days,
+                 enabled=plan.enabled, description=plan.description, created_at=plan.created_at,
+                 updated_at=plan.updated_at).save()
 
+    def list_plans(self) -> list[PlanRow]:
+        """The whole (small) plan partition."""
+        return [PlanRow(i.sk, i.name, int(i.price), i.period, None if i.days is None else int(i.days),
+                        bool(i.enabled), i.created_at, i.updated_at, i.description or "")
+                for i in PlanItem.query(PLAN_PK)]
 
-def list_plans() -> list[PlanRow]:
-    """The whole (small) plan partition."""
-    return [PlanRow(i.sk, i.name, int(i.price), i.period, None if i.days is None else int(i.days),
-                    bool(i.enabled), i.created_at, i.updated_at, i.description or "")
-            for i in PlanItem.query(PLAN_PK)]
+    # --- codes ---------------------------------------------------------------------------
 
+    def put_batch(self, batch: BatchRow, codes: list[CodeRow]) -> None:
+        """Write a batch's codes, then the batch item. A crash half-way leaves codes nobody was
+        shown (harmless: they are stored hashed) and no batch item."""
+        with CodeItem.batch_write() as writer:
+            for c in codes:
+                writer.save(CodeItem(f"CODE#{c.code_hash}", "CODE", gsi1pk=f"CODEBATCH#{c.batch_id}", gsi1sk=c.code_id,
+                                     code_id=c.code_id, batch_id=c.batch_id, amount=c.amount, status=c.status,
+                                     expires_at=c.expires_at, created_at=c.created_at))
+        CodeBatchItem(BATCH_PK, batch.batch_id, size=batch.count, amount=batch.amount, expires_at=batch.expires_at,
+                      note=batch.note, created_by=batch.created_by, created_at=batch.created_at, swept=False).save()
 
-# --- codes ---------------------------------------------------------------------------
+    def list_batches(self, limit: int, start: dict[str, Any] | None) -> tuple[list[BatchRow], dict[str, Any] | None]:
+        """Batches newest first (batch ids are ULIDs)."""
+        items = CodeBatchItem.query(BATCH_PK, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        rows = [_batch(i) for i in items]
+        return rows, items.last_evaluated_key
 
+    def get_batch(self, batch_id: str) -> BatchRow | None:
+        try:
+            return _batch(CodeBatchItem.get(BATCH_PK, batch_id))
+        except DoesNotExist:
+            return None
 
-def put_batch(batch: BatchRow, codes: list[CodeRow]) -> None:
-    """Write a batch's codes, then the batch item. A crash half-way leaves codes nobody was
-    shown (harmless: they are stored hashed) and no batch item."""
-    with CodeItem.batch_write() as writer:
-        for c in codes:
-            writer.save(CodeItem(f"CODE#{c.code_hash}", "CODE", gsi1pk=f"CODEBATCH#{c.batch_id}", gsi1sk=c.code_id,
-                                 code_id=c.code_id, batch_id=c.batch_id, amount=c.amount, status=c.status,
-                                 expires_at=c.expires_at, created_at=c.created_at))
-    CodeBatchItem(BATCH_PK, batch.batch_id, size=batch.count, amount=batch.amount, expires_at=batch.expires_at,
-                  note=batch.note, created_by=batch.created_by, created_at=batch.created_at, swept=False).save()
+    def codes_of_batch(self, batch_id: str) -> list[CodeRow]:
+        return [_code(i) for i in CodeItem.batch_index.query(f"CODEBATCH#{batch_id}")]
 
+    def get_code(self, code_hash: str) -> CodeRow | None:
+        try:
+            return _code(CodeItem.get(f"CODE#{code_hash}", "CODE", consistent_read=True))
+        except DoesNotExist:
+            return None
 
-def list_batches(limit: int, start: dict[str, Any] | None) -> tuple[list[BatchRow], dict[str, Any] | None]:
-    """Batches newest first (batch ids are ULIDs)."""
-    items = CodeBatchItem.query(BATCH_PK, scan_index_forward=False, limit=limit, last_evaluated_key=start)
-    rows = [_batch(i) for i in items]
-    return rows, items.last_evaluated_key
+    def redeem_code(self, txn: Txn, code_hash: str, amount: int, user_id: str, now_iso: str) -> None:
+        """Label `code`: mark an unused, unexpired code of this amount redeemed by `user_id`.
+        The condition is the whole guard: of two racing redemptions only one commits."""
+        item = CodeItem(f"CODE#{code_hash}", "CODE")
+        condition = ((CodeItem.status == "unused") & (CodeItem.amount == amount)
+                     & (CodeItem.expires_at.does_not_exist() | (CodeItem.expires_at > now_iso)))
+        txn.update("code", item, [CodeItem.status.set("redeemed"), CodeItem.redeemed_by.set(user_id),
+                                  CodeItem.redeemed_at.set(now_iso)], condition)
 
+    def expire_code(self, code_hash: str, ttl: int, status: str = "expired") -> bool:
+        """Mark an unused code `expired` (clean-up job) or `revoked`; False if it was redeemed or
+        already retired."""
+        try:
+            CodeItem(f"CODE#{code_hash}", "CODE").update(
+                [CodeItem.status.set(status), CodeItem.ttl.set(ttl)], condition=CodeItem.status == "unused")
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
-def get_batch(batch_id: str) -> BatchRow | None:
-    try:
-        return _batch(CodeBatchItem.get(BATCH_PK, batch_id))
-    except DoesNotExist:
-        return None
+    def mark_batch_revoked(self, batch_id: str, now_iso: str) -> None:
+        CodeBatchItem(BATCH_PK, batch_id).update([CodeBatchItem.revoked_at.set(now_iso)])
 
-
-def codes_of_batch(batch_id: str) -> list[CodeRow]:
-    return [_code(i) for i in CodeItem.batch_index.query(f"CODEBATCH#{batch_id}")]
-
-
-def get_code(code_hash: str) -> CodeRow | None:
-    try:
-        return _code(CodeItem.get(f"CODE#{code_hash}", "CODE", consistent_read=True))
-    except DoesNotExist:
-        return None
-
-
-def redeem_code(txn: Txn, code_hash: str, amount: int, user_id: str, now_iso: str) -> None:
-    """Label `code`: mark an unused, unexpired code of this amount redeemed by `user_id`.
-    The condition is the whole guard: of two racing redemptions only one commits."""
-    item = CodeItem(f"CODE#{code_hash}", "CODE")
-    condition = ((CodeItem.status == "unused") & (CodeItem.amount == amount)
-                 & (CodeItem.expires_at.does_not_exist() | (CodeItem.expires_at > now_iso)))
-    txn.update("code", item, [CodeItem.status.set("redeemed"), CodeItem.redeemed_by.set(user_id),
-                              CodeItem.redeemed_at.set(now_iso)], condition)
-
-
-def expire_code(code_hash: str, ttl: int, status: str = "expired") -> bool:
-    """Mark an unused code `expired` (clean-up job) or `revoked`; False if it was redeemed or
-    already retired."""
-    try:
-        CodeItem(f"CODE#{code_hash}", "CODE").update(
-            [CodeItem.status.set(status), CodeItem.ttl.set(ttl)], condition=CodeItem.status == "unused")
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def mark_batch_revoked(batch_id: str, now_iso: str) -> None:
-    CodeBatchItem(BATCH_PK, batch_id).update([CodeBatchItem.revoked_at.set(now_iso)])
-
-
-def mark_batch_swept(batch_id: str) -> None:
-    CodeBatchItem(BATCH_PK, batch_id).update([CodeBatchItem.swept.set(True)])
+    def mark_batch_swept(self, batch_id: str) -> None:
+        CodeBatchItem(BATCH_PK, batch_id).update([CodeBatchItem.swept.set(True)])
 
 
 def _batch(i: CodeBatchItem) -> BatchRow:

@@ -23,8 +23,11 @@ from ..kernel.ids import new_id
 from ..kernel.money import from_micros, to_micros
 from ..store.txn import Txn, TxnCancelled, commit_with_retry
 from . import codes_store as plans_codes
-from . import membership_store as membership_table
-from . import store as ledger_table
+from .codes_store import CodesStore
+from .membership_store import MembershipStore
+from .reads_store import LedgerStore
+from .store import BalanceRow
+from .types import Membership, OfferedPlan, Plan, Renewal
 
 PLAN_PERIODS = ("day", "week", "month", "year", "days")
 _RACE_ATTEMPTS = 3
@@ -54,9 +57,13 @@ def is_active(expires_at: str | None, now: datetime) -> bool:
 
 
 class MembershipService:
-    def __init__(self, clock: Clock, audit: AuditService, membership_required: bool, cache_seconds: int,
+    def __init__(self, store: MembershipStore, codes: CodesStore, ledger: LedgerStore, clock: Clock,
+                 audit: AuditService, membership_required: bool, cache_seconds: int,
                  sleep: Callable[[float], None] = time.sleep, notify: Notify | None = None,
                  renewal_lead: timedelta = timedelta(hours=1)) -> None:
+        self._store = store
+        self._codes = codes
+        self._ledger = ledger
         self._clock = clock
         self._notify = notify
         self._lead = renewal_lead
@@ -69,20 +76,20 @@ class MembershipService:
     # --- plans (admin) -----------------------------------------------------------------
 
     def create_plan(self, admin: Caller, *, name: str, price: Decimal, period: str, days: int | None,
-                    description: str = "", meta: RequestMeta | None = None) -> dict[str, Any]:
+                    description: str = "", meta: RequestMeta | None = None) -> Plan:
         """A new plan; names are unique (case-insensitive); `days` only with period `days` (400 otherwise)."""
         self._check_plan(None, name, period, days)
         now = iso(self._clock.now())
         plan = plans_codes.PlanRow(new_id(self._clock.now()), name, to_micros(price), period, days, True, now, now,
                                    description)
-        plans_codes.put_plan(plan)
+        self._codes.put_plan(plan)
         self._plans = None
         self._audit.record(user_id=admin.user_id, type="admin", action="plan_created", meta=meta,
                            detail={"plan_id": plan.plan_id, "name": name, "price": str(price), "period": period})
         return plan_view(plan)
 
     def update_plan(self, admin: Caller, plan_id: str, changes: dict[str, Any],
-                    meta: RequestMeta | None = None) -> dict[str, Any]:
+                    meta: RequestMeta | None = None) -> Plan:
         """Edit a plan's name, price, period/days, description or `enabled` (a disabled plan
         cannot be bought or auto-renewed; members keep what they paid for)."""
         current = next((p for p in self.plans(fresh=True) if p.plan_id == plan_id), None)
@@ -95,7 +102,7 @@ class MembershipService:
             fields.setdefault("days", None)
         plan = replace(current, **fields, updated_at=iso(self._clock.now()))
         self._check_plan(plan.plan_id, plan.name, plan.period, plan.days)
-        plans_codes.put_plan(plan)
+        self._codes.put_plan(plan)
         self._plans = None
         self._audit.record(user_id=admin.user_id, type="admin", action="plan_updated", meta=meta,
                            detail={"plan_id": plan_id, **{k: str(v) for k, v in changes.items()}})
@@ -107,16 +114,15 @@ class MembershipService:
         if any(p.name.lower() == name.lower() and p.plan_id != plan_id for p in self.plans(fresh=True)):
             raise AlreadyExists(f"A plan named {name!r} already exists.", code="plan_exists")
 
-    def offered_plans(self) -> list[dict[str, Any]]:
+    def offered_plans(self) -> list[OfferedPlan]:
         """The plans a user can buy (enabled), cheapest first, for GET /api/plans."""
-        return [{"plan": p.name, "plan_id": p.plan_id, "price": from_micros(p.price), "period": p.period,
-                 "days": p.days, "description": p.description}
+        return [OfferedPlan(p.name, p.plan_id, from_micros(p.price), p.period, p.days, p.description)
                 for p in sorted(self.plans(), key=lambda p: (p.price, p.name)) if p.enabled]
 
     def plans(self, fresh: bool = False) -> list[plans_codes.PlanRow]:
         """Every plan (a small partition, cached for CATALOG_CACHE_SECONDS)."""
         if fresh or self._plans is None or time.monotonic() - self._plans[0] > self._cache_seconds:
-            self._plans = (time.monotonic(), plans_codes.list_plans())
+            self._plans = (time.monotonic(), self._codes.list_plans())
         return self._plans[1]
 
     def plan(self, ref: str) -> plans_codes.PlanRow:
@@ -129,7 +135,7 @@ class MembershipService:
 
     # --- renewal -----------------------------------------------------------------------
 
-    def renew(self, user_id: str, plan_ref: str, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def renew(self, user_id: str, plan_ref: str, meta: RequestMeta | None = None) -> Renewal:
         """Pay one period of `plan` from the balance and extend the membership from the
         later of now and the current expiry. InsufficientBalance (402), nothing written,
         when available is short."""
@@ -137,7 +143,7 @@ class MembershipService:
         if not plan.enabled:
             raise Conflict("This plan is no longer offered.", code="plan_disabled")
         for _ in range(_RACE_ATTEMPTS):
-            row = ledger_table.get_balance(user_id)
+            row = self._ledger.balance(user_id)
             now = self._clock.now()
             current = parse_iso(row.expires_at) if row.expires_at else None
             new_expiry = add_period(max(now, current) if current else now, plan.period, plan.days)
@@ -145,8 +151,8 @@ class MembershipService:
                 self._audit.record(user_id=user_id, type="billing", action="membership_renewed", meta=meta,
                                    detail={"plan": plan.name, "price": str(from_micros(plan.price)),
                                            "expires_at": iso(new_expiry)})
-                fresh = ledger_table.get_balance(user_id)
-                return {"membership": self._view(fresh), "available": from_micros(fresh.available)}
+                fresh = self._ledger.balance(user_id)
+                return Renewal(self._view(fresh), from_micros(fresh.available))
         raise Conflict("The membership changed meanwhile; try again.", code="membership_changed")
 
     def _extend(self, user_id: str, plan: plans_codes.PlanRow, expected: str | None, new_expiry: datetime,
@@ -156,23 +162,23 @@ class MembershipService:
 
         def build() -> Txn:
             txn = Txn()
-            membership_table.extend(txn, user_id, price=plan.price, plan_id=plan.plan_id,
-                                    expires_at=iso(new_expiry), expected_expires_at=expected, now_iso=now_iso)
-            ledger_table.put_entry(txn, user_id, new_id(now), "renewal", -plan.price, plan.plan_id, now_iso,
+            self._store.extend(txn, user_id, price=plan.price, plan_id=plan.plan_id,
+                               expires_at=iso(new_expiry), expected_expires_at=expected, now_iso=now_iso)
+            self._ledger.put_entry(txn, user_id, new_id(now), "renewal", -plan.price, plan.plan_id, now_iso,
                                    {"plan": plan.name, "expires_at": iso(new_expiry), "source": source})
             return txn
 
         try:
             commit_with_retry(build, self._sleep)
         except TxnCancelled as exc:
-            if ledger_table.get_balance(user_id).expires_at != expected:
+            if self._ledger.balance(user_id).expires_at != expected:
                 return False
             raise InsufficientBalance("The balance is too low for this plan; top up first.") from exc
         return True
 
-    def set_auto_renew(self, user_id: str, enabled: bool, meta: RequestMeta | None = None) -> dict[str, Any]:
+    def set_auto_renew(self, user_id: str, enabled: bool, meta: RequestMeta | None = None) -> Membership:
         """Turn automatic renewal at expiry on or off."""
-        membership_table.set_auto_renew(user_id, enabled, iso(self._clock.now()))
+        self._store.set_auto_renew(user_id, enabled, iso(self._clock.now()))
         self._audit.record(user_id=user_id, type="billing", action="auto_renew_changed", meta=meta,
                            detail={"enabled": enabled})
         return self.membership_of(user_id)
@@ -183,8 +189,8 @@ class MembershipService:
         membership that is not renewed ends, with a warning in the user's log. Idempotent:
         each write is conditional on the expiry it read."""
         out = {"renewed": 0, "lapsed": 0, "expired": 0}
-        for due in membership_table.due(iso(now + self._lead), limit=limit):
-            row = ledger_table.get_balance(due.user_id)
+        for due in self._store.due(iso(now + self._lead), limit=limit):
+            row = self._ledger.balance(due.user_id)
             if row.expires_at != due.expires_at:  # the index lags, or someone renewed meanwhile
                 continue
             expiry = parse_iso(due.expires_at)
@@ -195,8 +201,8 @@ class MembershipService:
                 self._tell(due.user_id, "membership_renewal_failed",
                            f"Your membership could not be renewed ({reason.replace('_', ' ')}); it ends at "
                            f"{due.expires_at}.", {"reason": reason, "expires_at": due.expires_at}, due.expires_at)
-            if reason != "renewed" and expiry <= now and membership_table.end(due.user_id, due.expires_at,
-                                                                              iso(now)):
+            if reason != "renewed" and expiry <= now and self._store.end(due.user_id, due.expires_at,
+                                                                         iso(now)):
                 lapsed = reason != "auto_renew_off"
                 out["lapsed" if lapsed else "expired"] += 1
                 self._audit.record(user_id=due.user_id, type="billing",
@@ -210,11 +216,11 @@ class MembershipService:
     def notify_expiring(self, now: datetime, within: timedelta = timedelta(days=3), limit: int = 100) -> int:
         """One notice per membership (and expiry) ending within `within`; returns notices sent."""
         sent = 0
-        for due in membership_table.due(iso(now + within), limit=limit):
-            row = ledger_table.get_balance(due.user_id, consistent=False)
+        for due in self._store.due(iso(now + within), limit=limit):
+            row = self._ledger.balance(due.user_id, consistent=False)
             if row.expires_at != due.expires_at or parse_iso(due.expires_at) <= now:
                 continue
-            plan = self._view(row)["plan"]
+            plan = self._view(row).plan
             how = "It renews automatically if your balance covers it." if row.auto_renew else "Renew it in the portal."
             sent += self._tell(due.user_id, "membership_expiring", f"Your membership {plan} ends at {due.expires_at}. "
                                f"{how}", {"plan": plan, "expires_at": due.expires_at, "auto_renew": row.auto_renew},
@@ -224,7 +230,7 @@ class MembershipService:
     def _tell(self, user_id: str, kind: str, message: str, detail: dict[str, Any], dedupe: str) -> bool:
         return self._notify is not None and self._notify(user_id, kind, message, detail, dedupe)
 
-    def _try_auto_renew(self, row: ledger_table.BalanceRow, expiry: datetime, now: datetime) -> str:
+    def _try_auto_renew(self, row: BalanceRow, expiry: datetime, now: datetime) -> str:
         try:
             plan = self.plan(row.plan or "")
         except NotFound:
@@ -248,33 +254,31 @@ class MembershipService:
 
     # --- reads -------------------------------------------------------------------------
 
-    def membership_of(self, user_id: str) -> dict[str, Any]:
-        """`{plan, expires_at, auto_renew, active}` for /api/me."""
-        return self._view(ledger_table.get_balance(user_id))
+    def membership_of(self, user_id: str) -> Membership:
+        """The user's plan, its expiry, auto-renewal and whether it is active (for /api/me)."""
+        return self._view(self._ledger.balance(user_id))
 
     def require_membership(self, user_id: str, now: datetime,
-                           balance: ledger_table.BalanceRow | None = None) -> None:
+                           balance: BalanceRow | None = None) -> None:
         """The proxy's check when MEMBERSHIP_REQUIRED is on (no-op otherwise): raises
         MembershipRequired (403 `membership_required`) without an active membership. Pass
         the balance row if it was already read, to save the read."""
         if not self._required:
             return
-        row = balance if balance is not None else ledger_table.get_balance(user_id, consistent=False)
+        row = balance if balance is not None else self._ledger.balance(user_id, consistent=False)
         if not is_active(row.expires_at, now):
             raise MembershipRequired()
 
-    def _view(self, row: ledger_table.BalanceRow) -> dict[str, Any]:
+    def _view(self, row: BalanceRow) -> Membership:
         name = None
         if row.plan:
             try:
                 name = self.plan(row.plan).name
             except NotFound:
                 name = row.plan
-        return {"plan": name, "plan_id": row.plan, "expires_at": row.expires_at, "auto_renew": row.auto_renew,
-                "active": is_active(row.expires_at, self._clock.now())}
+        return Membership(name, row.plan, row.expires_at, row.auto_renew, is_active(row.expires_at, self._clock.now()))
 
 
-def plan_view(p: plans_codes.PlanRow) -> dict[str, Any]:
-    return {"plan_id": p.plan_id, "name": p.name, "price": from_micros(p.price), "period": p.period,
-            "days": p.days, "enabled": p.enabled, "description": p.description, "created_at": p.created_at,
-            "updated_at": p.updated_at}
+def plan_view(p: plans_codes.PlanRow) -> Plan:
+    return Plan(p.plan_id, p.name, from_micros(p.price), p.period, p.days, p.enabled, p.description, p.created_at,
+                p.updated_at)

@@ -19,9 +19,9 @@ from ..kernel.context import Caller, RequestMeta
 from ..kernel.cursors import Cursors
 from ..kernel.errors import NotFound, ValidationFailed
 from ..kernel.money import from_micros
-from . import reads_store as ledger_reads
-from . import store as ledger_table
-from .types import Crediting, SpendRow
+from .reads_store import LedgerStore
+from .store import EntryRow
+from .types import BalanceView, Crediting, HistoryEntry, ProviderSpend, SpendRow, TopUp
 
 MAX_TOPUP = Decimal("100000")  # USD per top-up: a typo guard, not a business limit
 SPEND_WINDOW_DAYS = 30  # `by_provider` covers the last 30 days of rollups
@@ -29,9 +29,10 @@ _SNAPSHOT_ATTEMPTS = 3
 
 
 class LedgerService:
-    def __init__(self, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool], audit: AuditService,
-                 cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]],
+    def __init__(self, store: LedgerStore, clock: Clock, metering: Crediting, user_exists: Callable[[str], bool],
+                 audit: AuditService, cursors: Cursors, provider_spend: Callable[[str, str, str], Sequence[SpendRow]],
                  provider_names: Callable[[], Mapping[str, str]] = dict) -> None:
+        self._store = store
         self._provider_names = provider_names  # id -> name: spend rollups keep ids, people read names
         self._clock = clock
         self._metering = metering
@@ -40,27 +41,26 @@ class LedgerService:
         self._audit = audit
         self._cursors = cursors
 
-    def balance(self, user_id: str) -> dict[str, Any]:
+    def balance(self, user_id: str) -> BalanceView:
         """Available and held money, and what was spent per provider (by name) over the last 30
         days (read from the daily provider rollups: one Query, no scan)."""
-        row = ledger_table.get_balance(user_id)
+        row = self._store.balance(user_id)
         today = self._clock.now().date()
         first = today - timedelta(days=SPEND_WINDOW_DAYS - 1)
         spent: dict[str, int] = defaultdict(int)
         names = self._provider_names()
         for r in self._provider_spend(user_id, first.isoformat(), today.isoformat()):
             spent[names.get(r.value, r.value) or "unknown"] += r.cost
-        by_provider = [{"provider": p, "spent": from_micros(c)} for p, c in sorted(spent.items())]
-        return {"available": from_micros(row.available), "held": from_micros(row.held), "currency": "USD",
-                "by_provider": by_provider, "by_provider_from": first.isoformat(),
-                "by_provider_to": today.isoformat()}
+        by_provider = [ProviderSpend(p, from_micros(c)) for p, c in sorted(spent.items())]
+        return BalanceView(available=from_micros(row.available), held=from_micros(row.held), by_provider=by_provider,
+                           by_provider_from=first.isoformat(), by_provider_to=today.isoformat())
 
     def balances(self, user_ids: list[str]) -> dict[str, dict[str, Decimal]]:
         """`{available, held}` of several users (one BatchGetItem), for the admin user list."""
         return {uid: {"available": from_micros(r.available), "held": from_micros(r.held)}
-                for uid, r in ledger_table.get_balances(user_ids).items()}
+                for uid, r in self._store.balances(user_ids).items()}
 
-    def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def history(self, user_id: str, cursor: str | None, limit: int) -> tuple[list[HistoryEntry], str | None]:
         """Entries newest first, each with `balance_after`.
 
         Entries never change, and the sum of all of a user's entries equals
@@ -77,29 +77,28 @@ class LedgerService:
             start, running = state.get("k"), state.get("r")
             if not isinstance(start, dict) or not isinstance(running, int):
                 raise ValidationFailed("The cursor is not valid; start again without it.", code="invalid_cursor")
-            rows, last = ledger_reads.entries_page(user_id, limit, start)
+            rows, last = self._store.entries_page(user_id, limit, start)
         else:
             running, rows, last = self._first_page(user_id, limit)
         items = []
         for e in rows:
-            items.append({"entry_id": e.entry_id, "type": e.type, "amount": from_micros(e.amount),
-                          "balance_after": from_micros(running), "ref": e.ref, "created_at": e.created_at,
-                          "note": e.meta.get("note")})
+            items.append(HistoryEntry(e.entry_id, e.type, from_micros(e.amount), from_micros(running), e.ref,
+                                      e.created_at, e.meta.get("note")))
             running -= e.amount
         next_cursor = self._cursors.encode({"k": last, "r": running}, scope) if last else None
         return items, next_cursor
 
-    def _first_page(self, user_id: str, limit: int) -> tuple[int, list[ledger_table.EntryRow], Any]:
+    def _first_page(self, user_id: str, limit: int) -> tuple[int, list[EntryRow], Any]:
         for _ in range(_SNAPSHOT_ATTEMPTS):
-            before = ledger_table.get_balance(user_id)
-            rows, last = ledger_reads.entries_page(user_id, limit, None)
-            after = ledger_table.get_balance(user_id)
+            before = self._store.balance(user_id)
+            rows, last = self._store.entries_page(user_id, limit, None)
+            after = self._store.balance(user_id)
             if before.available + before.held == after.available + after.held:
                 break
         return after.available + after.held, rows, last
 
     def topup(self, admin: Caller, user_id: str, amount: Decimal, note: str,
-              meta: RequestMeta | None = None) -> dict[str, Any]:
+              meta: RequestMeta | None = None) -> TopUp:
         """Credit `amount` to a user (admin): one `topup` entry; NotFound for an unknown user."""
         if amount > MAX_TOPUP:
             raise ValidationFailed(f"A top-up is at most {MAX_TOPUP} USD.", code="amount_too_large")
@@ -110,6 +109,6 @@ class LedgerService:
                                       meta={"note": note, "by": admin.user_id}, actor_id=admin.user_id, request=meta)
         detail = {"target": user_id, "amount": str(amount), "entry_id": entry.entry_id, "note": note}
         self._audit.record(user_id=admin.user_id, type="admin", action="topup", meta=meta, detail=detail)
-        available = ledger_table.get_balance(user_id).available
-        return {"entry_id": entry.entry_id, "user_id": user_id, "type": "topup", "amount": amount,
-                "available": from_micros(available), "note": note, "created_at": entry.created_at}
+        available = self._store.balance(user_id).available
+        return TopUp(entry_id=entry.entry_id, user_id=user_id, amount=amount, available=from_micros(available),
+                     note=note, created_at=entry.created_at)

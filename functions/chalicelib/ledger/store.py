@@ -22,7 +22,7 @@ from pynamodb.attributes import Attribute, BooleanAttribute, NumberAttribute, Un
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, IndexedItem, TableItem, TableModel
 from ..store.txn import Txn
 
 BALANCE_SK = "BALANCE"
@@ -33,15 +33,9 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-class BalanceItem(TableModel):
+class BalanceItem(TableItem):
     table = "ledger"
-    creates_table = True
-    ttl_attribute = "ttl"
-
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     gsi1: Gsi1[BalanceItem] = Gsi1()
-    ttl = NumberAttribute(null=True)
 
     available = NumberAttribute(default=0)  # micro-dollars
     held = NumberAttribute(default=0)  # micro-dollars
@@ -62,11 +56,9 @@ class EntryItem(TableModel):
     meta = UnicodeAttribute(default="{}")  # JSON text
 
 
-class HoldItem(TableModel):
+class HoldItem(IndexedItem):
     table = "ledger"
 
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     hold_index: Gsi1[HoldItem] = Gsi1()
 
     request_id = UnicodeAttribute()

@@ -6,36 +6,36 @@ run), so a live request is never released under its feet; releasing is idempoten
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
 
-from ..kernel.locator import now, service
-
 if TYPE_CHECKING:
     from .service import MeteringService
 
-bp = Blueprint(__name__)
 _BATCH = 100
 _MAX_BATCHES = 50  # bounded: what is left waits for the next run
 
 
-def release_expired_holds() -> int:
+def release_expired_holds(metering: MeteringService, now: datetime) -> int:
     """Release every expired hold (in bounded batches); returns how many were released."""
-    metering = _metering_service()
     total = 0
     for _ in range(_MAX_BATCHES):
-        released = metering.release_expired_holds(now(), limit=_BATCH)
+        released = metering.release_expired_holds(now, limit=_BATCH)
         total += released
         if released < _BATCH:
             break
     return total
 
 
-def _metering_service() -> MeteringService:
-    return service("MeteringService")
+def blueprint(metering: Callable[[], MeteringService], now: Callable[[], datetime]) -> Blueprint:
+    """Metering's scheduled job, over its service and the composition root's clock."""
+    bp = Blueprint(__name__)
 
+    @bp.schedule(Rate(5, unit=Rate.MINUTES), name="release-expired-holds")
+    def release_expired_holds_job(event: Any) -> dict[str, int]:
+        return {"released": release_expired_holds(metering(), now())}
 
-@bp.schedule(Rate(5, unit=Rate.MINUTES), name="release-expired-holds")
-def release_expired_holds_job(event: Any) -> dict[str, int]:
-    return {"released": release_expired_holds()}
+    return bp

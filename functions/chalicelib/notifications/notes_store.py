@@ -17,7 +17,7 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, IndexedItem, TableModel
 from ..store.txn import Txn, TxnCancelled, commit_with_retry
 
 _SETTINGS_INDEX = "NOTESETTINGS"
@@ -42,11 +42,9 @@ class NoteKeyItem(TableModel):
     ttl = NumberAttribute(null=True)
 
 
-class NoteSettingsItem(TableModel):
+class NoteSettingsItem(IndexedItem):
     table = "audit"
 
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     gsi1: Gsi1[NoteSettingsItem] = Gsi1()
     low_balance = NumberAttribute(null=True)  # micro-dollars; None: no low-balance notice
     low_notified = BooleanAttribute(default=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, cast
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -45,6 +45,26 @@ class TableModel(Model):
         super().__init_subclass__(**kwargs)
         if cls.table:
             _MODELS.append(cls)
+
+
+class IndexedItem(TableModel):
+    """Base of an item type found through its table's `gsi1` index: the index's key attributes.
+    The subclass declares the index itself, typed with its own class (`gsi1: Gsi1[HoldItem] =
+    Gsi1()`), so a query on it returns its items."""
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+
+
+class TableItem(IndexedItem):
+    """Base of the one item type per table that declares the table to `create_tables`: the keys
+    (TableModel's), the gsi1 key attributes and the `ttl` attribute DynamoDB expires items by.
+    The subclass names the table (`table = "users"`) and declares its typed `gsi1`."""
+
+    creates_table: ClassVar[bool] = True
+    ttl_attribute: ClassVar[str | None] = "ttl"
+
+    ttl = NumberAttribute(null=True)
 
 
 class Gsi1(GlobalSecondaryIndex[ItemT]):

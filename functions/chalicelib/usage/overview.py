@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 from ..kernel.clock import Clock
 from ..kernel.money import from_micros
 from . import reads_store as usage_reads
-from .service import day_range
+from .service import day_range, stat_line, stat_totals
 from .store import Rollup
+from .types import Statistics
 
 TOP = 10
 ADMIN_GROUPS = ("user", "model", "provider", "day")
@@ -38,15 +40,6 @@ def _sums(rows: Iterable[Rollup], key: Callable[[Rollup], str]) -> dict[str, lis
     return sums
 
 
-def _item(key: str, s: list[int]) -> dict[str, Any]:
-    return {"key": key, "requests": s[0], "input_tokens": s[1], "output_tokens": s[2], "cost": from_micros(s[3])}
-
-
-def _totals(sums: Mapping[str, list[int]]) -> dict[str, Any]:
-    return {"requests": sum(s[0] for s in sums.values()), "input_tokens": sum(s[1] for s in sums.values()),
-            "output_tokens": sum(s[2] for s in sums.values()), "cost": from_micros(sum(s[3] for s in sums.values()))}
-
-
 def _top(sums: Mapping[str, list[int]]) -> list[tuple[str, list[int]]]:
     return sorted(sums.items(), key=lambda kv: (-kv[1][3], -kv[1][0], kv[0]))[:TOP]
 
@@ -64,7 +57,7 @@ class AdminUsageViews:
         a, b = day_range(self._clock.now().date(), first, last)
         return a.isoformat(), b.isoformat()
 
-    def statistics(self, first: date | None, last: date | None, group_by: str) -> dict[str, Any]:
+    def statistics(self, first: date | None, last: date | None, group_by: str) -> Statistics:
         """Requests, tokens and cost of every user, per user, model, provider (by name) or day.
         Items of `user` carry the username as `name`."""
         a, b = self._range(first, last)
@@ -75,12 +68,9 @@ class AdminUsageViews:
             "user": lambda r: r.user_id, "day": lambda r: r.day,
             "provider": lambda r: names.get(r.value, r.value)}.get(group_by, lambda r: r.value)
         sums = _sums(rows, key)
-        items = [_item(k, s) for k, s in sorted(sums.items())]
-        if group_by == "user":
-            usernames = self._usernames([i["key"] for i in items])
-            for i in items:
-                i["name"] = usernames.get(i["key"])
-        return {"items": items, "totals": _totals(sums), "from": a, "to": b, "group_by": group_by}
+        usernames = self._usernames(sorted(sums)) if group_by == "user" else {}
+        items = [stat_line(k, s, usernames.get(k)) for k, s in sorted(sums.items())]
+        return Statistics(items, stat_totals(sums), a, b, group_by)
 
     def overview(self, first: date | None, last: date | None) -> dict[str, Any]:
         """Totals, the top users, models and providers by cost, requests per day, and each
@@ -95,13 +85,13 @@ class AdminUsageViews:
         by_day = _sums((r for r in rows if r.dim == "model"), lambda r: r.day)
         top_users = _top(by_user)
         usernames = self._usernames([uid for uid, _ in top_users])
-        totals = {**_totals(by_model), "users": self._count_users(), "active_users": len(by_user),
+        totals = {**asdict(stat_totals(by_model)), "users": self._count_users(), "active_users": len(by_user),
                   "active_keys": len({r.value for r in key_rows})}
         return {
             "from": a, "to": b, "totals": totals,
-            "top_users": [{**_item(uid, s), "user_id": uid, "name": usernames.get(uid)} for uid, s in top_users],
-            "top_models": [{**_item(m, s), "name": m} for m, s in _top(by_model)],
-            "top_providers": [{**_item(p, s), "name": p} for p, s in _top(by_provider)],
+            "top_users": [{**asdict(stat_line(uid, s, usernames.get(uid))), "user_id": uid} for uid, s in top_users],
+            "top_models": [asdict(stat_line(m, s, m)) for m, s in _top(by_model)],
+            "top_providers": [asdict(stat_line(p, s, p)) for p, s in _top(by_provider)],
             "by_day": [{"day": d, "requests": s[0], "cost": from_micros(s[3])} for d, s in sorted(by_day.items())],
             "providers": self._provider_health(),
         }

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.money import Money
 from ..web.fields import Cursor, Day, In, Limit
+from .types import Statistics
 
 
 class StatsQuery(In):
@@ -139,3 +141,8 @@ class OverviewOut(BaseModel):
     providers: list[OverviewProviderHealth]
     from_: str = Field(serialization_alias="from", validation_alias="from")
     to: str
+
+
+def stats_fields(stats: Statistics) -> dict[str, Any]:
+    """The fields of a statistics answer (StatsOut, AdminStatsOut): the range is its `from` and `to`."""
+    return {**asdict(stats), "from": stats.first, "to": stats.last}

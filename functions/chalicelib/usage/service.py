@@ -26,6 +26,7 @@ from ..kernel.ids import id_ceiling, id_floor
 from ..kernel.money import fmt, from_micros
 from . import reads_store as usage_reads
 from .store import Rollup, UsageRecord
+from .types import RequestView, Statistics, StatLine, StatTotals
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
@@ -54,18 +55,18 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def record_view(r: UsageRecord, provider_names: Mapping[str, str]) -> dict[str, Any]:
+def record_view(r: UsageRecord, provider_names: Mapping[str, str]) -> RequestView:
     """A request as a person reads it: the provider by name (its id when the catalog no
     longer knows it, e.g. a user's own provider or a deleted one), also as `provider_id`."""
-    return {"request_id": r.request_id, "model": r.model, "provider": provider_names.get(r.provider, r.provider),
-            "provider_id": r.provider, "input_tokens": r.input_tokens,
-            "output_tokens": r.output_tokens, "cost": from_micros(r.cost),
-            "provider_overage": from_micros(r.overage), "status": r.status,
-            "outcome": r.outcome, "latency_ms": r.latency_ms, "ip": r.ip, "key_id": r.key_id,
-            "quota_id": r.quota_id, "endpoint": r.endpoint, "created_at": r.created_at}
+    return RequestView(request_id=r.request_id, model=r.model, provider=provider_names.get(r.provider, r.provider),
+                       provider_id=r.provider, input_tokens=r.input_tokens, output_tokens=r.output_tokens,
+                       cost=from_micros(r.cost), provider_overage=from_micros(r.overage), status=r.status,
+                       outcome=r.outcome, latency_ms=r.latency_ms, ip=r.ip, key_id=r.key_id, quota_id=r.quota_id,
+                       endpoint=r.endpoint, created_at=r.created_at)
 
 
-def _aggregate(rollups: list[Rollup], by_day: bool, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def _aggregate(rollups: list[Rollup], by_day: bool, names: Mapping[str, str] | None = None) -> tuple[
+        list[StatLine], StatTotals]:
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for r in rollups:
         value = (names or {}).get(r.value, r.value)
@@ -74,13 +75,18 @@ def _aggregate(rollups: list[Rollup], by_day: bool, names: Mapping[str, str] | N
         s[1] += r.input_tokens
         s[2] += r.output_tokens
         s[3] += r.cost
-    items: list[dict[str, Any]] = [
-        {"key": k, "requests": s[0], "input_tokens": s[1], "output_tokens": s[2], "cost": from_micros(s[3])}
-        for k, s in sorted(sums.items())]
-    totals = {"requests": sum(i["requests"] for i in items), "input_tokens": sum(i["input_tokens"] for i in items),
-              "output_tokens": sum(i["output_tokens"] for i in items),
-              "cost": from_micros(sum(s[3] for s in sums.values()))}
-    return {"items": items, "totals": totals}
+    return [stat_line(k, s) for k, s in sorted(sums.items())], stat_totals(sums)
+
+
+def stat_line(key: str, s: list[int], name: str | None = None) -> StatLine:
+    """One group's sums ([requests, input tokens, output tokens, cost in micro-dollars])."""
+    return StatLine(requests=s[0], input_tokens=s[1], output_tokens=s[2], cost=from_micros(s[3]), key=key, name=name)
+
+
+def stat_totals(sums: Mapping[str, list[int]]) -> StatTotals:
+    return StatTotals(requests=sum(s[0] for s in sums.values()), input_tokens=sum(s[1] for s in sums.values()),
+                      output_tokens=sum(s[2] for s in sums.values()),
+                      cost=from_micros(sum(s[3] for s in sums.values())))
 
 
 class UsageViews:
@@ -90,37 +96,36 @@ class UsageViews:
         self._cursors = cursors
         self._provider_names = provider_names  # id -> name: records and rollups keep ids, people read names
 
-    def _named(self, r: UsageRecord) -> dict[str, Any]:
+    def _named(self, r: UsageRecord) -> RequestView:
         return record_view(r, self._provider_names())
 
-    def statistics(self, user_id: str, first: date | None, last: date | None, group_by: str) -> dict[str, Any]:
+    def statistics(self, user_id: str, first: date | None, last: date | None, group_by: str) -> Statistics:
         """Requests, tokens and cost per model, provider (by name), day or key over a day range (UTC)."""
         first, last = day_range(self._clock.now().date(), first, last)
         dim = "model" if group_by == "day" else group_by
         rollups = usage_reads.user_rollups(user_id, first.isoformat(), last.isoformat(), dim)
         names = self._provider_names() if group_by == "provider" else None
-        return {**_aggregate(rollups, group_by == "day", names), "from": first.isoformat(), "to": last.isoformat(),
-                "group_by": group_by}
+        return Statistics(*_aggregate(rollups, group_by == "day", names), first.isoformat(), last.isoformat(),
+                          group_by)
 
     def quota_statistics(self, quota_id: str, first: date | None, last: date | None,
-                         group_by: str) -> dict[str, Any]:
+                         group_by: str) -> Statistics:
         """One quota's statistics per model or day (gsi1 of the usage table, one Query)."""
         if group_by not in ("model", "day"):
             raise ValidationFailed("A quota's statistics group by model or day.", code="invalid_group_by")
         first, last = day_range(self._clock.now().date(), first, last)
         rollups = usage_reads.quota_rollups(quota_id, first.isoformat(), last.isoformat())
-        return {**_aggregate(rollups, group_by == "day"), "from": first.isoformat(), "to": last.isoformat(),
-                "group_by": group_by, "quota_id": quota_id}
+        return Statistics(*_aggregate(rollups, group_by == "day"), first.isoformat(), last.isoformat(), group_by)
 
     def history(self, user_id: str, cursor: str | None, limit: int,
-                model: str | None) -> tuple[list[dict[str, Any]], str | None]:
+                model: str | None) -> tuple[list[RequestView], str | None]:
         """The user's requests newest first; `model` keeps one model's."""
         scope = f"usage:{user_id}:{model or ''}"
         rows, last = usage_reads.records_page(user_id, limit, self._cursors.decode(cursor, scope), model)
         return [self._named(r) for r in rows], self._cursors.encode(last, scope)
 
     def quota_requests(self, quota_id: str, cursor: str | None,
-                       limit: int) -> tuple[list[dict[str, Any]], str | None]:
+                       limit: int) -> tuple[list[RequestView], str | None]:
         """A quota's requests newest first (admin)."""
         scope = f"quota-requests:{quota_id}"
         rows, last = usage_reads.quota_records_page(quota_id, limit, self._cursors.decode(cursor, scope))
@@ -138,6 +143,6 @@ class UsageViews:
         writer.writerow(CSV_COLUMNS)
         for r in rows:
             view = self._named(r)
-            cells = (view[c] for c in CSV_COLUMNS)
+            cells = (getattr(view, c) for c in CSV_COLUMNS)
             writer.writerow([safe_cell(fmt(v) if isinstance(v, Decimal) else v) for v in cells])
         return out.getvalue(), truncated

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from ..store.base import Gsi1, TableModel
+from ..store.base import Gsi1, IndexedItem, TableItem
 from ..store.txn import Txn
 
 DIMENSIONS = ("model", "provider", "key", "quota")
@@ -31,15 +31,9 @@ DEPLOYMENT_DIMENSIONS = ("model", "provider", "key")
 DEPLOYMENT_SHARDS = 8
 
 
-class UsageRecordItem(TableModel):
+class UsageRecordItem(TableItem):
     table = "usage"
-    creates_table = True
-    ttl_attribute = "ttl"
-
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     gsi1: Gsi1[UsageRecordItem] = Gsi1()
-    ttl = NumberAttribute(null=True)
 
     request_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -62,11 +56,9 @@ class UsageRecordItem(TableModel):
     created_at = UnicodeAttribute()
 
 
-class RollupItem(TableModel):
+class RollupItem(IndexedItem):
     table = "usage"
 
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
     rollup_index: Gsi1[RollupItem] = Gsi1()
 
     day = UnicodeAttribute(null=True)
