@@ -6,10 +6,10 @@ circle:
    TTL, PartiQL, unknown operations), so a table is never created or dropped under a reader;
 2. each table a request names: shared for item operations, exclusive for Query and Scan
    (moto walks the table's dicts in Python and a concurrent insert would break the walk);
-3. partition-key stripes: exclusive, one per partition key a request names (hashed into
-   `STRIPES` locks, taken in index order). Two requests on different partition keys proceed
-   together; two on the same key (a user's balance) take turns, as DynamoDB's own item-level
-   conflict detection would make them.
+3. partition keys: exclusive, one lock per partition key a request names (made on first use,
+   dropped when no request holds or waits for it; taken in sorted order). Two requests on
+   different partition keys proceed together; two on the same key (a user's balance) take
+   turns, as DynamoDB's own item-level conflict detection would make them.
 A transaction holds all of its stripes for its whole duration, so it stays all-or-nothing and
 isolated, and a GetItem never sees half of one (DynamoDB's serializable GetItem).
 """
@@ -21,8 +21,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-STRIPES = 4096
 
 # Operations on items a request names by key: shared emulator and table locks, key stripes.
 ITEM_OPERATIONS = frozenset({
@@ -91,15 +89,11 @@ class Plan:
     keys: list[Key] = field(default_factory=list)
 
 
-def _partition_value(backend: Any, table_name: str, key: Any) -> tuple[str, str] | None:
-    table = backend.tables.get(table_name)
-    if table is None or not isinstance(key, dict):
-        return None
-    value = key.get(table.hash_key_attr)
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    ((kind, inner),) = value.items()
-    return kind, repr(inner)
+def _partition(backend: Any, key: Key) -> tuple[str, str, str]:
+    """(table, type, value) of a key's partition: what one lock guards."""
+    table = backend.tables[key.table]
+    ((kind, inner),) = key.key[table.hash_key_attr].items()
+    return key.table, kind, repr(inner)
 
 
 def _key_of(backend: Any, table_name: str, attrs: Any) -> dict[str, Any] | None:
@@ -152,23 +146,45 @@ def plan_for(backend: Any, operation: str, params: dict[str, Any]) -> Plan:
     return plan
 
 
+class _PartitionLock:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0  # requests holding or waiting for it
+
+
 class LockTable:
     """The emulator's locks (see the module's docstring)."""
 
     def __init__(self) -> None:
         self._emulator = SharedExclusiveLock()
         self._tables: dict[str, SharedExclusiveLock] = {}
-        self._tables_guard = threading.Lock()
-        self._stripes = [threading.Lock() for _ in range(STRIPES)]
+        self._partitions: dict[tuple[str, str, str], _PartitionLock] = {}
+        self._guard = threading.Lock()
 
     def _table(self, name: str) -> SharedExclusiveLock:
-        with self._tables_guard:
+        with self._guard:
             return self._tables.setdefault(name, SharedExclusiveLock())
+
+    def _enter(self, partition: tuple[str, str, str]) -> _PartitionLock:
+        with self._guard:
+            entry = self._partitions.get(partition)
+            if entry is None:
+                entry = self._partitions[partition] = _PartitionLock()
+            entry.users += 1
+        return entry
+
+    def _leave(self, partition: tuple[str, str, str], entry: _PartitionLock) -> None:
+        with self._guard:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._partitions[partition]
 
     @contextlib.contextmanager
     def hold(self, backend: Any, plan: Plan) -> Iterator[None]:
         held: list[tuple[SharedExclusiveLock, bool]] = []
-        stripes: list[threading.Lock] = []
+        partitions: list[tuple[tuple[str, str, str], _PartitionLock, bool]] = []
         self._emulator.acquire(plan.exclusive)
         held.append((self._emulator, plan.exclusive))
         try:
@@ -176,13 +192,16 @@ class LockTable:
                 lock = self._table(name)
                 lock.acquire(plan.tables[name])
                 held.append((lock, plan.tables[name]))
-            indexes = {hash((k.table, _partition_value(backend, k.table, k.key))) % STRIPES for k in plan.keys}
-            for index in sorted(indexes):
-                self._stripes[index].acquire()
-                stripes.append(self._stripes[index])
+            for partition in sorted({_partition(backend, k) for k in plan.keys}):
+                entry = self._enter(partition)
+                partitions.append((partition, entry, False))
+                entry.lock.acquire()
+                partitions[-1] = (partition, entry, True)
             yield
         finally:
-            for stripe in reversed(stripes):
-                stripe.release()
+            for partition, entry, locked in reversed(partitions):
+                if locked:
+                    entry.lock.release()
+                self._leave(partition, entry)
             for lock, exclusive in reversed(held):
                 lock.release(exclusive)

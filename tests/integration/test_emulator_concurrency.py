@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.support.emulator import TABLE, client, create_probe_table, emulator_url  # noqa: F401
+from tests.support.emulator import TABLE, client, create_probe_table
 
 THREADS = 32
 LIMIT = 40
@@ -35,7 +35,7 @@ def test_transactions_of_32_different_users_are_inside_the_emulator_at_the_same_
     """Each transaction waits inside moto until all 32 are there. Behind one global lock only
     one could ever be inside and the barrier would break; per-key locks let all of them in."""
     create_probe_table(client(emulator_url))
-    barrier = threading.Barrier(THREADS, timeout=120)
+    barrier = threading.Barrier(THREADS, timeout=50)  # under botocore's 60 s read timeout
     inside = {"now": 0, "most": 0}
     count_lock = threading.Lock()
     original = DynamoDBBackend.transact_write_items

@@ -14,7 +14,7 @@ from infra.localstack.moto_state import emulator_backend
 from infra.localstack.persistence import close_data_folder, open_data_folder
 from infra.localstack.snapshot import read_snapshot
 from infra.moto_atomic import set_write_observer
-from tests.support.emulator import TABLE, client, create_probe_table, emulator_url, items  # noqa: F401
+from tests.support.emulator import TABLE, client, create_probe_table, items
 
 
 def _key(pk: str, sk: str = "A") -> dict:
@@ -71,7 +71,8 @@ def test_refused_writes_add_nothing_to_the_journal(emulator_url, tmp_path):
     with pytest.raises(ClientError):
         ddb.transact_write_items(TransactItems=[
             {"Put": {"TableName": TABLE, "Item": _key("u9")}},
-            {"ConditionCheck": {"TableName": TABLE, "Key": _key("nobody"), "ConditionExpression": "attribute_exists(pk)"}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": _key("nobody"),
+                                "ConditionExpression": "attribute_exists(pk)"}},
         ])
     assert (tmp_path / "journal.jsonl").stat().st_size == size
     assert journal.records == 1
@@ -129,7 +130,8 @@ def test_a_damaged_journal_is_kept_aside_and_the_snapshot_still_loads(emulator_u
 
 def test_a_data_folder_from_before_the_journal_loads_and_is_carried_on(emulator_url, tmp_path):
     old = {"format": "keyledger-local-snapshot", "version": 1, "tables": {TABLE: {
-        "schema": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "schema": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                 {"AttributeName": "sk", "KeyType": "RANGE"}],
                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
                                             {"AttributeName": "sk", "AttributeType": "S"}]},
         "items": [{**_key("old"), "b": {"B": "AP8="}}]}}}

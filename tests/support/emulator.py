@@ -4,10 +4,10 @@ emulator's locks (infra/moto_atomic.py): for tests of the journal and of concurr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
-import pytest
 
 from infra.localstack.moto_http import MotoHttpServer
 from infra.localstack.moto_state import emulator_backend
@@ -23,7 +23,8 @@ def client(url: str) -> Any:
 
 def create_probe_table(ddb: Any) -> None:
     ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "sk", "KeyType": "RANGE"}],
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                            {"AttributeName": "sk", "AttributeType": "S"}])
 
@@ -33,9 +34,9 @@ def items(ddb: Any) -> list[dict[str, Any]]:
     return sorted(found, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
-@pytest.fixture
-def emulator_url() -> Iterator[str]:
-    """A fresh emulator (moto's state is process-wide: reset before and after)."""
+@contextmanager
+def fresh_emulator() -> Iterator[str]:
+    """A fresh emulator's URL (moto's state is process-wide: reset before and after)."""
     emulator_backend().reset()
     server = MotoHttpServer()
     url = server.start()
