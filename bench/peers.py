@@ -111,8 +111,14 @@ def streams(targets: list[Target], m: int) -> None:
 
 
 def stored(data_dir: Path) -> str:
+    """How many requests the stopped stack's data folder holds, and its size."""
+    import json
+
     size = sum(p.stat().st_size for p in data_dir.glob("*.json*") if p.is_file())
-    return f"{size / 1e6:.1f} MB"
+    tables = json.loads((data_dir / "snapshot.json").read_text())["tables"]
+    requests_ = sum(1 for name, t in tables.items() if name.endswith("-usage")
+                    for i in t["items"] if i["sk"]["S"].startswith("REQ#"))
+    return f"{requests_:,} requests, {size / 1e6:.1f} MB"
 
 
 def table(targets: list[Target], args: argparse.Namespace, data: str) -> str:
@@ -131,7 +137,7 @@ def table(targets: list[Target], args: argparse.Namespace, data: str) -> str:
         ("stream time to first byte p50 / p95 (ms)",
          *(f"{_pct(t.first_bytes, 50):.1f} / {_pct(t.first_bytes, 95):.1f}" for t in targets)),
         ("non-200 answers in the sequential run", *(str(t.failures) for t in targets)),
-        ("what it records", "—", f"every request (data folder {data})", "nothing (no database)"),
+        ("what it records", "—", f"every request (stored after the run: {data})", "nothing (no database)"),
     ]
     lines = [f"| figure | {' | '.join(SIDES)} |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
