@@ -15,7 +15,7 @@ XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 STAGE ?= dev
 ARGS ?=
 
-.PHONY: help venv portal browser run test test-fast fuzz load bench lint clean package deploy destroy
+.PHONY: help venv portal browser run test test-fast fuzz load bench bench-peers lint clean package deploy destroy
 
 help:
 	@echo "make run    start the local stack (DynamoDB on moto, API, portal, demo upstream)"
@@ -23,6 +23,7 @@ help:
 	@echo "make fuzz   schemathesis against the local stack, longer than in make test (FUZZ_SECONDS per role)"
 	@echo "make load   the full load test against the local stack (2,000 proxied requests)"
 	@echo "make bench  print the figures table (import time, sizes, DynamoDB calls, latency, CPU, cost)"
+	@echo "make bench-peers  KeyLedger's local stack beside LiteLLM's proxy (installs it under .bench/ once)"
 	@echo "make lint   ruff and mypy over the code (settings in pyproject.toml)"
 	@echo "make package STAGE=dev   build/package/<stage>: JSON CloudFormation + app zip + layer zip"
 	@echo "make deploy  STAGE=dev   package, then create/update the stack and publish the portal"
@@ -78,6 +79,11 @@ load: venv
 BENCH_N ?= 200
 bench: venv
 	$(BIN)/python bench/run.py --requests $(BENCH_N)
+
+# The comparison with LiteLLM's proxy (pinned, installed into .bench/ on first use; needs the
+# package registry once). ARGS passes options, e.g. ARGS="--requests 100 --seconds 5".
+bench-peers: venv
+	$(BIN)/python bench/peers.py $(ARGS)
 
 # mypy takes what to check from pyproject.toml ([tool.mypy] files).
 lint: venv

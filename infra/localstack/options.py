@@ -22,7 +22,7 @@ class Options:
     moto_port: int
     portal_port: int | None  # None: 8001 if free, else any free port
     demo_upstream_port: int
-    snapshot_interval: float  # seconds between snapshots while writes happen
+    journal_sync_seconds: float  # fsync batches of the journal at most this far apart (0: before each reply)
     job_interval: float  # the scheduled jobs run at most this many seconds apart
     portal_dir: Path
 
@@ -56,17 +56,10 @@ def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high
 def read_options(env: Mapping[str, str] | None = None) -> Options:
     """`PORT` (default 8000), `PORTAL_PORT` (8001, or a free port if taken), `MOTO_PORT` and
     `DEMO_UPSTREAM_PORT` (default: free),
-    `LOCAL_DATA_DIR` (default `.local/` in the repository), `SNAPSHOT_INTERVAL_SECONDS` (2),
+    `LOCAL_DATA_DIR` (default `.local/` in the repository), `JOURNAL_SYNC_SECONDS` (0.05),
     `LOCAL_JOB_INTERVAL_SECONDS` (60: each scheduled job runs at most this far apart)."""
     e = os.environ if env is None else env
     data = e.get("LOCAL_DATA_DIR", "").strip()
-    raw_interval = e.get("SNAPSHOT_INTERVAL_SECONDS", "").strip() or "2"
-    try:
-        interval = float(raw_interval)
-    except ValueError as exc:
-        raise OptionError(f"SNAPSHOT_INTERVAL_SECONDS must be a number, got {raw_interval!r}") from exc
-    if not 0.1 <= interval <= 3600:
-        raise OptionError(f"SNAPSHOT_INTERVAL_SECONDS must be between 0.1 and 3600, got {interval}")
     job_interval = _seconds(e, "LOCAL_JOB_INTERVAL_SECONDS", 60.0, 0.5, 86400)
     return Options(
         data_dir=Path(data).expanduser().resolve() if data else REPO_ROOT / ".local",
@@ -74,7 +67,7 @@ def read_options(env: Mapping[str, str] | None = None) -> Options:
         moto_port=_port(e, "MOTO_PORT", 0),
         portal_port=_port(e, "PORTAL_PORT", -1) if e.get("PORTAL_PORT", "").strip() else None,
         demo_upstream_port=_port(e, "DEMO_UPSTREAM_PORT", 0),
-        snapshot_interval=interval,
+        journal_sync_seconds=_seconds(e, "JOURNAL_SYNC_SECONDS", 0.05, 0.0, 60.0),
         job_interval=job_interval,
         portal_dir=REPO_ROOT / "portal" / "dist",
     )

@@ -1,12 +1,13 @@
 """`make run`: brings the pieces up in order, prints the banner, and stops cleanly.
 
 Order matters: the environment (secrets, endpoint, CORS origin) is set before the app is
-imported; the snapshot is loaded before any server answers; on shutdown the HTTP servers stop
-first so no write lands after the final snapshot.
+imported; the snapshot and journal are loaded before any server answers; on shutdown the HTTP
+servers stop first so no write lands after the journal is folded into the final snapshot.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -19,14 +20,14 @@ from typing import Any
 
 from . import bootstrap
 from .devsecrets import export_secrets, load_or_create_secrets
-from .files import FolderBusy, lock_folder, set_aside, write_private_json
+from .files import FolderBusy, lock_folder, write_private_json
 from .front import FrontServer
+from .journal import Journal
 from .options import REPO_ROOT, Options, read_options
-from .persistence import Snapshotter
+from .persistence import close_data_folder, open_data_folder
 from .portal import PortalServer
 from .scheduler import Scheduler, start_scheduler
 from .servers import MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
-from .snapshot import load_tables, read_snapshot
 
 log = logging.getLogger("local")
 DEFAULT_PORTAL_PORT = 8001
@@ -73,20 +74,6 @@ def _import_table_modules() -> None:
     load_table_modules()
 
 
-def _restore(client: Any, path: Path, tables: dict[str, Any]) -> None:
-    """Load a parsed snapshot; if DynamoDB refuses it, keep the file aside and go on."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        count = load_tables(client, tables)
-    except (BotoCoreError, ClientError, RuntimeError) as exc:
-        kept = set_aside(path, "unloadable")
-        log.warning("WARNING: snapshot %s could not be loaded (%s); kept it as %s. The tables may hold "
-                    "PART of it; the next snapshot will replace it.", path, exc, kept.name)
-        return
-    log.info("snapshot loaded: %d tables, %d items", len(tables), count)
-
-
 def _portal_server(opts: Options) -> PortalServer:
     if opts.portal_port is not None:
         return PortalServer(opts.portal_dir, opts.portal_port)
@@ -107,7 +94,7 @@ class Stack:
         self.portal: PortalServer | None = None
         self.demo: tuple[Any, str] | None = None
         self.bedrock: Any = None
-        self.snapshotter: Snapshotter | None = None
+        self.journal: Journal | None = None
         self.scheduler: Scheduler | None = None
         self.credentials: Path | None = None
         self._lock: Any = None
@@ -139,15 +126,8 @@ class Stack:
         _import_table_modules()
         settings = get_settings()
         bind_tables(settings)
-        client = _dynamodb_client(moto_url)
-        tables = read_snapshot(opts.data_dir / "snapshot.json")
         create_tables(wait=True)
-        if tables is not None:
-            _restore(client, opts.data_dir / "snapshot.json", tables)
-        assert self.moto.counter is not None
-        self.snapshotter = Snapshotter(client, opts.data_dir / "snapshot.json", self.moto.counter,
-                                       opts.snapshot_interval)
-        self.snapshotter.start()
+        self.journal = open_data_folder(_dynamodb_client(moto_url), opts.data_dir, opts.journal_sync_seconds)
 
         container = Container(settings)
         set_container(container)
@@ -218,7 +198,7 @@ class Stack:
             ("API", self.api.stop if self.api else None),
             ("demo upstream", (lambda: bootstrap.stop_demo_upstream(self.demo[0])) if self.demo else None),
             ("demo Bedrock", self.bedrock.stop if self.bedrock else None),
-            ("snapshot", self.snapshotter.stop if self.snapshotter else None),
+            ("journal", functools.partial(close_data_folder, self.journal) if self.journal else None),
             ("DynamoDB", self.moto.stop if self.moto else None),
         ]
         for name, step in steps:

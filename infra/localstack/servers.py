@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from ..nodelay import NoDelayMixin
 from .moto_http import MotoHttpServer
 from .options import HOST, REPO_ROOT
-from .persistence import WriteCounter
 
 log = logging.getLogger("local")
 access_log = logging.getLogger("local.access")
@@ -134,23 +133,21 @@ def check_port_free(port: int) -> None:
 
 
 class MotoEndpoint:
-    """moto's DynamoDB on a keep-alive HTTP server (moto_http), with a WriteCounter around its app."""
+    """moto's DynamoDB on a keep-alive HTTP server (moto_http)."""
 
     def __init__(self, port: int) -> None:
         from infra.moto_atomic import make_moto_dynamodb_atomic
 
         # The API is threaded: without this, two requests can both pass one condition in moto
-        # (a hold left on the balance, an overspend) where DynamoDB never would.
+        # (a hold left on the balance, an overspend) where DynamoDB never would. It also lets
+        # the journal see each write under its items' locks.
         make_moto_dynamodb_atomic()
         self._port = port
         self._server: MotoHttpServer | None = None
-        self.counter: WriteCounter | None = None
 
     def start(self) -> str:
         with bind_errors("DynamoDB (moto)", self._port, "MOTO_PORT"):
             self._server = MotoHttpServer(HOST, self._port)
-        self.counter = WriteCounter(self._server.app)
-        self._server.app = self.counter
         return self._server.start()
 
     def stop(self) -> None:

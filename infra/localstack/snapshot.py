@@ -1,8 +1,9 @@
-"""Dump every DynamoDB table (schema and items) to JSON and load it back.
+"""The snapshot file: every DynamoDB table (schema and items) as JSON, and back.
 
 Items are DynamoDB's typed JSON as boto3's low-level client returns it, with binary values
 (`B`, `BS`) as base64 text, so every attribute type survives the round trip exactly. Table
-schemas are kept too, so a table that no model creates any more is still restored.
+schemas are kept too, so a table that no model creates any more is still restored. The
+snapshot is the journal's base (journal.py): `generation` says which journal continues it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from .files import set_aside, write_atomic
 log = logging.getLogger("local.snapshot")
 FORMAT = "keyledger-local-snapshot"
 VERSION = 1
-_BATCH = 25  # BatchWriteItem's limit
-_MAX_RETRIES = 20
 
 
 class SnapshotError(ValueError):
@@ -68,44 +67,9 @@ def decode_value(value: Any) -> dict[str, Any]:
     raise SnapshotError(f"unknown or malformed attribute type {kind!r}")
 
 
-def _schema(client: Any, table: str) -> dict[str, Any]:
-    desc = client.describe_table(TableName=table)["Table"]
-    schema: dict[str, Any] = {
-        "KeySchema": desc["KeySchema"],
-        "AttributeDefinitions": desc["AttributeDefinitions"],
-    }
-    gsis = [
-        {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g["Projection"]}
-        for g in desc.get("GlobalSecondaryIndexes", [])
-    ]
-    if gsis:
-        schema["GlobalSecondaryIndexes"] = gsis
-    lsis = [
-        {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
-        for i in desc.get("LocalSecondaryIndexes", [])
-    ]
-    if lsis:
-        schema["LocalSecondaryIndexes"] = lsis
-    ttl = client.describe_time_to_live(TableName=table).get("TimeToLiveDescription", {})
-    if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName"):
-        schema["TtlAttribute"] = ttl["AttributeName"]
-    return schema
-
-
-def _table_names(client: Any) -> Iterator[str]:
+def table_names(client: Any) -> Iterator[str]:
     for page in client.get_paginator("list_tables").paginate():
         yield from page["TableNames"]
-
-
-def dump_tables(client: Any) -> dict[str, Any]:
-    """Every table's schema and items, as a JSON-safe document."""
-    tables: dict[str, Any] = {}
-    for name in _table_names(client):
-        items: list[dict[str, Any]] = []
-        for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
-            items.extend({k: encode_value(v) for k, v in item.items()} for item in page["Items"])
-        tables[name] = {"schema": _schema(client, name), "items": items}
-    return {"format": FORMAT, "version": VERSION, "tables": tables}
 
 
 def parse_snapshot(doc: Any) -> dict[str, dict[str, Any]]:
@@ -132,14 +96,15 @@ def parse_snapshot(doc: Any) -> dict[str, dict[str, Any]]:
     return parsed
 
 
-def _create_table(client: Any, name: str, schema: dict[str, Any]) -> None:
+def create_table(client: Any, name: str, schema: dict[str, Any]) -> None:
+    """Create a table from a snapshot's schema (indexes, TTL and stream included)."""
     params: dict[str, Any] = {
         "TableName": name,
         "KeySchema": schema["KeySchema"],
         "AttributeDefinitions": schema["AttributeDefinitions"],
         "BillingMode": "PAY_PER_REQUEST",
     }
-    for index in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+    for index in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
         if schema.get(index):
             params[index] = schema[index]
     client.create_table(**params)
@@ -150,42 +115,27 @@ def _create_table(client: Any, name: str, schema: dict[str, Any]) -> None:
         )
 
 
-def load_tables(client: Any, tables: dict[str, dict[str, Any]]) -> int:
-    """Write parsed snapshot tables into DynamoDB (creating missing tables); returns the item count."""
-    existing = set(_table_names(client))
-    count = 0
-    for name, table in tables.items():
-        if name not in existing:
-            _create_table(client, name, table["schema"])
-        items = table["items"]
-        for start in range(0, len(items), _BATCH):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]
-            pending: dict[str, Any] = {name: requests}
-            for _ in range(_MAX_RETRIES):
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-            else:
-                raise RuntimeError(f"DynamoDB kept refusing items of table {name}")
-        count += len(items)
-    return count
-
-
 def write_snapshot(path: Path, doc: dict[str, Any]) -> None:
     """Write a dump atomically (temp file + fsync + rename)."""
     write_atomic(path, json.dumps(doc, separators=(",", ":"), sort_keys=True).encode("utf-8"))
 
 
-def read_snapshot(path: Path) -> dict[str, dict[str, Any]] | None:
-    """The parsed snapshot, or None when there is none or it is unusable (then the bad file
-    is kept aside with a clear warning and the stack starts empty)."""
+def read_snapshot(path: Path) -> tuple[dict[str, dict[str, Any]] | None, int]:
+    """The parsed snapshot and its journal generation; (None, 0) when there is none or it is
+    unusable (then the bad file is kept aside with a clear warning and the stack starts empty).
+    Snapshots written before the journal have no generation: 0."""
     if not path.exists():
         log.info("no snapshot at %s yet: starting with empty tables", path)
-        return None
+        return None, 0
     try:
-        return parse_snapshot(json.loads(path.read_text(encoding="utf-8")))
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        tables = parse_snapshot(doc)
+        generation = doc.get("generation", 0)
+        if not isinstance(generation, int) or generation < 0:
+            raise SnapshotError(f"bad generation {generation!r}")
+        return tables, generation
     except (OSError, ValueError) as exc:  # SnapshotError and JSONDecodeError are ValueErrors
         kept = set_aside(path, "corrupt")
         log.warning("WARNING: snapshot %s could not be read (%s); kept it as %s and started with EMPTY tables",
                     path, exc, kept.name)
-        return None
+        return None, 0

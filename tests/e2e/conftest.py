@@ -53,7 +53,7 @@ class LocalStack:
         env = {k: os.environ[k] for k in _PASS_THROUGH if k in os.environ}
         env.update({
             "LOCAL_DATA_DIR": str(self.data_dir), "PORT": "0", "MOTO_PORT": "0", "PORTAL_PORT": "0",
-            "DEMO_UPSTREAM_PORT": "0", "SNAPSHOT_INTERVAL_SECONDS": "0.5", "PYTHONUNBUFFERED": "1",
+            "DEMO_UPSTREAM_PORT": "0", "PYTHONUNBUFFERED": "1",
         })
         env.update(self.extra_env)
         return env

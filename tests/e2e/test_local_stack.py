@@ -31,17 +31,10 @@ def _write_probe(stack, item):
     ddb.put_item(TableName=PROBE_TABLE, Item=item)
 
 
-def _wait_for_snapshot_of(stack, pk, seconds=15.0):
-    """Polls the snapshot file (written by the running stack) until it holds item `pk`."""
-    snapshot = stack.data_dir / "snapshot.json"
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if snapshot.exists():
-            items = json.loads(snapshot.read_text())["tables"].get(PROBE_TABLE, {}).get("items", [])
-            if any(i["pk"] == {"S": pk} for i in items):
-                return
-        time.sleep(0.2)
-    pytest.fail(f"the snapshot did not pick up item {pk!r} within {seconds} s")
+def _journaled(stack, pk):
+    """Whether the running stack's journal holds a write of item `pk` of the probe table."""
+    lines = (stack.data_dir / "journal.jsonl").read_text().splitlines()[1:]
+    return any(entry[0] == PROBE_TABLE and entry[2]["pk"] == {"S": pk} for line in lines for entry in json.loads(line))
 
 
 def test_health_answers_within_30_seconds_of_start(local_stack):
@@ -95,13 +88,14 @@ def test_the_api_allows_the_portal_origin_only(local_stack):
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
-def test_writes_reach_the_snapshot_while_running_and_survive_a_restart(local_stack):
+def test_each_write_is_in_the_journal_before_its_reply_and_survives_a_restart(local_stack):
     item = {"pk": {"S": "probe"}, "n": {"N": "42"}, "b": {"B": b"\x00\xff"}, "m": {"M": {"x": {"NULL": True}}}}
     _write_probe(local_stack, item)
-    _wait_for_snapshot_of(local_stack, "probe")  # written after writes, without a stop
+    assert _journaled(local_stack, "probe")  # no waiting: the reply came after the append
 
-    _write_probe(local_stack, {"pk": {"S": "last-moment"}})  # only the stop-time snapshot can have it
+    _write_probe(local_stack, {"pk": {"S": "last-moment"}})
     local_stack.restart()
+    assert not _journaled(local_stack, "probe")  # folded into the snapshot at stop
 
     ddb = _dynamodb(local_stack)
     assert ddb.get_item(TableName=PROBE_TABLE, Key={"pk": {"S": "probe"}})["Item"] == item
@@ -125,14 +119,15 @@ def test_sigterm_also_stops_the_stack_cleanly_and_saves_the_data(make_local_stac
 
 
 def test_the_data_folder_holds_valid_files_and_no_temp_files(local_stack):
-    _write_probe(local_stack, {"pk": {"S": "folder-check"}})
-    _wait_for_snapshot_of(local_stack, "folder-check")
+    _write_probe(local_stack, {"pk": {"S": "folder-check"}})  # the probe table exists: a snapshot was written
     names = sorted(p.name for p in local_stack.data_dir.iterdir())
     assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")], names
-    assert {"secrets.json", "snapshot.json", "stack.json", "stack.lock"} <= set(names)
+    assert {"secrets.json", "snapshot.json", "journal.jsonl", "stack.json", "stack.lock"} <= set(names)
     doc = json.loads((local_stack.data_dir / "snapshot.json").read_text())
-    assert doc["format"] == "keyledger-local-snapshot"
-    for name in ("secrets.json", "snapshot.json", "admin-credentials.json"):
+    assert doc["format"] == "keyledger-local-snapshot" and doc["generation"] >= 1
+    assert json.loads((local_stack.data_dir / "journal.jsonl").read_text().splitlines()[0])["generation"] == \
+        doc["generation"]
+    for name in ("secrets.json", "snapshot.json", "journal.jsonl", "admin-credentials.json"):
         path = local_stack.data_dir / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name

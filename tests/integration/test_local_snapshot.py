@@ -1,4 +1,5 @@
-"""The local stack's snapshot: every attribute type and the table shape survive dump -> file -> load."""
+"""The local stack's snapshot: every attribute type and the table shape survive dump -> file -> load
+(in process, straight from and into the emulator's tables)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,9 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from infra.localstack.snapshot import (
-    SnapshotError,
-    dump_tables,
-    load_tables,
-    parse_snapshot,
-    read_snapshot,
-    write_snapshot,
-)
+from infra.localstack.moto_state import dump_backend, emulator_backend
+from infra.localstack.persistence import restore_snapshot
+from infra.localstack.snapshot import SnapshotError, parse_snapshot, read_snapshot, write_snapshot
 
 EVERY_TYPE = {
     "pk": {"S": "USER#01"},
@@ -67,11 +63,12 @@ def test_every_attribute_type_and_the_table_shape_survive_a_round_trip_through_t
     before = _scan(ddb, "kl-snap-users")
     path = tmp_path / "snapshot.json"
 
-    write_snapshot(path, dump_tables(ddb))
+    write_snapshot(path, dump_backend(emulator_backend(), 3))
     ddb.delete_table(TableName="kl-snap-users")
-    loaded = load_tables(ddb, read_snapshot(path))
+    tables, generation = read_snapshot(path)
+    restore_snapshot(ddb, emulator_backend(), path, tables)
 
-    assert loaded == 61
+    assert generation == 3 and len(tables["kl-snap-users"]["items"]) == 61
     assert _scan(ddb, "kl-snap-users") == before
     desc = ddb.describe_table(TableName="kl-snap-users")["Table"]
     assert [g["IndexName"] for g in desc["GlobalSecondaryIndexes"]] == ["gsi1"]
@@ -84,16 +81,16 @@ def test_every_attribute_type_and_the_table_shape_survive_a_round_trip_through_t
 
 def test_loading_into_an_existing_table_keeps_its_other_items(ddb, tmp_path):
     ddb.put_item(TableName="kl-snap-users", Item={"pk": {"S": "A"}, "sk": {"S": "1"}})
-    doc = json.loads(json.dumps(dump_tables(ddb)))
+    doc = json.loads(json.dumps(dump_backend(emulator_backend(), 1)))
     ddb.put_item(TableName="kl-snap-users", Item={"pk": {"S": "B"}, "sk": {"S": "1"}})
-    load_tables(ddb, parse_snapshot(doc))
+    restore_snapshot(ddb, emulator_backend(), tmp_path / "snapshot.json", parse_snapshot(doc))
     assert [i["pk"]["S"] for i in _scan(ddb, "kl-snap-users")] == ["A", "B"]
 
 
 def test_the_snapshot_file_is_replaced_whole_and_no_temp_file_is_left(ddb, tmp_path):
     path = tmp_path / "snapshot.json"
     path.write_text("old")
-    write_snapshot(path, dump_tables(ddb))
+    write_snapshot(path, dump_backend(emulator_backend(), 1))
     assert json.loads(path.read_text())["format"] == "keyledger-local-snapshot"
     assert [p.name for p in tmp_path.iterdir()] == ["snapshot.json"]
     assert path.stat().st_mode & 0o777 == 0o600
@@ -109,7 +106,7 @@ def test_the_snapshot_file_is_replaced_whole_and_no_temp_file_is_left(ddb, tmp_p
 def test_an_unreadable_snapshot_is_kept_aside_and_the_stack_starts_empty(tmp_path, content):
     path = tmp_path / "snapshot.json"
     path.write_text(content)
-    assert read_snapshot(path) is None
+    assert read_snapshot(path) == (None, 0)
     assert not path.exists()
     (kept,) = tmp_path.iterdir()
     assert kept.name.startswith("snapshot.json.corrupt-")
@@ -117,7 +114,7 @@ def test_an_unreadable_snapshot_is_kept_aside_and_the_stack_starts_empty(tmp_pat
 
 
 def test_a_missing_snapshot_means_empty_tables(tmp_path):
-    assert read_snapshot(tmp_path / "snapshot.json") is None
+    assert read_snapshot(tmp_path / "snapshot.json") == (None, 0)
 
 
 def test_an_unknown_attribute_type_is_refused():

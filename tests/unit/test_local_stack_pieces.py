@@ -12,8 +12,8 @@ from cryptography.fernet import Fernet
 from infra.localstack import bootstrap
 from infra.localstack.devsecrets import export_secrets, load_or_create_secrets
 from infra.localstack.options import OptionError, read_options
-from infra.localstack.persistence import WriteCounter
 from infra.localstack.servers import InFlight
+from infra.moto_locks import plan_for
 
 
 def test_options_default_to_port_8000_and_the_local_folder():
@@ -22,7 +22,7 @@ def test_options_default_to_port_8000_and_the_local_folder():
     assert opts.data_dir.name == ".local"
 
 
-@pytest.mark.parametrize("env", [{"PORT": "http"}, {"MOTO_PORT": "70000"}, {"SNAPSHOT_INTERVAL_SECONDS": "0"}])
+@pytest.mark.parametrize("env", [{"PORT": "http"}, {"MOTO_PORT": "70000"}, {"JOURNAL_SYNC_SECONDS": "-1"}])
 def test_a_bad_option_names_the_variable(env):
     with pytest.raises(OptionError, match=next(iter(env))):
         read_options(env)
@@ -50,14 +50,19 @@ def test_secrets_already_in_the_environment_win(tmp_path):
     assert env["ENCRYPTION_KEY"]
 
 
-def test_write_counter_counts_writes_and_not_reads():
-    counter = WriteCounter(lambda environ, start_response: [b""])
-    for target in ("DynamoDB_20120810.GetItem", "DynamoDB_20120810.Query", "DynamoDB_20120810.Scan", ""):
-        counter({"HTTP_X_AMZ_TARGET": target}, None)
-    assert counter.count == 0
-    for op in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems", "ExecuteStatement"):
-        counter({"HTTP_X_AMZ_TARGET": f"DynamoDB_20120810.{op}"}, None)
-    assert counter.count == 6
+def test_lock_plans_share_the_emulator_for_items_and_lock_everything_for_the_rest():
+    backend = SimpleNamespace(tables={"t": SimpleNamespace(hash_key_attr="pk", range_key_attr="sk")})
+    key = {"pk": {"S": "u1"}, "sk": {"S": "BAL"}}
+    txn = plan_for(backend, "TransactWriteItems", {"TransactItems": [
+        {"Update": {"TableName": "t", "Key": key}},
+        {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "u2"}, "sk": {"S": "K"}}}}]})
+    assert not txn.exclusive and txn.tables == {"t": False}
+    assert [(k.key["pk"]["S"], k.writes) for k in txn.keys] == [("u1", True), ("u2", False)]
+    assert plan_for(backend, "Query", {"TableName": "t"}).tables == {"t": True}
+    for operation, params in (("CreateTable", {"TableName": "t"}), ("ExecuteStatement", {}),
+                              ("PutItem", {"TableName": "t", "Item": {"pk": {"S": "no range key"}}}),
+                              ("GetItem", {"TableName": "unknown", "Key": key})):
+        assert plan_for(backend, operation, params).exclusive, operation
 
 
 def test_random_passwords_differ_and_mix_character_classes():
