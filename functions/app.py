@@ -11,6 +11,7 @@ from chalicelib.audit import admin_routes as audit_admin
 from chalicelib.bootstrap import resolve, web_edge
 from chalicelib.catalog import admin_routes as catalog_admin
 from chalicelib.catalog import jobs as catalog_jobs
+from chalicelib.catalog import own_routes
 from chalicelib.health import routes as health
 from chalicelib.kernel.locator import install_resolver
 from chalicelib.keys import admin_routes as keys_admin
@@ -49,5 +50,6 @@ for blueprint in (
     audit_admin.bp,
     catalog_jobs.bp,
     notifications.bp,
+    own_routes.bp,
 ):
     app.register_blueprint(blueprint)

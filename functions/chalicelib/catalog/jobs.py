@@ -1,5 +1,6 @@
-"""Scheduled: provider health checks, one probe per provider every CHECK_EVERY (idempotent:
-a provider checked within half an interval is skipped)."""
+"""Scheduled: provider health checks, one probe per provider every CHECK_EVERY, and provider
+balances every own_balances.REFRESH_EVERY (both idempotent: a provider checked within half an
+interval is skipped)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..kernel.locator import now, service
 
 if TYPE_CHECKING:
     from .health import ProviderHealthChecks
+    from .own_balances import ProviderBalances
 
 log = logging.getLogger("keyledger.jobs")
 bp = Blueprint(__name__)
@@ -26,4 +28,13 @@ def _health_checks() -> ProviderHealthChecks:
 def check_providers(event: Any) -> dict[str, int]:
     result = _health_checks().run(now())
     log.info("check_providers: %s", result)
+    return result
+
+
+@bp.schedule(Rate(30, unit=Rate.MINUTES), name="refresh_provider_balances",
+             description="Read the remaining credit of providers that report it; low-credit notices")
+def refresh_provider_balances(event: Any) -> dict[str, int]:
+    balances: ProviderBalances = service("ProviderBalances")
+    result = balances.run(now())
+    log.info("refresh_provider_balances: %s", result)
     return result

@@ -130,6 +130,8 @@ class Settings:
     argon2_parallelism: int = 1
     # The longest a /v1 stream may last (the proxy function's timeout follows it; Lambda's cap is 900).
     proxy_max_seconds: int = 600
+    # What a request through a user's own provider key costs on the KeyLedger balance (USD per 1M tokens).
+    byok_fee_per_1m_tokens: Decimal = Decimal(0)
 
     def table_name(self, table: str) -> str:
         """`<app>-<stage>-<table>` unless `<TABLE>_TABLE` names another."""
@@ -190,6 +192,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_memory_kib=e.int("ARGON2_MEMORY_KIB", 19 * 1024, minimum=8),
         argon2_parallelism=e.int("ARGON2_PARALLELISM", 1, minimum=1),
         proxy_max_seconds=e.int("PROXY_MAX_SECONDS", 600, minimum=1),
+        byok_fee_per_1m_tokens=e.decimal("BYOK_FEE_PER_1M_TOKENS", "0"),
     )
     if settings.proxy_max_seconds > MAX_PROXY_SECONDS:
         raise ConfigError(f"PROXY_MAX_SECONDS must be at most {MAX_PROXY_SECONDS} (Lambda's limit), "

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 TAGS = ("admin",)
-_LIMIT_FIELDS = ("period", "limit_cost", "limit_tokens", "rpm", "warn_at", "auto_renew")
+_LIMIT_FIELDS = ("period", "limit_cost", "limit_tokens", "rpm", "warn_at", "auto_renew", "allow_own_providers")
 
 
 def _keys_service() -> KeysService:

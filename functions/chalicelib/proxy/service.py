@@ -29,6 +29,7 @@ from ..metering.service import MeteringService
 from ..metering.types import Hold, RecordFields, Settlement, TokenUsage
 from ..upstreams.types import Usage
 from .charging import Delivered, usage_to_charge, with_output_cap
+from .routing import caller_scope
 from .token_estimate import chat_prompt_tokens, embeddings_input_tokens, output_tokens_cap
 from .types import Admitted, StreamOutcome
 
@@ -216,15 +217,18 @@ class ProxyService:
         too: a limit an admin just raised applies to this very request."""
         key = self._key(api_key, meta, cached=True)
         try:
-            return (key, *reserve(key))
+            with caller_scope(key):  # models resolve for this key's user (proxy/routing.py)
+                return (key, *reserve(key))
         except KeyNotCurrent:
             key = self._key(api_key, meta, cached=False)
-            return (key, *reserve(key))
+            with caller_scope(key):
+                return (key, *reserve(key))
         except QuotaExceeded:
             fresh = self._key(api_key, meta, cached=False)
             if fresh.rev == key.rev:
                 raise
-            return (fresh, *reserve(fresh))
+            with caller_scope(fresh):
+                return (fresh, *reserve(fresh))
 
     # --- the upstream call ---
 
