@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 
 def documented_answer(kind: str, amount: Decimal) -> dict[str, Any]:
@@ -83,10 +80,3 @@ class FakeBalanceAccount:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1" if self._server else ""
-
-
-@pytest.fixture(params=sorted(PATHS))
-def balance_account(request: pytest.FixtureRequest) -> Iterator[FakeBalanceAccount]:
-    fake = FakeBalanceAccount(request.param).start()
-    yield fake
-    fake.stop()

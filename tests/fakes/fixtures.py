@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .balance_servers import PATHS, FakeBalanceAccount
 from .upstream_servers import FakeUpstream
 
 
@@ -19,5 +20,13 @@ def openai_upstream() -> Iterator[FakeUpstream]:
 @pytest.fixture
 def anthropic_upstream() -> Iterator[FakeUpstream]:
     fake = FakeUpstream("anthropic").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(params=sorted(PATHS))
+def balance_account(request: pytest.FixtureRequest) -> Iterator[FakeBalanceAccount]:
+    """A provider account reporting its remaining credit, once per documented balance format."""
+    fake = FakeBalanceAccount(request.param).start()
     yield fake
     fake.stop()
