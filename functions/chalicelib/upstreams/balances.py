@@ -51,7 +51,9 @@ def parse_balance(kind: str, base_url: str, data: Any) -> ReportedBalance:
     when the answer is not in that shape."""
     if kind == "deepseek":
         infos = [i for i in data["balance_infos"] if isinstance(i, dict)]
-        chosen = next((i for i in infos if i.get("currency") == "USD"), None) or infos[0]
+        if not infos:
+            raise ValueError("no balance in the answer")
+        chosen = next((i for i in infos if i.get("currency") == "USD"), infos[0])
         return ReportedBalance(_amount(chosen["total_balance"]), str(chosen["currency"]))
     if kind == "openrouter":
         credits = data["data"]
