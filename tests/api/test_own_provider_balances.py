@@ -51,6 +51,13 @@ def test_a_failed_read_keeps_the_last_known_balance(client, alice, balance_accou
     assert status == 200 and again["balance"] == first
 
 
+def run_job(client) -> dict[str, int]:
+    """The scheduled function, invoked as EventBridge does."""
+    event = client.events.generate_cw_event("aws.events", "Scheduled Event", {},
+                                            ["arn:aws:events:us-east-1:123456789012:rule/refresh_provider_balances"])
+    return client.lambda_.invoke("refresh_provider_balances", event).payload
+
+
 def low_notes(container, account) -> list[Any]:
     return [n for n in container.notifications.list(account.user_id) if n.kind == "provider_low_balance"]
 
@@ -58,20 +65,20 @@ def low_notes(container, account) -> list[Any]:
 def test_the_job_notifies_the_owner_once_when_the_balance_falls_below_the_threshold(
         client, container, clock, alice, balance_account):
     add(client, alice, balance_account, low_balance_threshold="5.00")
-    assert container.provider_balances.run(clock.now())["read"] == 1
+    assert run_job(client)["read"] == 1
     balance_account.amount = Decimal("3.25")
     for _ in range(2):  # the second run, past half an interval, finds it still low: no second notice
         clock.advance(minutes=31)
-        container.provider_balances.run(clock.now())
+        run_job(client)
     notes = low_notes(container, alice)
     assert len(notes) == 1 and notes[0].detail["amount"] == "3.250000"
     assert notes[0].detail["provider"] == "credit"
     balance_account.amount = Decimal("20")
     clock.advance(minutes=31)
-    container.provider_balances.run(clock.now())
+    run_job(client)
     balance_account.amount = Decimal("1")
     clock.advance(minutes=31)
-    container.provider_balances.run(clock.now())  # back above, then below again: a new notice
+    run_job(client)  # back above, then below again: a new notice
     assert len(low_notes(container, alice)) == 2
 
 
