@@ -50,6 +50,15 @@ def test_an_update_to_an_ssrf_target_is_refused(client, accounts, strict):
     assert r.status_code == 400 and json.loads(r.body)["error"]["code"] == "forbidden_base_url"
 
 
+def test_a_users_own_provider_follows_the_same_url_rules(client, accounts, strict):
+    user = accounts.user()
+    for url in SSRF_TARGETS:
+        status, body = _post(client, user.headers, "/api/my/providers",
+                             {"name": "internal", "type": "openai", "base_url": url, "api_key": "sk-x"})
+        assert status == 400 and body["error"]["code"] == "forbidden_base_url", (url, body)
+    assert json.loads(client.http.get("/api/my/providers", headers=user.headers).body)["items"] == []
+
+
 def test_a_host_name_that_resolves_to_loopback_is_refused_on_connect(openai_upstream):
     client = UpstreamClient(connect_timeout=1, read_timeout=1, probe_timeout=1, max_retries=0, allow_private=False)
     target = Target(provider_id="p1", provider_type="openai", api_key=openai_upstream.api_key, upstream_model="",

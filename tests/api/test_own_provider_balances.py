@@ -1,6 +1,7 @@
 """Issue 21: own providers' remaining credit, read from fakes on 127.0.0.1 that answer as each
 provider documents (DeepSeek, OpenRouter, Moonshot, SiliconFlow), on demand and by the job,
-with one low-credit notification per fall below the owner's threshold."""
+with one low-credit notification per fall below the owner's threshold; shared providers' balances
+for admins."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from chalicelib.catalog.own_balances import ProviderBalances
+from chalicelib.catalog.own_store import OwnProviderStore
+from chalicelib.kernel.errors import UpstreamError
+from chalicelib.upstreams.balances import ReportedBalance
 
 
 def call(client, account, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -94,3 +99,31 @@ def test_a_provider_without_a_balance_kind_is_never_asked(client, alice, balance
     p = add(client, alice, balance_account, balance_kind="none")
     status, read = call(client, alice, "POST", f"/api/my/providers/{p['provider_id']}/balance")
     assert status == 200 and read["balance"] is None and balance_account.requests == []
+
+
+class SharedReads(list[tuple[str, str, str]]):
+    """Stands in for the provider's balance endpoint (the shared providers below are public hosts:
+    nothing is sent to them)."""
+
+    def __call__(self, target: Any, kind: str) -> ReportedBalance:
+        self.append((target.name, kind, target.api_key))
+        if target.name == "broken":
+            raise UpstreamError("no answer")
+        return ReportedBalance(Decimal("7.5"), "CNY")
+
+
+def test_admins_see_the_balance_of_shared_providers_whose_host_reports_one(container, client, accounts):
+    for name, url in (("ds", "https://api.deepseek.com/v1"), ("plain", "https://api.example.com/v1"),
+                      ("broken", "https://openrouter.ai/api/v1")):
+        container.catalog_admin.create_provider(name=name, type="openai", base_url=url, api_key=f"sk-{name}-key",
+                                                actor_id="a", meta=None)
+    reads = SharedReads()
+    container.provider_balances = ProviderBalances(OwnProviderStore(), container.catalog, container.cipher,
+                                                   container.clock, reads, container.notifications.notify)
+    assert run_job(client)["shared"] == 1
+    assert sorted(reads) == [("broken", "openrouter", "sk-broken-key"), ("ds", "deepseek", "sk-ds-key")]
+    owner = accounts.admin()
+    listed = json.loads(client.http.get("/api/admin/providers", headers=owner.headers).body)["items"]
+    balances = {p["name"]: p["balance"] for p in listed}
+    assert balances["ds"]["amount"] == "7.500000" and balances["ds"]["currency"] == "CNY"
+    assert balances["plain"] is None and balances["broken"] is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -131,6 +132,11 @@ def test_own_model_names_reach_the_owners_provider_with_the_owners_key_and_cost_
     assert [(i["model"], i["provider"]) for i in history["items"]] == [("mine/gpt-fake-mini", "mine (own)")]
     status, stats = call(client, alice, "GET", "/api/usage/statistics?group_by=provider")
     assert [i["key"] for i in stats["items"]] == ["mine (own)"]
+    # The proxy's request ids (which the export's day range reads) carry the wall-clock time.
+    today = datetime.now(UTC).date()
+    days = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    csv = client.http.get(f"/api/usage/export.csv?{days}", headers=alice.headers).body.decode()
+    assert "mine/gpt-fake-mini" in csv and "mine (own)" in csv
 
     other = post_json(own_v1, "/v1/chat/completions", {**CHAT, "model": "mine/gpt-fake-mini"}, api_key_of(bob))
     assert other.status_code == 404 and other.json()["error"]["code"] == "model_not_found"
