@@ -88,6 +88,7 @@ def test_another_users_provider_is_not_found(client, alice, bob, openai_upstream
     ({"name": "has/slash"}, "validation_error"),
     ({"name": " spaced"}, "validation_error"),
     ({"type": "cohere"}, "validation_error"),
+    ({"type": "bedrock"}, "validation_error"),  # signs with the gateway's own AWS role: never lent to a user
     ({"base_url": "ftp://example.com/v1"}, "invalid_base_url"),
     ({"base_url": "http://169.254.169.254/latest"}, "forbidden_base_url"),
     ({"base_url": "https://user:pw@api.example.com/v1"}, "invalid_base_url"),

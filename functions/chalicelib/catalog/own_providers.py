@@ -27,9 +27,12 @@ from .own_store import OwnProviderStore
 from .probe import ProviderClient
 from .routing import ModelRoute, ProviderTargetInfo
 from .service import mask_secret, scrub
-from .types import PROVIDER_TYPES, OwnProvider
+from .types import OwnProvider
 
 OWN_MARK = " (own)"  # how requests through an own provider name it in history, statistics and CSV
+# Provider types a user may bring a key for. Never one that authenticates with the deployment's
+# own credentials (a Bedrock provider signs with the gateway's AWS role): that would lend them out.
+OWN_PROVIDER_TYPES = ("openai", "anthropic")
 
 
 @dataclass(frozen=True)
@@ -174,8 +177,8 @@ class OwnProviders:
 
     @staticmethod
     def _type(type_: str) -> str:
-        if type_ not in PROVIDER_TYPES:
-            raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type",
+        if type_ not in OWN_PROVIDER_TYPES:
+            raise BadRequest(f"type must be one of {', '.join(OWN_PROVIDER_TYPES)}.", code="invalid_provider_type",
                              param="type")
         return type_
 

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kernel.money import NonNegativeMoney
-from ..upstreams.types import ProviderType
 from .own_providers import OwnProviderSpec
 from .schemas import BalanceOut
 from .types import OwnProvider
@@ -19,6 +18,7 @@ OwnName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 BaseUrl = Annotated[str, Field(min_length=8, max_length=2048)]
 ProviderKey = Annotated[str, Field(min_length=1, max_length=4096)]
 BalanceKind = Literal["auto", "none", "deepseek", "openrouter", "moonshot", "siliconflow"]
+OwnType = Literal["openai", "anthropic"]  # own_providers.OWN_PROVIDER_TYPES
 
 
 class _In(BaseModel):
@@ -27,7 +27,7 @@ class _In(BaseModel):
 
 class OwnProviderIn(_In):
     name: OwnName
-    type: ProviderType
+    type: OwnType
     base_url: BaseUrl
     api_key: ProviderKey
     # How the remaining credit is read: by the base URL's host (auto), not at all, or a named kind.
@@ -42,7 +42,7 @@ class OwnProviderIn(_In):
 
 class OwnProviderUpdate(_In):
     name: OwnName | None = None
-    type: ProviderType | None = None
+    type: OwnType | None = None
     base_url: BaseUrl | None = None
     api_key: ProviderKey | None = None
     balance_kind: BalanceKind | None = None
