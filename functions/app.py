@@ -14,6 +14,7 @@ from chalicelib.audit import admin_routes as audit_admin
 from chalicelib.bootstrap import lazy, web_edge
 from chalicelib.catalog import admin_routes as catalog_admin
 from chalicelib.catalog import jobs as catalog_jobs
+from chalicelib.catalog import own_routes
 from chalicelib.health import routes as health
 from chalicelib.keys import admin_routes as keys_admin
 from chalicelib.keys import routes as keys
@@ -42,6 +43,7 @@ code_service = lazy(lambda c: c.codes)
 membership_service = lazy(lambda c: c.membership)
 usage_views = lazy(lambda c: c.usage_views)
 notification_service = lazy(lambda c: c.notifications)
+provider_balances = lazy(lambda c: c.provider_balances)
 
 for blueprint in (
     health.blueprint(settings),
@@ -63,7 +65,8 @@ for blueprint in (
                                  now=now),
     usage_admin.blueprint(admin_usage=lazy(lambda c: c.admin_usage)),
     audit_admin.blueprint(audit=audit_service),
-    catalog_jobs.blueprint(health_checks=lazy(lambda c: c.provider_health), now=now),
+    catalog_jobs.blueprint(health_checks=lazy(lambda c: c.provider_health), balances=provider_balances, now=now),
     notifications.blueprint(notices=notification_service),
+    own_routes.blueprint(own=lazy(lambda c: c.own_providers), balances=provider_balances),
 ):
     app.register_blueprint(blueprint)

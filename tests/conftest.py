@@ -38,7 +38,12 @@ from chalicelib.kernel.settings import Settings, load_settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from infra.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
-from tests.fakes.fixtures import anthropic_upstream, bedrock_upstream, openai_upstream  # noqa: E402, F401
+from tests.fakes.fixtures import (  # noqa: E402, F401
+    anthropic_upstream,
+    balance_account,
+    bedrock_upstream,
+    openai_upstream,
+)
 from tests.support.proxy_http import v1  # noqa: E402, F401
 from tests.support.streaming_stack import scripted_upstream, stack  # noqa: E402, F401
 

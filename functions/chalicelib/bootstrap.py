@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .audit.store import AuditStore
     from .catalog.admin import CatalogAdmin
     from .catalog.health import ProviderHealthChecks
+    from .catalog.own_balances import ProviderBalances
+    from .catalog.own_providers import OwnProviders
     from .catalog.probe import ProviderClient
     from .catalog.service import CatalogService
     from .kernel.cursors import Cursors
@@ -217,7 +219,8 @@ class Container:
                             self.provider_client, QuotaLimits(rpm=self.settings.default_rpm or None),
                             group_quotas=lambda group_id: self.keys.quota_ids_in_group(group_id),
                             health=self.provider_health,
-                            allow_private_urls=self.settings.upstream_allow_private)
+                            allow_private_urls=self.settings.upstream_allow_private,
+                            balances=lambda: self.provider_balances.shared_balances())
 
     @cached_property
     def provider_health(self) -> ProviderHealthChecks:
@@ -225,6 +228,26 @@ class Container:
         from .catalog.health import ProviderHealthChecks
         from .catalog.store import CatalogStore
         return ProviderHealthChecks(CatalogStore(), self.catalog, self.cipher, self.clock, self.provider_client)
+
+    @cached_property
+    def own_providers(self) -> OwnProviders:
+        """Users' own providers (bring your own key), resolved by the proxy as `<name>/<model>`."""
+        from .catalog.own_providers import OwnProviders
+        from .catalog.own_store import OwnProviderStore
+
+        return OwnProviders(OwnProviderStore(), self.cipher, self.clock, self.audit, self.provider_client,
+                            fee_per_1m_tokens=self.settings.byok_fee_per_1m_tokens,
+                            allow_private_urls=self.settings.upstream_allow_private)
+
+    @cached_property
+    def provider_balances(self) -> ProviderBalances:
+        """Providers' remaining credit: own providers' (with low-credit notices) and shared ones'."""
+        from .catalog.own_balances import ProviderBalances
+        from .catalog.own_store import OwnProviderStore
+        from .catalog.probe import UpstreamProviderClient
+
+        return ProviderBalances(OwnProviderStore(), self.catalog, self.cipher, self.clock,
+                                UpstreamProviderClient(self.upstream_client).balance, self.notifications.notify)
 
     @cached_property
     def keys(self) -> KeysService:
@@ -261,10 +284,11 @@ class Container:
     @cached_property
     def proxy(self) -> ProxyService:
         """The /v1 proxy; `keys`, `catalog` and `upstream_client` come from their areas."""
+        from .proxy.routing import ModelResolver
         from .proxy.service import ProxyService
 
-        return ProxyService(self.keys, self.catalog, self.upstream_client, self.metering, self.clock,
-                            membership=self.membership)
+        return ProxyService(self.keys, ModelResolver(self.catalog, self.own_providers), self.upstream_client,
+                            self.metering, self.clock, membership=self.membership)
 
     @cached_property
     def proxy_relay(self) -> StreamRelay:

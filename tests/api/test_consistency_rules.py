@@ -66,5 +66,6 @@ def test_a_new_quota_says_which_limits_came_from_the_group_defaults(client, acco
     status, quota = _call(client, "POST", "/api/admin/quotas", admin,
                           {"user_id": user.user_id, "group": "basic", "limit_cost": "2"})
     assert status == 201, quota
-    assert quota["defaults_applied"] == ["period", "limit_tokens", "rpm", "warn_at", "auto_renew"]
+    assert quota["defaults_applied"] == ["period", "limit_tokens", "rpm", "warn_at", "auto_renew",
+                                         "allow_own_providers"]
     assert (quota["period"], quota["limit_cost"], quota["rpm"]) == ("day", "2.000000", 30)

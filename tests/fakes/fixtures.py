@@ -8,6 +8,7 @@ import pytest
 
 from infra.fake_bedrock import FakeBedrock
 
+from .balance_servers import PATHS, FakeBalanceAccount
 from .upstream_servers import FakeUpstream
 
 
@@ -29,5 +30,13 @@ def anthropic_upstream() -> Iterator[FakeUpstream]:
 def bedrock_upstream() -> Iterator[FakeBedrock]:
     """A fake Amazon Bedrock (runtime, model lists, STS) on 127.0.0.1; the suite's fake AWS keys sign for it."""
     fake = FakeBedrock().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(params=sorted(PATHS))
+def balance_account(request: pytest.FixtureRequest) -> Iterator[FakeBalanceAccount]:
+    """A provider account reporting its remaining credit, once per documented balance format."""
+    fake = FakeBalanceAccount(request.param).start()
     yield fake
     fake.stop()

@@ -85,7 +85,7 @@ def test_upstream_client_reads_the_demo_like_any_openai_provider(demo):
     target = Target("local-demo", "openai", demo, "local-demo-not-a-secret", "demo-chat")
 
     async def stream_to_the_end() -> tuple[bool, Usage | None]:
-        streaming = StreamingClient(connect_timeout=1, read_timeout=2, max_retries=0)
+        streaming = StreamingClient(connect_timeout=1, read_timeout=2, max_retries=0, allow_private=True)
         try:
             stream = await streaming.open_chat(target, {"model": "pub", "messages": MESSAGES, "stream": True}, "pub")
             _ = [chunk async for chunk in stream.chunks()]

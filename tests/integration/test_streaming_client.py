@@ -30,8 +30,8 @@ class DrainingClient:
 
     def chat_stream(self, target: Target, body: dict[str, Any], public_model: str) -> Any:
         async def drain() -> Any:
-            client = StreamingClient(connect_timeout=1.0, read_timeout=2.0, max_retries=2, jitter=lambda: 1.0,
-                                     sleep=self.sleeps)
+            client = StreamingClient(connect_timeout=1.0, read_timeout=2.0, max_retries=2, allow_private=True,
+                                     jitter=lambda: 1.0, sleep=self.sleeps)
             try:
                 stream = await client.open_chat(target, body, public_model)
                 chunks = [chunk async for chunk in stream.chunks()]

@@ -7,7 +7,7 @@ snapshot so the next read sees it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,10 @@ from .store import CatalogStore
 from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
 
 
+def _plain_or_none(value: Any) -> Any:
+    return None if value is None else asdict(value)
+
+
 def _check_capabilities(caps: Any) -> tuple[str, ...]:
     unknown = [c for c in caps if c not in CAPABILITIES]
     if unknown:
@@ -43,7 +47,9 @@ class CatalogAdmin:
     def __init__(self, repo: CatalogStore, catalog: CatalogService, cipher: Cipher, clock: Clock,
                  audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None,
                  group_quotas: Callable[[str], list[str]] | None = None,
-                 health: ProviderHealthChecks | None = None, *, allow_private_urls: bool = False) -> None:
+                 health: ProviderHealthChecks | None = None, *, allow_private_urls: bool = False,
+                 balances: Callable[[], dict[str, Any]] | None = None) -> None:
+        self._balances = balances or dict  # provider id -> its last read balance (own_balances.py)
         self._health = health or ProviderHealthChecks(repo, catalog, cipher, clock, client)
         self._group_quotas = group_quotas or (lambda group_id: [])  # group id -> quota ids on it (keys)
         self._allow_private_urls = allow_private_urls
@@ -64,10 +70,13 @@ class CatalogAdmin:
     # --- providers ---
 
     def list_providers(self) -> list[dict[str, Any]]:
-        """Every provider with its health; keys appear only as hints."""
+        """Every provider with its health and, for hosts that report it, its remaining credit;
+        keys appear only as hints."""
         now = self._clock.now()
         snap = self._catalog.snapshot(fresh=True)
-        return [provider_view(p, now) for p in sorted(snap.providers.values(), key=lambda p: p.created_at)]
+        balances = self._balances()
+        return [{**provider_view(p, now), "balance": _plain_or_none(balances.get(p.provider_id))}
+                for p in sorted(snap.providers.values(), key=lambda p: p.created_at)]
 
     def create_provider(self, *, name: str, type: str, base_url: str | None, api_key: str, actor_id: str,
                         meta: RequestMeta | None, bedrock: BedrockSettings | None = None) -> dict[str, Any]:

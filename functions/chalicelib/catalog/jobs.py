@@ -1,5 +1,6 @@
-"""Scheduled: provider health checks, one probe per provider every CHECK_EVERY (idempotent:
-a provider checked within half an interval is skipped)."""
+"""Scheduled: provider health checks, one probe per provider every CHECK_EVERY, and provider
+balances every own_balances.REFRESH_EVERY (both idempotent: a provider checked within half an
+interval is skipped)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from chalice import Blueprint, Rate
 
 if TYPE_CHECKING:
     from .health import ProviderHealthChecks
+    from .own_balances import ProviderBalances
 
 log = logging.getLogger("keyledger.jobs")
 
 
-def blueprint(health_checks: Callable[[], ProviderHealthChecks], now: Callable[[], datetime]) -> Blueprint:
-    """The catalog's scheduled jobs, over its health checks and the composition root's clock."""
+def blueprint(health_checks: Callable[[], ProviderHealthChecks], balances: Callable[[], ProviderBalances],
+              now: Callable[[], datetime]) -> Blueprint:
+    """The catalog's scheduled jobs, over its health checks, the provider balance reader and the
+    composition root's clock."""
     bp = Blueprint(__name__)
 
     @bp.schedule(Rate(5, unit=Rate.MINUTES), name="check_providers",
@@ -25,6 +29,13 @@ def blueprint(health_checks: Callable[[], ProviderHealthChecks], now: Callable[[
     def check_providers(event: Any) -> dict[str, int]:
         result = health_checks().run(now())
         log.info("check_providers: %s", result)
+        return result
+
+    @bp.schedule(Rate(30, unit=Rate.MINUTES), name="refresh_provider_balances",
+                 description="Read the remaining credit of providers that report it; low-credit notices")
+    def refresh_provider_balances(event: Any) -> dict[str, int]:
+        result = balances().run(now())
+        log.info("refresh_provider_balances: %s", result)
         return result
 
     return bp

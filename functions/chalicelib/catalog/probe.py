@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from .routing import ProviderTargetInfo
 
 if TYPE_CHECKING:
+    from ..upstreams.balances import ReportedBalance
     from ..upstreams.client import UpstreamClient
     from ..upstreams.types import Target
 
@@ -44,3 +45,7 @@ class UpstreamProviderClient:
 
     def list_models(self, target: ProviderTargetInfo) -> list[str]:
         return self._upstream.list_models(self._target(target))
+
+    def balance(self, target: ProviderTargetInfo, kind: str) -> ReportedBalance:
+        """The provider's remaining credit (`upstreams.balances`); raises an `AppError`."""
+        return self._upstream.balance(self._target(target), kind)

@@ -82,6 +82,14 @@ class ProviderHealthOut(BaseModel):
     unhealthy_until: datetime | None
 
 
+class BalanceOut(BaseModel):
+    """A provider's remaining credit as it last reported it (in its own currency)."""
+
+    amount: Money
+    currency: str
+    checked_at: datetime
+
+
 class ProviderOut(BaseModel):
     provider_id: str
     name: str
@@ -92,6 +100,7 @@ class ProviderOut(BaseModel):
     bedrock: BedrockOut | None = None
     created_at: datetime
     updated_at: datetime
+    balance: BalanceOut | None = None  # for providers whose host reports its remaining credit
 
 
 class ProviderList(BaseModel):
@@ -163,10 +172,12 @@ class LimitsIn(_In):
     rpm: Rpm | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] = []
     auto_renew: JsonBool = True
+    allow_own_providers: JsonBool = True
 
     def to_limits(self) -> QuotaLimits:
         return QuotaLimits(period=self.period, limit_cost=self.limit_cost, limit_tokens=self.limit_tokens,
-                           rpm=self.rpm, warn_at=tuple(self.warn_at), auto_renew=self.auto_renew)
+                           rpm=self.rpm, warn_at=tuple(self.warn_at), auto_renew=self.auto_renew,
+                           allow_own_providers=self.allow_own_providers)
 
 
 class LimitsOut(BaseModel):
@@ -176,6 +187,7 @@ class LimitsOut(BaseModel):
     rpm: int | None
     warn_at: list[Decimal]
     auto_renew: bool
+    allow_own_providers: bool = True
 
 
 class GroupIn(_In):
@@ -226,6 +238,7 @@ class QuotaOut(BaseModel):
     rpm: int | None
     warn_at: list[Decimal]
     auto_renew: bool
+    allow_own_providers: bool = True  # the quota's keys may use the user's own providers
     used_cost: Money = Decimal(0)
     used_tokens: int = 0
     period_key: str
@@ -268,6 +281,7 @@ class QuotaIn(_In):
     rpm: Rpm | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
     auto_renew: JsonBool | None = None
+    allow_own_providers: JsonBool | None = None
     expires_at: When | None = None
     ip_allow: Annotated[list[Cidr], Field(max_length=50)] = []
 
@@ -279,6 +293,7 @@ class QuotaUpdate(_In):
     rpm: Rpm | None = None
     warn_at: Annotated[list[Fraction], Field(max_length=10)] | None = None
     auto_renew: JsonBool | None = None
+    allow_own_providers: JsonBool | None = None
     expires_at: When | None = None
     ip_allow: Annotated[list[Cidr], Field(max_length=50)] | None = None
 

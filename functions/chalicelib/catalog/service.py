@@ -236,6 +236,7 @@ def limits_view(lim: Any) -> dict[str, Any]:
     return {
         "period": lim.period, "limit_cost": lim.limit_cost, "limit_tokens": lim.limit_tokens, "rpm": lim.rpm,
         "warn_at": list(lim.warn_at), "auto_renew": lim.auto_renew,
+        "allow_own_providers": lim.allow_own_providers,
     }
 
 

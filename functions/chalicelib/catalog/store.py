@@ -147,6 +147,7 @@ class GroupItem(CatalogItem):
     dq_rpm = NumberAttribute(null=True)
     dq_warn_at = string_list(default=list)
     dq_auto_renew = BooleanAttribute(default=True)
+    dq_allow_own_providers = BooleanAttribute(null=True)  # absent: allowed
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
@@ -157,7 +158,8 @@ class GroupItem(CatalogItem):
             "GROUP", g.group_id, name=g.name, models=list(g.models), dq_period=d.period,
             dq_limit_cost_micro=to_micros(d.limit_cost) if d.limit_cost is not None else None,
             dq_limit_tokens=d.limit_tokens, dq_rpm=d.rpm, dq_warn_at=[str(f) for f in d.warn_at],
-            dq_auto_renew=d.auto_renew, created_at=iso(g.created_at), updated_at=iso(g.updated_at),
+            dq_auto_renew=d.auto_renew, dq_allow_own_providers=d.allow_own_providers,
+            created_at=iso(g.created_at), updated_at=iso(g.updated_at),
         )
 
     def to_domain(self) -> Group:
@@ -170,6 +172,7 @@ class GroupItem(CatalogItem):
                 rpm=int(self.dq_rpm) if self.dq_rpm is not None else None,
                 warn_at=tuple(Decimal(f) for f in self.dq_warn_at or ()),
                 auto_renew=bool(self.dq_auto_renew),
+                allow_own_providers=self.dq_allow_own_providers is not False,
             ),
             created_at=parse_iso(self.created_at), updated_at=parse_iso(self.updated_at),
         )

@@ -86,6 +86,7 @@ class QuotaLimits:
     rpm: int | None = None
     warn_at: tuple[Decimal, ...] = ()
     auto_renew: bool = True
+    allow_own_providers: bool = True  # its keys may route `<own provider>/<model>` (bring your own key)
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,51 @@ def validate_limits(lim: QuotaLimits) -> QuotaLimits:
     if lim.limit_cost is not None and lim.limit_cost < 0:
         raise BadRequest("limit_cost must not be negative.", code="invalid_limit")
     return replace(lim, warn_at=tuple(sorted(set(lim.warn_at))))
+
+
+@dataclass(frozen=True)
+class ProviderBalance:
+    """A provider's remaining credit as it last reported it."""
+
+    amount: Decimal
+    currency: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class OwnProvider:
+    """A user's own upstream (bring your own key): only its owner's requests ever use it."""
+
+    provider_id: str
+    user_id: str
+    name: str
+    type: str
+    base_url: str
+    api_key_enc: str = field(repr=False)  # Fernet token; decrypted only to call the upstream
+    api_key_hint: str
+    created_at: datetime
+    updated_at: datetime
+    balance_kind: str | None = None  # how its remaining credit is read (upstreams.balances); None: not read
+    low_balance_threshold: Decimal | None = None  # the owner is notified when the balance falls below it
+    balance: ProviderBalance | None = None
+    low_balance_notified: bool = False  # armed again once the balance is back at or above the threshold
+
+
+@dataclass(frozen=True)
+class OwnProviderSpec:
+    """What a user sends to create or change a provider (None: unchanged on update)."""
+
+    name: str | None = None
+    type: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    balance_kind: str | None = None  # "auto" (by the base URL's host), "none", or a kind
+    low_balance_threshold: Decimal | None = None
+    clear_threshold: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    ok: bool
+    latency_ms: int
+    detail: str

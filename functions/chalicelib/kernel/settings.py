@@ -132,6 +132,8 @@ class Settings:
     proxy_max_seconds: int = 600
     # Bedrock, Bedrock Runtime and STS (for Bedrock roles) at a local fake: the local stage and tests only.
     bedrock_endpoint_url: str | None = None
+    # What a request through a user's own provider key costs on the KeyLedger balance (USD per 1M tokens).
+    byok_fee_per_1m_tokens: Decimal = Decimal(0)
 
     def table_name(self, table: str) -> str:
         """`<app>-<stage>-<table>` unless `<TABLE>_TABLE` names another."""
@@ -193,6 +195,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_parallelism=e.int("ARGON2_PARALLELISM", 1, minimum=1),
         proxy_max_seconds=e.int("PROXY_MAX_SECONDS", 600, minimum=1),
         bedrock_endpoint_url=e.str("BEDROCK_ENDPOINT_URL") or None,
+        byok_fee_per_1m_tokens=e.decimal("BYOK_FEE_PER_1M_TOKENS", "0"),
     )
     if settings.bedrock_endpoint_url and stage != "local":
         raise ConfigError("BEDROCK_ENDPOINT_URL points Bedrock at a local fake; it is for the local stage only")

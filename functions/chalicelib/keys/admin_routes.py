@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .service import KeysService
 
 TAGS = ("admin",)
-_LIMIT_FIELDS = ("period", "limit_cost", "limit_tokens", "rpm", "warn_at", "auto_renew")
+_LIMIT_FIELDS = ("period", "limit_cost", "limit_tokens", "rpm", "warn_at", "auto_renew", "allow_own_providers")
 
 
 def blueprint(keys: Callable[[], KeysService]) -> Blueprint:

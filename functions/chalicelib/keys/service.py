@@ -132,6 +132,7 @@ class KeysService:
             quota_id=key.quota_id, group=key.group_id, status=key.status, expires_at=key.expires_at,
             ip_allow=key.ip_allow, period=key.limits.period, limit_cost=key.limits.limit_cost,
             limit_tokens=key.limits.limit_tokens, rpm=key.limits.rpm, quota_ends_at=key.quota_ends_at, rev=key.rev,
+            allow_own_providers=key.limits.allow_own_providers,
         )
         if ip is not None:
             self.check_ip(info, ip)
@@ -210,10 +211,10 @@ class KeysService:
         written in one transaction."""
         old = self._repo.get_quota(quota_id)
         limit_fields = {k: changes[k] for k in ("period", "limit_cost", "limit_tokens", "rpm", "warn_at",
-                                                 "auto_renew") if k in changes}
+                                                 "auto_renew", "allow_own_providers") if k in changes}
         if "warn_at" in limit_fields:
             limit_fields["warn_at"] = tuple(limit_fields["warn_at"] or ())
-        for k in ("period", "auto_renew"):
+        for k in ("period", "auto_renew", "allow_own_providers"):
             if limit_fields.get(k, "") is None:
                 del limit_fields[k]
         limits = validate_limits(replace(old.limits, **limit_fields))

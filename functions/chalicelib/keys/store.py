@@ -55,6 +55,7 @@ class _LimitsMixin:
     rpm = NumberAttribute(null=True)
     warn_at = ListAttribute(of=UnicodeAttribute, default=list)
     auto_renew = BooleanAttribute(default=True)
+    allow_own_providers = BooleanAttribute(null=True)  # absent on items older than the setting: allowed
 
 
 def _limit_values(lim: QuotaLimits) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def _limit_values(lim: QuotaLimits) -> dict[str, Any]:
         "limit_cost_micro": to_micros(lim.limit_cost) if lim.limit_cost is not None else None,
         "limit_tokens": lim.limit_tokens, "rpm": lim.rpm,
         "warn_at": [str(f) for f in lim.warn_at], "auto_renew": lim.auto_renew,
+        "allow_own_providers": lim.allow_own_providers,
     }
 
 
@@ -74,6 +76,7 @@ def _limits_of(item: Any) -> QuotaLimits:
         rpm=int(item.rpm) if item.rpm is not None else None,
         warn_at=tuple(Decimal(f) for f in item.warn_at or ()),
         auto_renew=bool(item.auto_renew),
+        allow_own_providers=item.allow_own_providers is not False,
     )
 
 

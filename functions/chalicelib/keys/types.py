@@ -75,3 +75,4 @@ class KeyInfo:
     rpm: int | None  # requests per minute; None = unlimited
     quota_ends_at: datetime | None = None  # one-off quota (auto_renew false): end of its period
     rev: int = 0  # the key item's revision this information was read at
+    allow_own_providers: bool = True  # the quota lets this key use the user's own providers

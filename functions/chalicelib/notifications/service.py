@@ -19,7 +19,7 @@ from ..kernel.money import from_micros, to_micros
 from . import notes_store
 
 KINDS = ("quota_warning", "low_balance", "membership_expiring", "membership_renewed",
-         "membership_renewal_failed", "membership_expired")
+         "membership_renewal_failed", "membership_expired", "provider_low_balance")
 
 AvailableOf = Callable[[str], Decimal]  # user_id -> available balance
 

@@ -30,6 +30,7 @@ from ..metering.types import Hold, RecordFields, Settlement, TokenUsage
 from ..upstreams.types import Usage
 from .anthropic_wire import NativeRequest
 from .charging import Delivered, usage_to_charge, with_output_cap
+from .routing import caller_scope
 from .token_estimate import chat_prompt_tokens, embeddings_input_tokens, output_tokens_cap
 from .types import Admitted, StreamOutcome
 
@@ -197,8 +198,9 @@ class ProxyService:
         charged. The provider's own count when the model's first provider can count (Anthropic),
         else (or when that fails) the prompt estimate the hold is sized with."""
         key = self._key(api_key, meta, cached=True)
-        route = self.catalog.route(str(body.get("model")), key.group)  # 403/404 as a real request would get
-        first = self.targets(route)[:1]
+        with caller_scope(key):  # own providers resolve too (proxy/routing.py)
+            route = self.catalog.route(str(body.get("model")), key.group)  # 403/404 as a real request would get
+            first = self.targets(route)[:1]
         if first and first[0].provider_type == "anthropic":
             try:
                 return int(self.upstream.count_tokens(first[0], body))
@@ -245,15 +247,18 @@ class ProxyService:
         too: a limit an admin just raised applies to this very request."""
         key = self._key(api_key, meta, cached=True)
         try:
-            return (key, *reserve(key))
+            with caller_scope(key):  # models resolve for this key's user (proxy/routing.py)
+                return (key, *reserve(key))
         except KeyNotCurrent:
             key = self._key(api_key, meta, cached=False)
-            return (key, *reserve(key))
+            with caller_scope(key):
+                return (key, *reserve(key))
         except QuotaExceeded:
             fresh = self._key(api_key, meta, cached=False)
             if fresh.rev == key.rev:
                 raise
-            return (fresh, *reserve(fresh))
+            with caller_scope(fresh):
+                return (fresh, *reserve(fresh))
 
     # --- the upstream call ---
 

@@ -34,6 +34,7 @@ from ..kernel.errors import AppError
 from . import anthropic, anthropic_native, failures
 from .adapters import ADAPTERS, Adapter, adapter_for
 from .anthropic_native import NativeMessage
+from .balances import ReportedBalance, balance_call, parse_balance
 from .errors import UnsupportedByProvider
 from .guarded_transport import guarded_adapter
 from .types import ChatResult, EmbeddingsResult, HttpCall, ProbeResult, Target
@@ -144,6 +145,16 @@ class UpstreamClient:
         except Exception as exc:  # noqa: BLE001 - the admin must get a detail, not a 500
             return ProbeResult(False, self._ms_since(start), f"Unexpected failure ({type(exc).__name__}).")
         return ProbeResult(True, self._ms_since(start), f"Connected: the provider lists {len(ids)} models.")
+
+    def balance(self, target: Target, kind: str) -> ReportedBalance:
+        """The provider's remaining credit from its balance endpoint (`balances.py`): a short
+        timeout, no retries. Raises ProviderError/ProviderTimeout like any call."""
+        call = balance_call(kind, target.base_url, target.api_key)
+        timeouts = (self.probe_timeout, self.probe_timeout)
+        resp = self._send(target, call, stream=False, timeouts=timeouts, retries=0)
+        data = self._json(target, resp)
+        return self._parse(target, resp, lambda: parse_balance(kind, target.base_url, data),
+                           what="a balance in an unknown format")
 
     # --- transport ---
 

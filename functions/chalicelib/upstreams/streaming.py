@@ -24,8 +24,10 @@ import httpx
 from ..kernel.errors import AppError
 from . import anthropic_native, failures
 from .adapters import ADAPTERS, Adapter, StreamFraming, adapter_for
+from .address_policy import ForbiddenAddress
 from .decoding import StreamDecoder, chunks_from_completion
 from .errors import ProviderError, ProviderTimeout
+from .guarded_transport import guarded_async_transport
 from .sse import Event, EventParser
 from .types import ChatResult, HttpCall, Target, Usage
 
@@ -98,20 +100,22 @@ class StreamingClient:
 
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 25.0, max_retries: int = 2,
                  backoff_base: float = 0.25, backoff_cap: float = 4.0, retry_after_cap: float = 5.0,
-                 jitter: Callable[[], float] = random.random,
+                 allow_private: bool = False, jitter: Callable[[], float] = random.random,
                  sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
                  adapters: Mapping[str, Adapter] = ADAPTERS) -> None:
         self.timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None)
         self.max_retries = max_retries
         self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
         self._jitter, self._sleep = jitter, sleep
+        self.allow_private = allow_private  # loopback/private peers (UPSTREAM_ALLOW_PRIVATE); link-local never
         self._clients: dict[int, httpx.AsyncClient] = {}
         self.adapters = adapters
 
     @classmethod
     def from_settings(cls, settings: Any, adapters: Mapping[str, Adapter] = ADAPTERS) -> StreamingClient:
         return cls(connect_timeout=settings.upstream_connect_timeout, read_timeout=settings.upstream_read_timeout,
-                   max_retries=settings.upstream_max_retries, adapters=adapters)
+                   max_retries=settings.upstream_max_retries, allow_private=settings.upstream_allow_private,
+                   adapters=adapters)
 
     def _client(self) -> httpx.AsyncClient:
         import asyncio
@@ -120,8 +124,10 @@ class StreamingClient:
         client = self._clients.get(loop)
         if client is None:
             # trust_env=False: proxies and CA bundles are the deployment's, not each request's scan.
-            client = self._clients[loop] = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
-                                                             trust_env=False)
+            # Every new connection's peer passes the SSRF guard, as on the buffered client.
+            client = self._clients[loop] = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, trust_env=False,
+                transport=guarded_async_transport(allow_private=self.allow_private))
         return client
 
     async def open_chat(self, target: Target, body: dict[str, Any], public_model: str) -> UpstreamStream:
@@ -230,6 +236,9 @@ def transport_error(target: Target, url: str, exc: httpx.HTTPError, timeout: htt
                                retryable=False)
     if isinstance(exc, httpx.ConnectError):
         for cause in failures.chain(exc):
+            if isinstance(cause, ForbiddenAddress):
+                return ProviderError(f"Refused: {host} resolves to a non-public address ({cause.address}); "
+                                     "provider URLs must reach public addresses.", provider_id=pid)
             if isinstance(cause, socket.gaierror):
                 return ProviderError(f"Cannot resolve the host {host!r} (DNS failure).", retryable=True,
                                      provider_id=pid)

@@ -7,7 +7,7 @@ import { apiBase, proxyBase } from "./config.js";
 
 /**
  * @import { ActivatedAccount, AdminOverview, AdminRecord, Balance, CodeBatch, CodeState, DayRange, Decimal, Fields,
- *   IpRecord, IsoTime, LedgerEntry, LogEntry, LogQuery, LoginAttempt, Me, ModelSync, MyQuota, NewKey,
+ *   IpRecord, IsoTime, LedgerEntry, LogEntry, LogQuery, LoginAttempt, Me, ModelSync, MyQuota, NewKey, OwnProvider,
  *   Page, ProviderTest, RecoveryCodes, Redemption, Registration, Renewal, ResetKey, TokenPair,
  *   TotpSecret, UsageRecord, UsageStatistics } from "./shapes.js"
  */
@@ -180,6 +180,47 @@ export function fetchNotificationSettings() {
  */
 export function saveNotificationSettings(settings) {
   return api("/api/notifications/settings", { method: "PUT", body: settings });
+}
+
+// The signed-in user's own providers (bring your own key): `<name>/<model>` on /v1 uses them.
+
+/** @returns {Promise<Page<OwnProvider>>} the user's own providers with their last known balance */
+export function listMyProviders() {
+  return api("/api/my/providers");
+}
+
+/**
+ * Adds an own provider; the key is stored encrypted and never shown again (only its hint).
+ * @param {Fields} provider name, type, base_url, api_key, balance_kind?, low_balance_threshold?
+ * @returns {Promise<OwnProvider>}
+ */
+export function createMyProvider(provider) {
+  return api("/api/my/providers", { method: "POST", body: provider });
+}
+
+/** @param {string} providerId @param {Fields} changes @returns {Promise<OwnProvider>} */
+export function updateMyProvider(providerId, changes) {
+  return api(`/api/my/providers/${segment(providerId)}`, { method: "PUT", body: changes });
+}
+
+/** Removes the provider and its encrypted key. @param {string} providerId @returns {Promise<unknown>} */
+export function deleteMyProvider(providerId) {
+  return api(`/api/my/providers/${segment(providerId)}`, { method: "DELETE" });
+}
+
+/** One real call to the provider with the user's key. @param {string} providerId @returns {Promise<ProviderTest>} */
+export function testMyProvider(providerId) {
+  return api(`/api/my/providers/${segment(providerId)}/test`, { method: "POST" });
+}
+
+/** Reads the provider's remaining credit now. @param {string} providerId @returns {Promise<OwnProvider>} */
+export function refreshMyProviderBalance(providerId) {
+  return api(`/api/my/providers/${segment(providerId)}/balance`, { method: "POST" });
+}
+
+/** The models the provider lists. @param {string} providerId @returns {Promise<{ items: string[] }>} */
+export function listMyProviderModels(providerId) {
+  return api(`/api/my/providers/${segment(providerId)}/models`);
 }
 
 // Keys, usage and logs of the signed-in user.

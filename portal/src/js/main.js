@@ -14,6 +14,7 @@ const ROUTES = {
   "/register": { load: page("register"), access: "guest", title: "nav.register" },
   "/dashboard": { load: page("dashboard"), access: "user", title: "nav.dashboard" },
   "/keys": { load: page("keys"), access: "user", title: "nav.keys" },
+  "/providers": { load: page("providers"), access: "user", title: "nav.providers" },
   "/usage": { load: page("usage"), access: "user", title: "nav.usage" },
   "/balance": { load: page("balance"), access: "user", title: "nav.balance" },
   "/security": { load: page("security"), access: "user", title: "nav.security" },
@@ -29,7 +30,7 @@ const ROUTES = {
   "/admin/plans": { load: page("admin-plans"), access: "admin", title: "nav.admin_plans" },
   "/admin/codes": { load: page("admin-codes"), access: "admin", title: "nav.admin_codes" },
 };
-const USER_NAV = ["/dashboard", "/keys", "/usage", "/balance", "/notifications", "/security", "/logs"];
+const USER_NAV = ["/dashboard", "/keys", "/providers", "/usage", "/balance", "/notifications", "/security", "/logs"];
 const ADMIN_NAV = ["/admin/overview", "/admin/users", "/admin/providers", "/admin/models", "/admin/groups", "/admin/quotas", "/admin/plans", "/admin/codes"];
 
 const app = document.getElementById("app");

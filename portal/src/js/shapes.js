@@ -57,6 +57,12 @@
  */
 /** @typedef {Record<string, unknown>} Fields a create or update body, as the admin form produced it */
 /** @typedef {{ ok: boolean, latency_ms?: number | null, detail?: string }} ProviderTest */
+/** @typedef {{ amount: Decimal, currency: string, checked_at: IsoTime }} ProviderBalance a provider's remaining credit, in its currency */
+/**
+ * @typedef {{ provider_id: string, name: string, type: string, base_url: string, api_key_hint: string,
+ *   balance_kind: string | null, low_balance_threshold: Decimal | null, balance: ProviderBalance | null,
+ *   created_at: IsoTime, updated_at: IsoTime }} OwnProvider
+ */
 /** @typedef {{ added: number | string[], updated: number | string[], unchanged: number | string[] }} ModelSync */
 /** @typedef {{ key: string, quota_id?: string, group?: string, prefix?: string }} ResetKey */
 /** @typedef {{ batch_id: string, amount: Decimal, codes: string[] }} CodeBatch */

@@ -1,6 +1,7 @@
 // Dashboard: balance, membership, this period's quota use, and 30 days of cost and tokens.
 import { h, mount } from "../dom.js";
-import { fetchBalance, fetchUsageStatistics, listMyQuotas, setAutoRenew } from "../endpoints.js";
+import { fetchBalance, fetchUsageStatistics, listMyProviders, listMyQuotas, setAutoRenew } from "../endpoints.js";
+import { providerBalance } from "./providers.js";
 import { session } from "../session.js";
 import { t } from "../i18n.js";
 import { money, moneyNumber, num, date, isoDay } from "../format.js";
@@ -11,9 +12,10 @@ export default function render(main) {
   const me = session.me || {};
   const top = h("div", { class: "grid grid-3" });
   const quotas = h("div");
+  const providers = h("div", { id: "my-providers" });
   const charts = h("div", { class: "grid grid-2" });
   mount(main, pageHeader(t("nav.dashboard"), t("dashboard.hello", { name: me.username || "" })),
-    top, card(t("dashboard.quotas"), quotas), h("h2", { class: "section-title", text: t("dashboard.last_30") }), charts);
+    top, card(t("dashboard.quotas"), quotas), card(t("dashboard.my_providers"), providers), h("h2", { class: "section-title", text: t("dashboard.last_30") }), charts);
 
   asyncBlock(top, fetchBalance, (bal) => [
     card(t("balance.available"), h("p", { class: "stat", dataset: { stat: "available" }, text: money(bal.available) }),
@@ -23,6 +25,14 @@ export default function render(main) {
     card(t("dashboard.by_provider"), (bal.by_provider || []).length === 0 ? emptyState(t("dashboard.no_spend")) :
       h("ul", { class: "kv" }, bal.by_provider.map((p) => h("li", {}, h("span", { text: p.provider }), h("span", { class: "num", text: money(p.spent) }))))),
   ]);
+
+  asyncBlock(providers, listMyProviders, (data) => {
+    const items = data.items || [];
+    const manage = h("a", { href: "#/providers", class: "card-link", text: t("dashboard.to_providers") });
+    if (items.length === 0) return [emptyState(t("providers.none")), manage];
+    return [h("ul", { class: "kv" }, items.map((p) => h("li", { dataset: { provider: p.name } }, h("span", { text: p.name }),
+      h("span", { class: "num provider-balance", text: providerBalance(p) })))), manage];
+  });
 
   asyncBlock(quotas, listMyQuotas, (data) => {
     const items = data.items || [];
