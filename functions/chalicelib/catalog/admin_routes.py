@@ -63,7 +63,8 @@ def create_provider(req: Request) -> ProviderOut:
     """Register an upstream provider; its API key is stored encrypted and never returned."""
     b = req.body
     view = _catalog_admin().create_provider(name=b.name, type=b.type, base_url=b.base_url, api_key=b.api_key,
-                                            bedrock=b.bedrock.to_settings() if b.bedrock else None, **_who(req))
+                                            bedrock=b.bedrock.to_settings() if b.bedrock else None,
+                                            responses_api=b.responses_api, **_who(req))
     return ProviderOut.model_validate(view)
 
 

@@ -110,6 +110,14 @@ class RelayResponse:
         """What the client gets before the first upstream chunk: nothing, for chat."""
         return ""
 
+    def take(self, chunk: dict[str, Any], delivered: Delivered) -> bool:
+        """Whether an upstream chunk goes out now, counted as delivered (another format overrides this)."""
+        if not chunk.get("choices"):
+            return False  # the upstream's usage chunk: the client gets ours, if it asked
+        chunk.pop("usage", None)
+        delivered.add_chunk(chunk)
+        return True
+
     def render(self, chunk: dict[str, Any]) -> str:
         """One upstream chunk as the client's wire format has it (another format overrides this)."""
         return render_chunk(chunk)
@@ -131,10 +139,8 @@ class RelayResponse:
         remaining = self.relay.max_seconds - (time.monotonic() - self.started)
         with anyio.move_on_after(max(remaining, 0.0)) as deadline:
             async for chunk in self.stream.chunks():
-                if not chunk.get("choices"):
-                    continue  # the upstream's usage chunk: the client gets ours, if it asked
-                chunk.pop("usage", None)
-                state.delivered.add_chunk(chunk)
+                if not self.take(chunk, state.delivered):
+                    continue
                 if text := self.render(chunk):
                     await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
             state.error = self.stream.error

@@ -104,8 +104,11 @@ class ProxyService:
         """POST /v1/chat/completions answered in one piece, metered: the upstream's usage, or an
         estimate of the delivered answer when it reported none. Other endpoints translated to
         chat (`endpoint`, as the request record names it) are served here too."""
-        admitted = self.admit_chat(api_key, body, meta, endpoint)
-        route, hold = admitted.route, admitted.hold
+        return self.complete_chat(self.admit_chat(api_key, body, meta, endpoint))
+
+    def complete_chat(self, admitted: Admitted) -> ProxyAnswer:
+        """An admitted request answered in one piece by the first provider that serves it, and settled."""
+        route, hold, endpoint = admitted.route, admitted.hold, admitted.endpoint
         called = self._call_or_release(hold, route, endpoint,
                                        lambda t: self.upstream.chat(t, admitted.forwarded, route.name))
         delivered = Delivered()
