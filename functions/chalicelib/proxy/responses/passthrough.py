@@ -60,7 +60,9 @@ class PassthroughRelayResponse(RelayResponse):
     sequence = 0
 
     def take(self, chunk: dict[str, Any], delivered: Delivered) -> bool:
-        kind = chunk["type"]
+        kind = chunk.get("type")
+        if not isinstance(kind, str):
+            return False  # not a Responses event (a server that ignored `stream` answered JSON)
         if isinstance(chunk.get("sequence_number"), int):
             self.sequence = chunk["sequence_number"] + 1
         if isinstance(chunk.get("response"), dict):
