@@ -43,5 +43,5 @@ async def respond(body: dict[str, Any], api_key: str, proxy: ProxyService, relay
     stream = await relay.open(admitted)
     headers = await anyio.to_thread.run_sync(proxy.rate_headers, admitted.key, admitted.hold)
     if passthrough:
-        return PassthroughRelayResponse(relay, admitted, stream, False, headers, started)
+        return PassthroughRelayResponse(relay, admitted, stream, headers, started)
     return ResponsesRelayResponse(relay, admitted, stream, body, headers, started)

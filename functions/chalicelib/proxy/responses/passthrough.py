@@ -23,9 +23,10 @@ from ...catalog.routing import ModelRoute
 from ...kernel.money import fmt
 from ...metering.types import TokenUsage
 from ...upstreams.responses_api import FINAL_EVENTS, RESPONSES_WIRE
+from ...upstreams.streaming import UpstreamStream
 from ...upstreams.types import Usage
 from ..charging import Delivered
-from ..relay import RelayResponse
+from ..relay import RelayResponse, StreamRelay
 from ..types import Admitted
 from .response import as_dict
 
@@ -55,9 +56,12 @@ def _sse(event: dict[str, Any]) -> str:
 class PassthroughRelayResponse(RelayResponse):
     """The relay speaking the upstream's own Responses events."""
 
-    final: dict[str, Any] | None = None  # the upstream's closing event, held back for the charged usage
-    response: dict[str, Any] | None = None  # the latest Response object the upstream sent
-    sequence = 0
+    def __init__(self, relay: StreamRelay, admitted: Admitted, stream: UpstreamStream, headers: dict[str, str],
+                 started: float) -> None:
+        super().__init__(relay, admitted, stream, False, headers, started)
+        self.final: dict[str, Any] | None = None  # the upstream's closing event, held back for the charged usage
+        self.response: dict[str, Any] | None = None  # the latest Response object the upstream sent
+        self.sequence = 0  # the sequence number our own closing events take
 
     def take(self, chunk: dict[str, Any], delivered: Delivered) -> bool:
         kind = chunk.get("type")
