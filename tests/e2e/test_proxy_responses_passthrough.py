@@ -48,18 +48,33 @@ def fake() -> Iterator[ResponsesUpstream]:
 
 
 @pytest.fixture
-def api(container, fake) -> Iterator[str]:
+def backup() -> Iterator[ResponsesUpstream]:
+    made = ResponsesUpstream().start()
+    yield made
+    made.stop()
+
+
+def serving(pid: str, fake: ResponsesUpstream) -> ProviderTargetInfo:
+    return ProviderTargetInfo(provider_id=pid, name=pid, type="openai", base_url=fake.base_url, api_key=fake.api_key,
+                              responses_api=True)
+
+
+@pytest.fixture
+def api(container, fake, backup) -> Iterator[str]:
+    """`passing` is served by `fake`; `backed` by `fake`, then `backup` when `fake` fails."""
     from app import app
     from proxy_app import app as proxy_app
 
     from infra.localstack.front import FrontServer
 
     env = build_proxy_env(container)
-    provider = ProviderTargetInfo(provider_id="up", name="up", type="openai", base_url=fake.base_url,
-                                  api_key=fake.api_key, responses_api=True)
-    env.catalog.routes["passing"] = ModelRoute("m1", "passing", Decimal(1), Decimal(2), MODEL_CAP, ("chat",),
-                                               ((provider, "up-model"),))
-    env.catalog.groups["default"] = ["passing"]
+    env.catalog.routes.update({
+        "passing": ModelRoute("m1", "passing", Decimal(1), Decimal(2), MODEL_CAP, ("chat",),
+                              ((serving("up", fake), "up-model"),)),
+        "backed": ModelRoute("m2", "backed", Decimal(1), Decimal(2), MODEL_CAP, ("chat",),
+                             ((serving("up", fake), "up-model"), (serving("up2", backup), "up2-model"))),
+    })
+    env.catalog.groups["default"] = ["passing", "backed"]
     client = UpstreamClient(connect_timeout=1.0, read_timeout=2.0, max_retries=0, sleep=lambda s: None,
                             allow_private=True)
     container.proxy = ProxyService(env.keys, env.catalog, client, container.metering, container.clock)
@@ -148,6 +163,18 @@ def test_usage_above_the_hold_charges_the_hold(api, fake, container, stream):
         response = sdk(api).responses.create(**request)
     hold = cost_of(chat_prompt_tokens(to_chat(request)), 100, Decimal(1), Decimal(2))
     assert charges(container) == [hold] and Decimal(response.usage.model_extra["cost"]) == hold
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_failing_provider_falls_back_to_the_next_that_serves_responses(api, fake, backup, container, stream):
+    fake.set_fault(Fault.SERVER_ERROR)
+    if stream:
+        response = list(sdk(api).responses.create(model="backed", input="hi", stream=True))[-1].response
+    else:
+        response = sdk(api).responses.create(model="backed", input="hi")
+    assert response.output_text == REPLY and response.model == "backed"
+    assert [r.body["model"] for r in backup.calls("/v1/responses")] == ["up2-model"]
+    assert charges(container) == [COST]
 
 
 def test_stateful_requests_are_still_refused_before_any_upstream_call(api, fake):
