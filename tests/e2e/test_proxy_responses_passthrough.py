@@ -129,6 +129,16 @@ def test_the_providers_events_reach_the_client_in_its_order_with_the_charge_on_t
     assert charges(container) == [COST]
 
 
+def test_a_provider_that_answers_a_stream_with_json_still_gives_the_sdk_a_complete_stream(api, fake, container):
+    fake.set_fault(Fault.IGNORE_STREAM)
+    with sdk(api).responses.stream(model="passing", input="hi") as stream:
+        kinds = [e.type for e in stream]
+        final = stream.get_final_response()
+    assert kinds == ["response.created", "response.completed"]
+    assert final.output_text == REPLY and final.usage.model_extra["cost"] == "0.000025"
+    assert charges(container) == [COST]
+
+
 def test_a_function_tool_round_trip_passes_through(api, fake):
     client, history = sdk(api), [{"role": "user", "content": "What is the weather in Paris?"}]
     first = client.responses.create(model="passing", input=history, tools=[WEATHER_TOOL])

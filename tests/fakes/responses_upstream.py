@@ -4,7 +4,8 @@ Plain: one Response. Streamed: OpenAI's event sequence (`response.created` ...
 `response.output_text.delta` x3 ... `response.completed` carrying `usage`). When tools are
 offered and the input holds no `function_call_output` yet, the output is one `function_call`
 of `tool_name` instead of text. Usage is the fake's fixed figures; `STREAM_CUT` drops the
-connection after the first delta. Chat completions are still served, as `FakeUpstream` does.
+connection after the first delta; `IGNORE_STREAM` answers a stream request with the JSON
+Response. Chat completions are still served, as `FakeUpstream` does.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class ResponsesUpstream(FakeUpstream):
 
     def _openai_post_v1_responses(self, h: Any, body: dict[str, Any], fault: Fault) -> None:
         item = self._item(body)
-        if not body.get("stream"):
+        if not body.get("stream") or fault == Fault.IGNORE_STREAM:
             return h.send_json(200, self._response(body, "completed", [item], True))
         events = self._events(body, item)
         named: list[tuple[str | None, Any]] = [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]

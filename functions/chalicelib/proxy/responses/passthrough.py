@@ -9,8 +9,9 @@ output cap are the same: the forwarded body carries `max_output_tokens` = that c
 Streamed, the upstream's events reach the client as they arrive, except its final
 `response.completed` / `response.incomplete`, which goes out after settlement carrying the
 charged usage and `cost` (as the translated stream's does); a stream that broke ends with an
-`error` event and `response.failed`. What was delivered (the `.delta` texts) is counted for
-the charge when the upstream reports no usage.
+`error` event and `response.failed`. A provider that ignored `stream` and answered one JSON
+Response has it sent as `response.created` and `response.completed`. What was delivered (the
+`.delta` texts) is counted for the charge when the upstream reports no usage.
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ class PassthroughRelayResponse(RelayResponse):
             usage, settled = state.charged
             cost = fmt(settled.charged)
         response = as_dict(self.response) or {"object": "response", "model": self.admitted.route.name}
+        whole = self.stream.whole.body if self.stream.whole is not None else None
+        if state.error is None and self.final is None and whole is not None:  # answered JSON: its events here
+            self.final = {"type": "response.completed", "sequence_number": 1, "response": whole}
+            text = _sse({"type": "response.created", "sequence_number": 0,
+                         "response": {**whole, "status": "in_progress", "output": [], "usage": None}})
+            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
         if state.error is None and self.final is not None:
             final = as_dict(self.final.get("response"))
             events = [{**self.final, "response": {**final, "usage": charged_usage(final.get("usage"), usage, cost)}}]
