@@ -97,6 +97,23 @@ def test_the_responses_api_answers_plain_and_streamed_on_the_demo_model(newcomer
     assert "".join(deltas) == final.output_text and final.usage.output_tokens > 0
 
 
+def test_the_readmes_openai_agents_example_completes_a_run_on_the_demo_model(newcomer):
+    from agents import Agent, RunConfig, Runner, function_tool
+    from agents.models.openai_provider import OpenAIProvider
+
+    @function_tool
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return "sunny, 21 C"
+
+    client = openai.AsyncOpenAI(api_key=newcomer["key"], base_url=newcomer["base_url"], max_retries=0, timeout=30)
+    agent = Agent(name="weather", instructions="Answer briefly.", tools=[get_weather], model="local-demo-chat")
+    result = Runner.run_sync(agent, "Weather in Paris?", run_config=RunConfig(
+        model_provider=OpenAIProvider(openai_client=client), tracing_disabled=True))
+    assert isinstance(result.final_output, str) and result.final_output  # the demo model answers text
+    assert result.raw_responses[0].usage.output_tokens > 0
+
+
 def test_an_unknown_v1_route_is_an_openai_404_on_the_same_origin(newcomer):
     resp = requests.post(f"{newcomer['base_url']}/files", json={}, timeout=30,
                          headers={"Authorization": f"Bearer {newcomer['key']}"})

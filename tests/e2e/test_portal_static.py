@@ -280,6 +280,28 @@ def test_a_provider_is_added_through_a_dialog_with_a_write_only_key(browser: Any
         context.close()
 
 
+def test_an_openai_provider_is_added_as_serving_the_responses_api(browser: Any, portal_url: str,
+                                                                  api_base: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/admin/providers", session=True, api_base=api_base,
+                                     fake=True)
+    try:
+        fake_api.SENT.clear()
+        page.get_by_role("button", name="Add provider").click()
+        dialog = page.locator("dialog[open]")
+        dialog.get_by_label("Name").fill("openai")
+        dialog.get_by_label("Base URL").fill("https://api.openai.com/v1")
+        dialog.get_by_label("API key").fill("sk-upstream-secret")
+        dialog.get_by_label("Serves the Responses API (/responses)").check()
+        dialog.get_by_role("button", name="Save").click()
+        dialog.wait_for(state="detached")
+        assert fake_api.SENT == [("POST", "/api/admin/providers", {
+            "name": "openai", "type": "openai", "base_url": "https://api.openai.com/v1",
+            "api_key": "sk-upstream-secret", "responses_api": True})]
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
 def test_the_csv_export_is_fetched_with_the_bearer_token_and_saved(browser: Any, portal_url: str,
                                                                      api_base: str) -> None:
     context, page, watch = open_page(browser, f"{portal_url}#/usage", session=True, api_base=api_base, fake=True)

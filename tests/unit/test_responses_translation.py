@@ -113,6 +113,20 @@ def test_store_false_is_accepted():
     assert to_chat(body(store=False))["messages"] == [{"role": "user", "content": "hi"}]
 
 
+# What the openai-agents SDK, Codex-style and other Responses clients send that needs no server
+# state: accepted, and not forwarded (no chat upstream reads them under these names).
+CLIENT_EXTRAS = {"include": ["reasoning.encrypted_content", "message.output_text.logprobs"], "truncation": "auto",
+                 "metadata": {"run": "r1"}, "prompt_cache_key": "session-1", "prompt_cache_retention": "24h",
+                 "safety_identifier": "user-1", "service_tier": "auto", "max_tool_calls": 5, "top_logprobs": 0,
+                 "stream_options": {"include_obfuscation": False}, "background": False}
+
+
+def test_stateless_extras_real_clients_send_are_accepted_and_not_forwarded():
+    chat = to_chat(body(**CLIENT_EXTRAS, parallel_tool_calls=False, reasoning={"effort": "none", "summary": None}))
+    assert chat == {"model": "m", "messages": [{"role": "user", "content": "hi"}], "parallel_tool_calls": False,
+                    "reasoning_effort": "none"}
+
+
 # --- response: chat completion -> Response ---
 
 

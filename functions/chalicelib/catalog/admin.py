@@ -19,7 +19,7 @@ from ..kernel.errors import AlreadyExists, AppError, BadRequest, Conflict, NotFo
 from ..kernel.ids import new_id
 from ..kernel.serialize import plain
 from ..upstreams.types import DEFAULT_MAX_OUTPUT_TOKENS, BedrockSettings
-from .endpoints import provider_endpoint, validate_base_url
+from .endpoints import check_responses_api, provider_endpoint, validate_base_url
 from .health import ProviderHealthChecks
 from .probe import ProviderClient
 from .routing import ProviderTargetInfo
@@ -79,17 +79,20 @@ class CatalogAdmin:
                 for p in sorted(snap.providers.values(), key=lambda p: p.created_at)]
 
     def create_provider(self, *, name: str, type: str, base_url: str | None, api_key: str, actor_id: str,
-                        meta: RequestMeta | None, bedrock: BedrockSettings | None = None) -> dict[str, Any]:
+                        meta: RequestMeta | None, bedrock: BedrockSettings | None = None,
+                        responses_api: bool = False) -> dict[str, Any]:
         """Register an upstream; the key is stored encrypted and never returned. A `bedrock`
-        provider has its region (and optional profile and role) instead of a URL and a key."""
+        provider has its region (and optional profile and role) instead of a URL and a key; an
+        `openai` one with `responses_api` gets /v1/responses passed through."""
         if type not in PROVIDER_TYPES:
             raise BadRequest(f"type must be one of {', '.join(PROVIDER_TYPES)}.", code="invalid_provider_type")
         self._check_provider_name(name.strip(), None)
         now = self._clock.now()
         url, bedrock = provider_endpoint(type, base_url, bedrock, allow_private=self._allow_private_urls)
+        check_responses_api(type, responses_api)
         p = Provider(provider_id=new_id(now), name=name.strip(), type=type, base_url=url,
                      api_key_enc=self._cipher.encrypt(api_key), api_key_hint=mask_secret(api_key),
-                     created_at=now, updated_at=now, bedrock=bedrock)
+                     created_at=now, updated_at=now, bedrock=bedrock, responses_api=responses_api)
         self._repo.create_provider(p)
         view = provider_view(p, now)
         self._record(actor_id, "provider.create", p.provider_id, meta, after=view)
@@ -117,6 +120,9 @@ class CatalogAdmin:
             fields["bedrock"] = settings
         elif changes.get("base_url") is not None:
             fields["base_url"] = validate_base_url(changes["base_url"], allow_private=self._allow_private_urls)
+        if changes.get("responses_api") is not None:
+            fields["responses_api"] = bool(changes["responses_api"])
+        check_responses_api(fields.get("type", before.type), fields.get("responses_api", before.responses_api))
         if changes.get("api_key") is not None:
             fields["api_key_enc"] = self._cipher.encrypt(changes["api_key"])
             fields["api_key_hint"] = mask_secret(changes["api_key"])

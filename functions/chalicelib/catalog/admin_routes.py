@@ -61,7 +61,7 @@ def blueprint(catalog_admin: Callable[[], CatalogAdmin]) -> Blueprint:
         b = req.body
         view = catalog_admin().create_provider(name=b.name, type=b.type, base_url=b.base_url, api_key=b.api_key,
                                                bedrock=b.bedrock.to_settings() if b.bedrock else None,
-                                               **_who(req))
+                                               responses_api=b.responses_api, **_who(req))
         return ProviderOut.model_validate(view)
 
     @api_route(bp, "/api/admin/providers/{id}", "PUT", auth="admin", body=ProviderUpdate, response=ProviderOut,

@@ -52,3 +52,10 @@ def provider_endpoint(type_: str, base_url: str | None, bedrock: BedrockSettings
     if not base_url:
         raise BadRequest("base_url is required for this provider type.", code="invalid_base_url", param="base_url")
     return validate_base_url(base_url, allow_private=allow_private), None
+
+
+def check_responses_api(type_: str, responses_api: bool) -> None:
+    """Only an OpenAI-compatible provider can serve the Responses API itself."""
+    if responses_api and type_ != "openai":
+        raise BadRequest("responses_api is a setting of openai providers only (they serve /responses themselves).",
+                         code="invalid_provider_settings", param="responses_api")

@@ -18,6 +18,7 @@ class ProviderTargetInfo:
     api_key: str = field(repr=False)  # decrypted, never logged
     healthy: bool = True
     bedrock: BedrockSettings | None = None  # only for type "bedrock"
+    responses_api: bool = False  # an "openai" provider that serves /responses itself (pass-through)
 
 
 @dataclass(frozen=True)

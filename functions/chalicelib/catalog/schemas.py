@@ -60,6 +60,8 @@ class ProviderIn(_In):
     base_url: Annotated[str, Field(min_length=8, max_length=2048)] | None = None
     api_key: Annotated[str, Field(max_length=4096)] = ""
     bedrock: BedrockIn | None = None
+    # An `openai` provider that serves `/responses` itself: /v1/responses is passed through to it.
+    responses_api: JsonBool = False
 
 
 class ProviderUpdate(_In):
@@ -68,6 +70,7 @@ class ProviderUpdate(_In):
     base_url: Annotated[str, Field(min_length=8, max_length=2048)] | None = None
     api_key: Annotated[str, Field(max_length=4096)] | None = None
     bedrock: BedrockIn | None = None
+    responses_api: JsonBool | None = None
 
 
 class ProviderHealthOut(BaseModel):
@@ -98,6 +101,7 @@ class ProviderOut(BaseModel):
     api_key_hint: str
     health: ProviderHealthOut
     bedrock: BedrockOut | None = None
+    responses_api: bool = False
     created_at: datetime
     updated_at: datetime
     balance: BalanceOut | None = None  # for providers whose host reports its remaining credit

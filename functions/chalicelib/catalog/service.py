@@ -145,6 +145,7 @@ class CatalogService:
             provider_id=provider.provider_id, name=provider.name, type=provider.type,
             base_url=provider.base_url, api_key=snap.api_keys[provider.provider_id],
             healthy=provider.health.healthy_at(self._clock.now()), bedrock=provider.bedrock,
+            responses_api=provider.responses_api,
         )
         return ModelRoute(
             model_id=model.model_id, name=model.name, input_price=model.input_price,
@@ -213,7 +214,7 @@ def provider_view(p: Provider, now: datetime) -> dict[str, Any]:
     return {
         "provider_id": p.provider_id, "name": p.name, "type": p.type, "base_url": p.base_url,
         "api_key_hint": p.api_key_hint, "created_at": p.created_at, "updated_at": p.updated_at,
-        "bedrock": asdict(p.bedrock) if p.bedrock else None,
+        "bedrock": asdict(p.bedrock) if p.bedrock else None, "responses_api": p.responses_api,
         "health": {
             "healthy": h.healthy_at(now), "last_test_ok": h.last_test_ok, "last_test_at": h.last_test_at,
             "last_test_detail": h.last_test_detail, "last_latency_ms": h.last_latency_ms,

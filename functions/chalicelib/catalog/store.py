@@ -70,6 +70,7 @@ class ProviderItem(CatalogItem):
     unhealthy_until = UnicodeAttribute(null=True)
     health_history = UnicodeAttribute(null=True)  # JSON list of the recent checks, newest first
     bedrock = UnicodeAttribute(null=True)  # type "bedrock": JSON {region, inference_profile, role_arn}
+    responses_api = BooleanAttribute(null=True)  # type "openai": /v1/responses passes through (absent: no)
 
     def to_domain(self) -> Provider:
         return Provider(
@@ -85,6 +86,7 @@ class ProviderItem(CatalogItem):
                 unhealthy_until=parse_iso_or_none(self.unhealthy_until), history=_history(self.health_history),
             ),
             bedrock=BedrockSettings(**json.loads(self.bedrock)) if self.bedrock else None,
+            responses_api=bool(self.responses_api),
         )
 
 
@@ -230,7 +232,7 @@ class CatalogStore:
             "PROVIDER", p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
             api_key_enc=p.api_key_enc, api_key_hint=p.api_key_hint,
             created_at=iso(p.created_at), updated_at=iso(p.updated_at), consecutive_failures=0,
-            bedrock=bedrock_text(p.bedrock),
+            bedrock=bedrock_text(p.bedrock), responses_api=p.responses_api or None,
         )
         self._create_named("PROVIDER", p.provider_id, p.name, item)
 

@@ -59,6 +59,7 @@ class Provider:
     updated_at: datetime
     health: ProviderHealth = field(default_factory=ProviderHealth)
     bedrock: BedrockSettings | None = None  # type "bedrock": region, profile, role (its base_url is informative)
+    responses_api: bool = False  # type "openai": serves /responses itself, so /v1/responses passes through
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ from ..metering.types import Settlement
 from ..upstreams.anthropic_native import NATIVE_EVENT
 from ..upstreams.types import Usage
 from .anthropic_wire import stop_reason, usage_body
+from .wire import ChunkWire
 
 
 def event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps({'type': name, **data}, separators=(',', ':'), ensure_ascii=False)}\n\n"
 
 
-class MessageEvents:
+class MessageEvents(ChunkWire):
     """One stream's writer (`proxy.relay.StreamWire`): it remembers the open block."""
 
     def __init__(self, request_id: str, model: str) -> None:
@@ -36,9 +37,6 @@ class MessageEvents:
         self.open_kind: str | None = None  # "text", or "tool:<call index>"
         self.finish: Any = None
         self.native = False  # an Anthropic provider's own events are being passed on
-
-    def opening(self) -> str:
-        return ""  # nothing before the first upstream chunk
 
     def chunk(self, chunk: dict[str, Any]) -> str:
         if NATIVE_EVENT in chunk:

@@ -60,6 +60,11 @@ class Delivered:
                 self._add_message(delta)
 
     def add_completion(self, body: dict[str, Any]) -> None:
+        """A chat.completion's choices, or a Response's output (a Responses pass-through)."""
+        if body.get("object") == "response":
+            for item in body.get("output") or ():
+                if isinstance(item, dict):
+                    self._add_item(item)
         for choice in body.get("choices") or ():
             message = choice.get("message") if isinstance(choice, dict) else None
             if isinstance(message, dict):
@@ -82,6 +87,14 @@ class Delivered:
             if isinstance(function, dict):
                 self.add_text(function.get("name"))
                 self.add_text(function.get("arguments"))
+
+    def _add_item(self, item: dict[str, Any]) -> None:
+        for part in item.get("content") or ():
+            if isinstance(part, dict):
+                self.add_text(part.get("text") or part.get("refusal"))
+        if item.get("type") == "function_call":
+            self.add_text(item.get("name"))
+            self.add_text(item.get("arguments"))
 
     @property
     def tokens(self) -> int:

@@ -19,6 +19,7 @@ from ..metering.types import Settlement
 from ..upstreams.sse import DONE, render_chunk, render_error
 from ..upstreams.types import Usage
 from ..web.fields import JsonBool, NoCoercion
+from .wire import ChunkWire
 
 _PASSED = ("max_tokens", "n", "stop", "temperature", "top_p", "presence_penalty", "frequency_penalty",
            "logit_bias", "seed", "user")
@@ -79,7 +80,7 @@ def text_completion_from_chat(completion: dict[str, Any], usage: Usage, model: s
             or int(time.time()), "model": model, "choices": choices, "usage": usage.as_openai()}
 
 
-class TextCompletionChunks:
+class TextCompletionChunks(ChunkWire):
     """A relayed stream in the completions shape (`proxy.relay.StreamWire`): one
     `text_completion` chunk per piece of text or finish, the usage chunk if asked, `[DONE]`."""
 
@@ -89,9 +90,6 @@ class TextCompletionChunks:
     def _chunk(self, choices: list[dict[str, Any]], **extra: Any) -> str:
         return render_chunk({"id": self.id, "object": "text_completion", "created": int(time.time()),
                              "model": self.model, "choices": choices, **extra})
-
-    def opening(self) -> str:
-        return ""  # nothing before the first upstream chunk
 
     def chunk(self, chunk: dict[str, Any]) -> str:
         choices = []

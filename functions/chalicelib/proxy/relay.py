@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -35,6 +35,7 @@ from ..upstreams.streaming import StreamingClient, UpstreamStream
 from ..upstreams.types import Usage
 from .charging import Delivered
 from .types import Admitted, StreamOutcome
+from .wire import ChunkWire, StreamWire
 
 log = logging.getLogger("keyledger.proxy.relay")
 Message = dict[str, Any]
@@ -83,26 +84,11 @@ class StreamRelay:
         return RelayResponse(self, admitted, stream, wire or ChatChunks(admitted, include_usage), headers, started)
 
 
-class StreamWire(Protocol):
-    """How a client's wire format writes the relayed stream: each OpenAI chunk as it
-    arrives (may be ""), then the end once the request is settled; `opening()` is what goes
-    out with the headers, before the first upstream chunk (may be "")."""
-
-    def opening(self) -> str: ...
-
-    def chunk(self, chunk: dict[str, Any]) -> str: ...
-
-    def tail(self, charged: tuple[Usage, Settlement] | None, error: str | None) -> str: ...
-
-
-class ChatChunks:
+class ChatChunks(ChunkWire):
     """The OpenAI chat wire: the chunks as they are, the usage chunk if asked, `[DONE]`."""
 
     def __init__(self, admitted: Admitted, include_usage: bool) -> None:
         self.admitted, self.include_usage = admitted, include_usage
-
-    def opening(self) -> str:
-        return ""
 
     def chunk(self, chunk: dict[str, Any]) -> str:
         return render_chunk(chunk)
@@ -170,10 +156,8 @@ class RelayResponse:
         remaining = self.relay.max_seconds - (time.monotonic() - self.started)
         with anyio.move_on_after(max(remaining, 0.0)) as deadline:
             async for chunk in self.stream.chunks():
-                if not chunk.get("choices"):
-                    continue  # the upstream's usage chunk: the client gets ours, if it asked
-                chunk.pop("usage", None)
-                state.delivered.add_chunk(chunk)
+                if not self.wire.take(chunk, state.delivered):
+                    continue
                 if text := self.wire.chunk(chunk):
                     await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
             state.error = self.stream.error

@@ -112,8 +112,11 @@ class ProxyService:
         estimate of the delivered answer when it reported none. Other inbound APIs translate
         their request into `body` and name themselves in `endpoint`; with `native`, Anthropic
         providers get that request and the answer is their own message."""
-        admitted = self.admit_chat(api_key, body, meta, endpoint, native)
-        route, hold, passed = admitted.route, admitted.hold, admitted.native
+        return self.complete_chat(self.admit_chat(api_key, body, meta, endpoint, native))
+
+    def complete_chat(self, admitted: Admitted) -> ProxyAnswer:
+        """An admitted request answered in one piece by the first provider that serves it, and settled."""
+        route, hold, endpoint, passed = admitted.route, admitted.hold, admitted.endpoint, admitted.native
 
         def call(target: Any) -> Any:
             if passed is not None and target.provider_type == "anthropic":

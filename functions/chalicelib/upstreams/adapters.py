@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from . import anthropic, anthropic_stream, failures, openai_compat
+from . import anthropic, anthropic_stream, failures, openai_compat, responses_api
 from .decoding import StreamDecoder
 from .errors import ProviderError, UnsupportedByProvider
 from .sse import Event, EventParser
@@ -74,6 +74,17 @@ ADAPTERS: dict[str, Adapter] = {
         models_call=anthropic.models_call,
         models_result=anthropic.models_result,
         error_message=anthropic.error_message,
+    ),
+    # Not a provider type: an "openai" provider with `responses_api`, called for /v1/responses.
+    responses_api.RESPONSES_WIRE: Adapter(
+        chat_call=responses_api.responses_call,
+        chat_result=responses_api.responses_result,
+        stream_decoder=responses_api.stream_decoder,
+        embeddings_call=openai_compat.embeddings_call,
+        embeddings_result=openai_compat.embeddings_result,
+        models_call=openai_compat.models_call,
+        models_result=openai_compat.models_result,
+        error_message=openai_compat.error_message,
     ),
 }
 

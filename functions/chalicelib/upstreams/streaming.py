@@ -59,6 +59,11 @@ class UpstreamStream:
         return self._decoder.usage if self._decoder else None
 
     @property
+    def whole(self) -> ChatResult | None:
+        """The upstream's whole answer, when it ignored `stream: true` and answered JSON."""
+        return self._whole
+
+    @property
     def complete(self) -> bool:
         if self._whole is not None:
             return True

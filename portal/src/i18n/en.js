@@ -333,6 +333,8 @@ export default {
   "admin.inference_profile_hint": "Amazon Bedrock only: us, eu, apac… calls bare model ids through that profile.",
   "admin.role_arn": "IAM role to assume",
   "admin.bedrock_only": "Amazon Bedrock only; no API key: the deployment's IAM role signs the calls.",
+  "admin.responses_api": "Serves the Responses API (/responses)",
+  "admin.responses_api_hint": "OpenAI-compatible only: /v1/responses for its models is passed through to it instead of translated to chat.",
   "admin.api_key": "API key",
   "admin.api_key_new": "New API key",
   "admin.api_key_keep": "Leave empty to keep the stored key.",

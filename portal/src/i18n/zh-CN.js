@@ -333,6 +333,8 @@ export default {
   "admin.inference_profile_hint": "仅限 Amazon Bedrock：us、eu、apac…… 通过该配置文件调用不带前缀的模型 ID。",
   "admin.role_arn": "要代入的 IAM 角色",
   "admin.bedrock_only": "仅限 Amazon Bedrock；无需 API 密钥：由部署的 IAM 角色为调用签名。",
+  "admin.responses_api": "提供 Responses API（/responses）",
+  "admin.responses_api_hint": "仅限 OpenAI 兼容提供方：其模型的 /v1/responses 请求直接转发给它，而不是转换为 chat 请求。",
   "admin.api_key": "API 密钥",
   "admin.api_key_new": "新的 API 密钥",
   "admin.api_key_keep": "留空则保留已存储的密钥。",

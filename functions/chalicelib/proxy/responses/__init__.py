@@ -5,4 +5,6 @@ A Responses request is translated into the internal form, an OpenAI chat complet
 the same reserve/settle rules as chat. The chat answer comes back as a Response object
 (`response.py`); a chat chunk stream as the Responses event stream (`events.py`, relayed by
 `relay.py`). Stateless: nothing is stored, so `previous_response_id` and `store: true` are refused.
+A model whose providers all serve `/responses` themselves gets the request passed through
+instead (`passthrough.py`), under the same checks, hold and settlement.
 """

@@ -16,11 +16,12 @@ from ...metering.types import Settlement
 from ...upstreams.streaming import UpstreamStream
 from ...upstreams.types import Usage
 from ..types import Admitted
+from ..wire import ChunkWire
 from .events import ResponseEvents
 from .response import skeleton
 
 
-class ResponsesWire:
+class ResponsesWire(ChunkWire):
     """The Responses API's stream grammar, as a `relay.StreamWire`."""
 
     def __init__(self, admitted: Admitted, stream: UpstreamStream, body: dict[str, Any]) -> None:

@@ -9,7 +9,10 @@ could read another's). Function tools, `tool_choice`, `max_output_tokens` (-> `m
 which the proxy then caps to what the hold covers), `temperature`, `top_p`, `text.format`
 (-> `response_format`), `reasoning.effort` and `user` carry over. Whatever needs state
 (`previous_response_id`, `store: true`, `conversation`, item references, stored files) or a
-hosted tool is refused with a 400 that says so, before anything is held or sent.
+hosted tool is refused with a 400 that says so, before anything is held or sent. What needs no
+state and no upstream reads (`include`, `truncation`, `metadata`, `prompt_cache_key`,
+`safety_identifier`, `service_tier`, `store: false`, ...) is accepted and not forwarded, so
+clients that send it by default (the openai-agents SDK, Codex-style agents) work unchanged.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 // Admin: upstream providers. Add (the API key is write-only), test, sync models, health.
 // Amazon Bedrock providers have a region (and an optional inference profile and role) instead of
-// a base URL and a key: the deployment's IAM role signs their calls.
+// a base URL and a key: the deployment's IAM role signs their calls. An OpenAI-compatible provider
+// can be marked as serving the Responses API itself (/v1/responses is then passed through to it).
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { dateTime, num } from "../format.js";
@@ -10,10 +11,15 @@ import { createProvider, deleteProvider, listProviders, syncProviderModels, test
 
 const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
 const BEDROCK = ["region", "inference_profile", "role_arn"];
+const responsesApiField = (value) => ({ name: "responses_api", label: t("admin.responses_api"), type: "checkbox", value,
+  hint: t("admin.responses_api_hint") });
 
-/** The form's flat values as the API takes them: Bedrock's settings nested under `bedrock`. */
-function providerBody(values, type) {
-  const body = Object.fromEntries(Object.entries(values).filter(([k]) => !BEDROCK.includes(k)));
+/** The form's flat values as the API takes them: Bedrock's settings nested under `bedrock`;
+ * `responses_api` only for OpenAI-compatible providers (when adding one, only when ticked). */
+function providerBody(values, type, adding = false) {
+  const { responses_api: responsesApi, ...rest } = values;
+  const body = Object.fromEntries(Object.entries(rest).filter(([k]) => !BEDROCK.includes(k)));
+  if (type === "openai" && responsesApi !== undefined && (responsesApi || !adding)) body.responses_api = responsesApi;
   if (type !== "bedrock") return body;
   const bedrock = Object.fromEntries(BEDROCK.filter((k) => values[k]).map((k) => [k, values[k]]));
   return Object.keys(bedrock).length ? { ...body, bedrock } : body;
@@ -37,13 +43,14 @@ export default function render(main) {
     list: listProviders,
     create: {
       label: t("admin.add_provider"),
-      submit: (v) => createProvider(providerBody(v, v.type)),
+      submit: (v) => createProvider(providerBody(v, v.type, true)),
       intro: t("admin.key_write_only"),
       fields: () => [
         { name: "name", label: t("admin.name"), required: true },
         { name: "type", label: t("admin.type"), type: "select", required: true, value: "openai", options: typeOptions },
         { name: "base_url", label: t("admin.base_url"), type: "url", placeholder: "https://api.openai.com/v1", hint: t("admin.base_url_hint") },
         { name: "api_key", label: t("admin.api_key"), type: "password", autocomplete: "new-password" },
+        responsesApiField(false),
         ...bedrockFields(null),
       ],
     },
@@ -78,6 +85,7 @@ export default function render(main) {
               { name: "name", label: t("admin.name"), required: true, value: p.name },
               { name: "base_url", label: t("admin.base_url"), type: "url", required: true, value: p.base_url },
               { name: "api_key", label: t("admin.api_key_new"), type: "password", autocomplete: "new-password", hint: t("admin.api_key_keep") },
+              ...(p.type === "openai" ? [responsesApiField(Boolean(p.responses_api))] : []),
             ], reload)),
         button(t("action.delete"), async (btn) => {
           if (!(await confirmDialog(t("action.delete"), t("admin.delete_confirm", { name: p.name }), t("action.delete"), { danger: true }))) return;
