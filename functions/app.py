@@ -22,6 +22,7 @@ from chalicelib.metering import jobs as metering_jobs
 from chalicelib.notifications import jobs as notifications_jobs
 from chalicelib.notifications import routes as notifications
 from chalicelib.usage import admin_routes as usage_admin
+from chalicelib.usage import jobs as usage_jobs
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
 
@@ -46,6 +47,7 @@ for blueprint in (
     ledger_jobs.bp,
     notifications_jobs.bp,
     usage_admin.bp,
+    usage_jobs.bp,
     audit_admin.bp,
     catalog_jobs.bp,
     notifications.bp,

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .proxy.service import ProxyService
     from .upstreams.client import UpstreamClient
     from .usage.overview import AdminUsageViews
+    from .usage.rollups import UsageRollups
     from .usage.service import UsageViews
 
 
@@ -309,6 +310,13 @@ class Container:
         return UsageViews(self.clock, self.cursors, provider_names=lambda: self.catalog.provider_names())
 
     @cached_property
+    def usage_rollups(self) -> UsageRollups:
+        """The rollups, built from the usage table's stream (usage/jobs.py, the local poller)."""
+        from .usage.rollups import UsageRollups
+
+        return UsageRollups(self.clock)
+
+    @cached_property
     def admin_usage(self) -> AdminUsageViews:
         """The admin's overview and statistics across users."""
         from .usage.overview import AdminUsageViews
@@ -346,6 +354,7 @@ _PROVIDES = {
     "MembershipService": "membership", "ProxyService": "proxy", "UsageViews": "usage_views",
     "MeteringService": "metering", "QuotaWarningService": "quota_warnings", "AdminUsageViews": "admin_usage",
     "ProviderHealthChecks": "provider_health", "NotificationService": "notifications",
+    "UsageRollups": "usage_rollups",
 }
 _container: Container | None = None
 

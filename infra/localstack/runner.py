@@ -27,6 +27,7 @@ from .portal import PortalServer
 from .scheduler import Scheduler, start_scheduler
 from .servers import MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
 from .snapshot import load_tables, read_snapshot
+from .usage_stream import UsageStreamPoller, start_usage_stream
 
 log = logging.getLogger("local")
 DEFAULT_PORTAL_PORT = 8001
@@ -108,6 +109,7 @@ class Stack:
         self.demo: tuple[Any, str] | None = None
         self.snapshotter: Snapshotter | None = None
         self.scheduler: Scheduler | None = None
+        self.usage_stream: UsageStreamPoller | None = None
         self.credentials: Path | None = None
         self._lock: Any = None
         self._wrote_info = False
@@ -155,6 +157,7 @@ class Stack:
         self.api.start()
         self.portal.start(self.api.url)
         self.scheduler = start_scheduler(app, opts.job_interval)
+        self.usage_stream = start_usage_stream(client, settings.table_name("usage"))
         write_private_json(opts.data_dir / "stack.json", self.urls())
         self._wrote_info = True
 
@@ -208,6 +211,7 @@ class Stack:
             ("portal", self.portal.stop if self.portal and self.api else None),
             ("API", self.api.stop if self.api else None),
             ("demo upstream", (lambda: bootstrap.stop_demo_upstream(self.demo[0])) if self.demo else None),
+            ("usage stream", self.usage_stream.stop if self.usage_stream else None),
             ("snapshot", self.snapshotter.stop if self.snapshotter else None),
             ("DynamoDB", self.moto.stop if self.moto else None),
         ]

@@ -8,8 +8,8 @@ quota and records disagreeing:
 - `settle`: delete the hold (it must exist: a retried settle cannot charge twice), debit
   the actual cost but never more than the hold, append the `charge` entry keyed by the
   request id, replace the quota reservation by the actual figures; money only. Then the
-  request record with the day's rollups, in its own transaction conditional on the record
-  being new (idempotent on the request id), and the key's `last_used_at` at most once a minute;
+  request record, its own conditional put (idempotent on the request id; the rollups follow
+  from the usage table's stream), and the key's `last_used_at` at most once a minute;
 - `release`: the same without a charge, for upstream failures and expired holds.
 Amounts are Decimal here and integer micro-dollars in the tables.
 """
@@ -65,7 +65,7 @@ class MeteringService:
         self.clock = clock
         self.audit = audit  # AuditService: credits and debits leave an audit item
         self._sleep = sleep
-        self.records = RequestRecords(settings.usage_retention_days, self._commit)
+        self.records = RequestRecords(settings.usage_retention_days)
 
     # --- reserve -----------------------------------------------------------------------
 
