@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..kernel.clock import Clock
@@ -122,7 +123,7 @@ class UsageRollups:
         while pending:
             try:
                 rows = list(pending.values())
-                commit_with_retry(lambda rows=rows: self._txn(rows), self._sleep)
+                commit_with_retry(partial(self._txn, rows), self._sleep)
                 return len(pending)
             except TxnCancelled as exc:
                 counted = {label.removeprefix("mark:") for label in exc.failed if label.startswith("mark:")}
