@@ -31,13 +31,14 @@ class RequestRecords:
         self._touched: dict[str, float] = {}  # key hash -> when this container last set its last_used_at
 
     def write(self, hold: Hold, fields: RecordFields, tokens: tuple[int, int], cost: tuple[int, int],
-              outcome: str, now: datetime, touch_key: bool) -> None:
-        """Record the request: `tokens` (in, out), `cost` (charged, overage) in micro-dollars."""
+              outcome: str, now: datetime, touch_key: bool, reported_output: int | None = None) -> None:
+        """Record the request: `tokens` (in, out), `cost` (charged, overage) in micro-dollars;
+        `reported_output` is the upstream's own output figure when the charge did not believe it."""
         record = usage_table.UsageRecord(
             hold.request_id, hold.user_id, hold.key_id, hold.quota_id, fields.endpoint, hold.model,
             fields.provider, tokens[0], tokens[1], cost[0], cost[1], fields.status, outcome, fields.stream,
             fields.stream_broken, fields.latency_ms, hold.ip, (fields.error or None) and fields.error[:500],
-            iso(hold.created_at))
+            iso(hold.created_at), reported_output)
         ttl = int(now.timestamp()) + self.retention_days * 86400
         for attempt in range(2):
             try:

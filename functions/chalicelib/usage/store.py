@@ -65,6 +65,9 @@ class UsageRecordItem(TableModel):
     ip = UnicodeAttribute(default="")
     error = UnicodeAttribute(null=True)  # short, safe detail of a failure
     created_at = UnicodeAttribute()
+    # The upstream's output figure when it under-reported against the delivered text (the
+    # charge used the delivered estimate, `output_tokens`); absent otherwise.
+    reported_output_tokens = NumberAttribute(null=True)
 
 
 class RollupItem(TableModel):
@@ -104,6 +107,7 @@ class UsageRecord:
     ip: str
     error: str | None
     created_at: str
+    reported_output_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _record(item: UsageRecordItem) -> UsageRecord:
         item.request_id, item.user_id, item.key_id, item.quota_id, item.endpoint, item.model, item.provider,
         int(item.input_tokens), int(item.output_tokens), int(item.cost), int(item.overage or 0), int(item.status),
         item.outcome, bool(item.stream), bool(item.stream_broken), int(item.latency_ms), item.ip, item.error,
-        item.created_at,
+        item.created_at, None if item.reported_output_tokens is None else int(item.reported_output_tokens),
     )
 
 
@@ -166,6 +170,7 @@ def put_record_once(record: UsageRecord, ttl: int) -> bool:
         cost=record.cost, overage=record.overage, status=record.status, outcome=record.outcome,
         stream=record.stream, stream_broken=record.stream_broken, latency_ms=record.latency_ms,
         ip=record.ip, error=record.error, created_at=record.created_at,
+        reported_output_tokens=record.reported_output_tokens,
     )
     try:
         item.save(condition=UsageRecordItem.pk.does_not_exist())
