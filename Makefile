@@ -74,10 +74,13 @@ fuzz: venv
 load: venv
 	LOAD_REQUESTS=2000 $(BIN)/python -m pytest -s tests/e2e/test_load.py $(PYTEST_ARGS)
 
-# bench/run.py prints one table; bench/proxy.py alone prints the proxy's figures (BENCH_N requests).
+# bench/run.py prints one table; bench/proxy.py alone prints the proxy's figures (BENCH_N requests);
+# bench/scale.py replays SCALE_N requests of one key against the store layer (ceilings, conflicts, cost).
 BENCH_N ?= 200
+SCALE_N ?= 400
 bench: venv
 	$(BIN)/python bench/run.py --requests $(BENCH_N)
+	$(BIN)/python bench/scale.py $(SCALE_N)
 
 # mypy takes what to check from pyproject.toml ([tool.mypy] files).
 lint: venv
