@@ -27,10 +27,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 _functions = sys.argv[sys.argv.index("--functions") + 1] if "--functions" in sys.argv else str(ROOT / "functions")
-sys.path[:0] = [_functions, str(ROOT)]
+sys.path[:0] = [str(ROOT)]
 
+from bench import proxy as proxy_bench  # noqa: E402  (it puts this tree's functions/ first: ours goes before)
 from bench import scale_model as model  # noqa: E402
 from bench.dynamo import item_size  # noqa: E402
+
+sys.path.insert(0, _functions)
 
 UNIQUE = ("HOLD#", "ENTRY#", "REQ#", "ROLLED#")  # one per request: never contended
 
@@ -45,9 +48,10 @@ class WriteLog:
         self.txns: list[list[str]] = []
         self.txn_writes: Counter[str] = Counter()
         self.kept_bytes = 0  # request records and ledger entries: what a request leaves for good
+        self.indexed: dict[str, str] = {}  # item -> its index partition, for its delete
 
     def hook(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        op = model.name
+        op, params = model.name, json.loads(params.get("body") or b"{}")
         if op == "TransactWriteItems":
             items = []
             for entry in params["TransactItems"]:
@@ -69,8 +73,10 @@ class WriteLog:
                 if transactional:
                     self.txn_writes[name] += 1
             index = (spec.get("Item") or {}).get("gsi1pk", {}).get("S")
-            if index is None and kind == "Delete" and "|HOLD#" in name:
-                index = "HOLDS (a hold's index copy)"
+            if index is not None:
+                self.indexed[name] = index
+            elif kind == "Delete":  # a deleted item's index copy goes too
+                index = self.indexed.pop(name, None)
             if index is not None:
                 self.index_writes[f"{spec['TableName'].rsplit('-', 1)[-1]}/gsi1:{index}"] += 1
         return name
@@ -81,22 +87,24 @@ def _shared(items: list[str]) -> frozenset[str]:
 
 
 def _process_rss_mb() -> float:
-    """Peak RSS of a fresh process that imports the proxy app (what a warm proxy function holds)."""
-    code = ("import resource,sys;sys.path[:0]=[sys.argv[1]];import proxy_app;"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)")
+    """Peak RSS of a fresh process that imports the proxy app (what a warm proxy function holds;
+    the Chalice app in a build without one)."""
+    # VmHWM, not ru_maxrss: Linux carries the parent's ru_maxrss into a forked child.
+    code = ("import importlib,os,re,sys;sys.path[:0]=[sys.argv[1]];"
+            "importlib.import_module('proxy_app' if os.path.exists(sys.argv[1]+'/proxy_app.py') else 'app');"
+            "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))/1024)")
     out = subprocess.run([sys.executable, "-c", code, _functions], capture_output=True, text=True,  # noqa: S603
                          env={**os.environ, "STAGE": "local"}, timeout=120)
     return float(out.stdout.strip() or "nan")
 
 
 def simulate(n: int = 400) -> dict[str, Any]:
-    from bench.proxy import _env, seed_bench_user
     from infra.localstack.moto_http import MotoHttpServer
     from infra.moto_atomic import make_moto_dynamodb_atomic
 
     make_moto_dynamodb_atomic()
     moto = MotoHttpServer()
-    os.environ.update(_env(moto.start()))
+    os.environ.update(proxy_bench._env(moto.start()))
     from chalicelib.bootstrap import Container
     from chalicelib.kernel.ids import new_id
     from chalicelib.kernel.settings import load_settings
@@ -108,7 +116,7 @@ def simulate(n: int = 400) -> dict[str, Any]:
 
     c = Container(load_settings())
     create_tables(wait=True)
-    user_id, _, issued = seed_bench_user(c, "http://127.0.0.1:9/v1", "scaleuser")
+    user_id, _, issued = proxy_bench.seed_bench_user(c, "http://127.0.0.1:9/v1", "scaleuser")
     c.metering.credit(user_id, Decimal("1000"), "topup", "bench")
     key = c.keys.lookup(issued.key)
     route = c.catalog.route("bench-chat", key.group)
@@ -119,20 +127,29 @@ def simulate(n: int = 400) -> dict[str, Any]:
         c.metering.settle(hold, Usage(20, 30), RecordFields(provider="p", latency_ms=5))
 
     one()  # warm connections (and this minute's last_used_at)
-    log, units = WriteLog(), DynamoMeter(units=True)
+    log = WriteLog()
     for client in table_clients():
         client.meta.events.register("before-call.dynamodb", log.hook)
-    units.attach()
     per_thread = [n // model.CLIENTS + (i < n % model.CLIENTS) for i in range(model.CLIENTS)]
-    threads = [threading.Thread(target=lambda k=k: [one() for _ in range(k)]) for k in per_thread]
+    def send(k: int) -> None:
+        for _ in range(k):
+            one()
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in per_thread]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    request_wru, rru = units.wru, units.rru
+    for client in table_clients():
+        client.meta.events.unregister("before-call.dynamodb", log.hook)
+    units = DynamoMeter(units=True).attach()  # units in a pass of their own: its reads-back are not thread-safe
+    unit_runs = min(n, 40)
+    for _ in range(unit_runs):
+        one()
+    request_wru, rru = units.wru / unit_runs * n, units.rru / unit_runs * n
     units.reset()
     stream_note = "no stream processor in this build: rollups are written by the request"
-    try:
+    if hasattr(c, "usage_rollups"):  # a build whose rollups follow the usage table's stream
         from chalicelib.usage.store import UsageRecordItem
 
         from infra.localstack.usage_stream import StreamTail
@@ -141,9 +158,7 @@ def simulate(n: int = 400) -> dict[str, Any]:
         while records := tail.read(limit=1000):
             c.usage_rollups.process(records)
         stream_note = "stream processor: batches of 1,000 records"
-    except (ImportError, AttributeError):
-        pass
-    stream_wru = units.wru
+    stream_wru = units.wru * n / (n + unit_runs + 1)  # the stream holds every request made
     units.detach()
     moto.stop()
 
@@ -176,7 +191,7 @@ def main(argv: list[str]) -> None:
     n = int(next((a for a in argv[1:] if a.isdigit()), "400"))
     f = simulate(n)
     rss = _process_rss_mb()
-    cpu_ms = float(os.environ.get("SCALE_CPU_MS", "6"))
+    cpu_ms = float(os.environ.get("SCALE_CPU_MS", "7"))  # bench/proxy.py's gateway CPU p50 here
     memory, why = model.memory_choice(cpu_ms, rss)
     wru = f["wru_request"] + f["wru_stream"]
     print(f"one key, {f['requests']} requests from {f['clients']} threads against moto ({f['stream_note']})")
@@ -186,11 +201,9 @@ def main(argv: list[str]) -> None:
           f"stream processor {f['wru_stream']:.2f}); RRU {f['rru']:.2f}")
     print(f"conflicts per 1,000 requests at {model.CLIENTS} clients (model, {model.TXN_MS:g} ms a transaction): "
           f"{f['conflicts']:.0f}, failed after retries {f['failed']:.1f}")
-    deploy = min(f["deployment_ceiling"], model.FRESH_TABLE_WRU_PER_S / max(wru, 1e-9))
     print(f"ceilings (requests/s): per key {f['key_ceiling']:.0f}, per user {f['key_ceiling']:.0f} "
           f"(the balance is per user), per deployment {f['deployment_ceiling']:.0f} "
-          f"(hottest shared partition {f['deployment_partition']}); a fresh on-demand table "
-          f"({model.FRESH_TABLE_WRU_PER_S} WRU/s) {deploy:.0f} until it scales")
+          f"(hottest shared partition {f['deployment_partition']})")
     print(f"assumed: {model.PARTITION_WRU_PER_S} WRU/s a partition, one transaction per item at a time, "
           f"{model.TXN_MS:g} ms a transaction, 2 WRU/KB transactional, 1 WRU/KB an index copy")
     print(f"proxy function memory: {why} (process RSS {rss:.0f} MB, CPU {cpu_ms:g} ms a request)")

@@ -5,8 +5,7 @@ DynamoDB limits assumed (AWS documentation, on-demand tables):
 - a transaction writes each item at 2 WRU per KB; an index copy costs 1 WRU per KB written;
 - two transactions touching one item at the same time: the later one is cancelled
   (TransactionConflict), so an item is in at most one transaction at a time;
-- a transaction takes TXN_MS on AWS (an assumption: typical TransactWriteItems latency);
-- a fresh on-demand table absorbs 4,000 WRU/s before it scales (it doubles its previous peak).
+- a transaction takes TXN_MS on AWS (an assumption: typical TransactWriteItems latency).
 
 moto runs transactions one at a time, so conflicts cannot be observed on it: they are replayed
 here on a discrete-event model of CLIENTS clients sending one key's requests back to back,
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from bench.cost import APIGW_REST_PER_M, DDB_PER_M_RRU, DDB_PER_M_WRU, LAMBDA_PER_M_REQUESTS
 
 PARTITION_WRU_PER_S = 1000
-FRESH_TABLE_WRU_PER_S = 4000
 TXN_MS = 10.0
 CLIENTS = 16
 BACKOFF_MS, ATTEMPTS = 10.0, 5  # store/txn.py's COMMIT_ATTEMPTS and BACKOFF_SECONDS
