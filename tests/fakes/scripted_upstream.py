@@ -2,7 +2,8 @@
 
 `ScriptedUpstream().start()` serves `POST /v1/chat/completions`. What it does is set per
 test on `script`: how many content chunks, how far apart, what usage it reports (as told,
-none, negative, huge, above the hold, one output token whatever it sent), and how the stream ends (properly, cut after some chunks, or never:
+none, negative, huge, above the hold, one output token whatever it sent), and how the stream
+ends (properly, cut after some chunks, or never:
 it keeps sending until the client goes away). It records every request body it received
 and, per request, when its connection was found closed by the client (`closed_at`), so a
 test can assert that a client's disconnect reached the upstream.
