@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from chalicelib.kernel.ids import new_id
 from chalicelib.usage import reads_store
 from chalicelib.usage.rollups import MAX_TXN_ITEMS, chunks, counted_from_stream, targets
@@ -76,3 +77,27 @@ def test_a_batch_larger_than_one_transaction_is_split_and_counted_exactly(contai
         assert len(group) + len(items) <= MAX_TXN_ITEMS
     assert container.usage_rollups.process(_stream_records(container)) == 40
     assert sum(r.requests for r in reads_store.deployment_rollups(DAY, DAY, "model")) == 40
+
+
+def test_the_local_poller_hands_a_failed_batch_over_again_and_drains_on_stop(container):
+    from chalicelib.usage.store import UsageRecordItem
+
+    from infra.localstack.usage_stream import UsageStreamPoller
+
+    tail = StreamTail(UsageRecordItem._get_connection().connection.client, UsageRecordItem.Meta.table_name)
+    calls: list[int] = []
+
+    def handler(event: dict, context: object) -> None:
+        calls.append(len(event["Records"]))
+        if len(calls) == 1:
+            raise RuntimeError("the first batch fails")
+        container.usage_rollups.process(event["Records"])
+
+    poller = UsageStreamPoller(tail, handler)
+    put_record_once(_record(1), ttl=0)
+    with pytest.raises(RuntimeError):
+        poller.drain()
+    put_record_once(_record(2), ttl=0)
+    poller.stop()  # never started: stop still drains what is left, the failed batch included
+    assert calls == [1, 2]
+    assert _totals() == {"m": (2, 200)}
