@@ -75,10 +75,13 @@ fuzz: venv
 load: venv
 	LOAD_REQUESTS=2000 $(BIN)/python -m pytest -s tests/e2e/test_load.py $(PYTEST_ARGS)
 
-# bench/run.py prints one table; bench/proxy.py alone prints the proxy's figures (BENCH_N requests).
+# bench/run.py prints one table; bench/proxy.py alone prints the proxy's figures (BENCH_N requests);
+# bench/scale.py replays SCALE_N requests of one key against the store layer (ceilings, conflicts, cost).
 BENCH_N ?= 200
+SCALE_N ?= 400
 bench: venv
 	$(BIN)/python bench/run.py --requests $(BENCH_N)
+	$(BIN)/python bench/scale.py $(SCALE_N)
 
 # The comparison with LiteLLM's proxy (pinned, installed into .bench/ on first use; needs the
 # package registry once). ARGS passes options, e.g. ARGS="--requests 100 --seconds 5".

@@ -25,6 +25,7 @@ from chalicelib.metering import jobs as metering_jobs
 from chalicelib.notifications import jobs as notifications_jobs
 from chalicelib.notifications import routes as notifications
 from chalicelib.usage import admin_routes as usage_admin
+from chalicelib.usage import jobs as usage_jobs
 from chalicelib.usage import routes as usage
 from chalicelib.web.http import install
 
@@ -64,6 +65,7 @@ for blueprint in (
     notifications_jobs.blueprint(quota_warnings=lazy(lambda c: c.quota_warnings), notices=notification_service,
                                  now=now),
     usage_admin.blueprint(admin_usage=lazy(lambda c: c.admin_usage)),
+    usage_jobs.blueprint(rollups=lazy(lambda c: c.usage_rollups)),
     audit_admin.blueprint(audit=audit_service),
     catalog_jobs.blueprint(health_checks=lazy(lambda c: c.provider_health), balances=provider_balances, now=now),
     notifications.blueprint(notices=notification_service),

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from .upstreams.adapters import Adapter
     from .upstreams.client import UpstreamClient
     from .usage.overview import AdminUsageViews
+    from .usage.rollups import UsageRollups
     from .usage.service import UsageViews
 
 T = TypeVar("T")
@@ -354,6 +355,13 @@ class Container:
         from .usage.service import UsageViews
 
         return UsageViews(self.clock, self.cursors, provider_names=lambda: self.catalog.provider_names())
+
+    @cached_property
+    def usage_rollups(self) -> UsageRollups:
+        """The rollups, built from the usage table's stream (usage/jobs.py, the local poller)."""
+        from .usage.rollups import UsageRollups
+
+        return UsageRollups(self.clock)
 
     @cached_property
     def admin_usage(self) -> AdminUsageViews:

@@ -28,6 +28,7 @@ from .persistence import close_data_folder, open_data_folder
 from .portal import PortalServer
 from .scheduler import Scheduler, start_scheduler
 from .servers import MotoEndpoint, PortBusy, bind_errors, check_port_free, local_stage_environment
+from .usage_stream import UsageStreamPoller, start_usage_stream
 
 log = logging.getLogger("local")
 DEFAULT_PORTAL_PORT = 8001
@@ -96,6 +97,7 @@ class Stack:
         self.bedrock: Any = None
         self.journal: Journal | None = None
         self.scheduler: Scheduler | None = None
+        self.usage_stream: UsageStreamPoller | None = None
         self.credentials: Path | None = None
         self._lock: Any = None
         self._wrote_info = False
@@ -127,7 +129,8 @@ class Stack:
         settings = get_settings()
         bind_tables(settings)
         create_tables(wait=True)
-        self.journal = open_data_folder(_dynamodb_client(moto_url), opts.data_dir, opts.journal_sync_seconds)
+        client = _dynamodb_client(moto_url)
+        self.journal = open_data_folder(client, opts.data_dir, opts.journal_sync_seconds)
 
         container = Container(settings)
         set_container(container)
@@ -138,6 +141,7 @@ class Stack:
         self.api.start()
         self.portal.start(self.api.url)
         self.scheduler = start_scheduler(app, opts.job_interval)
+        self.usage_stream = start_usage_stream(app, client, settings.table_name("usage"))
         write_private_json(opts.data_dir / "stack.json", self.urls())
         self._wrote_info = True
 
@@ -198,6 +202,7 @@ class Stack:
             ("API", self.api.stop if self.api else None),
             ("demo upstream", (lambda: bootstrap.stop_demo_upstream(self.demo[0])) if self.demo else None),
             ("demo Bedrock", self.bedrock.stop if self.bedrock else None),
+            ("usage stream", self.usage_stream.stop if self.usage_stream else None),
             ("journal", functools.partial(close_data_folder, self.journal) if self.journal else None),
             ("DynamoDB", self.moto.stop if self.moto else None),
         ]

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from tests.catalog_support import audit_log, raw_table_text
 from tests.support.proxy_http import post_json
+from tests.support.usage_stream import drain_usage_stream
 
 CHAT = {"messages": [{"role": "user", "content": "Hello"}]}
 
@@ -131,6 +132,7 @@ def test_own_model_names_reach_the_owners_provider_with_the_owners_key_and_cost_
     assert sent.body["model"] == "gpt-fake-mini"
     status, history = call(client, alice, "GET", "/api/usage/history")
     assert [(i["model"], i["provider"]) for i in history["items"]] == [("mine/gpt-fake-mini", "mine (own)")]
+    drain_usage_stream()  # statistics are rollups, built from the usage table's stream
     status, stats = call(client, alice, "GET", "/api/usage/statistics?group_by=provider")
     assert [i["key"] for i in stats["items"]] == ["mine (own)"]
     # The proxy's request ids (which the export's day range reads) carry the wall-clock time.

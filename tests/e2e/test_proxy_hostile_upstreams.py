@@ -76,6 +76,20 @@ def test_missing_or_absurd_usage_is_charged_within_the_hold_and_never_free(limit
     limited.assert_money_holds(body, delivered=True, limit_cost=LIMIT)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_upstream_that_under_reports_output_is_charged_the_delivered_text_and_recorded(limited, stream):
+    limited.upstream.script.usage = "under"  # one completion token, whatever it sent
+    limited.upstream.script.chunks, limited.upstream.script.text = 30, "several words "  # 14 bytes a chunk
+    body = limited.body(stream=stream, stream_options={"include_usage": True}) if stream else limited.body()
+    status, _ = chat(limited, body)
+    assert status == 200
+    limited.assert_money_holds(body, delivered=True, limit_cost=LIMIT)
+    [record] = limited.records()
+    assert (record.outcome, record.reported_output_tokens, record.output_tokens) == (
+        "usage_under_reported", 1, 30 * 14 // 4)  # 105 tokens counted on the delivered text
+    assert limited.charges()[0] == min(limited.hold_for(body), Decimal(11 * 1 + 105 * 2) / 10**6)
+
+
 def test_a_stream_cut_midway_is_charged_for_what_was_delivered_and_ends_with_an_error_event(limited):
     limited.upstream.script.ending = "cut"
     body = limited.body(stream=True)

@@ -2,7 +2,8 @@
 
 `ScriptedUpstream().start()` serves `POST /v1/chat/completions`. What it does is set per
 test on `script`: how many content chunks, how far apart, what usage it reports (as told,
-none, negative, huge), and how the stream ends (properly, cut after some chunks, or never:
+none, negative, huge, above the hold, one output token whatever it sent), and how the stream
+ends (properly, cut after some chunks, or never:
 it keeps sending until the client goes away). It records every request body it received
 and, per request, when its connection was found closed by the client (`closed_at`), so a
 test can assert that a client's disconnect reached the upstream.
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from infra.nodelay import NoDelayMixin
 
-Usage = Literal["reported", "none", "empty", "negative", "huge", "above"]
+Usage = Literal["reported", "none", "empty", "negative", "huge", "above", "under"]
 Ending = Literal["done", "cut", "never"]
 
 
@@ -70,7 +71,7 @@ class ScriptedUpstream:
     def usage(self, completion: int) -> dict[str, Any] | None:
         s = self.script
         figures = {"reported": (s.prompt_tokens, completion), "negative": (-5, -7), "huge": (10**30, 10**30),
-                   "above": (s.prompt_tokens, 10**6)}.get(s.usage)
+                   "above": (s.prompt_tokens, 10**6), "under": (s.prompt_tokens, 1)}.get(s.usage)
         if s.usage == "empty":
             return {}
         if figures is None:

@@ -33,3 +33,16 @@ def test_stream_bench_prints_the_added_time_to_first_byte() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert re.search(r"added time to first byte \(proxied - direct\): p50 [\d.]+ ms, p95 [\d.]+ ms", done.stdout), \
         done.stdout
+
+
+def test_scale_bench_prints_every_figure_for_a_short_run() -> None:
+    done = subprocess.run([sys.executable, "bench/scale.py", "48"], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    for pattern in (r"writes to the hottest item per request: [\d.]+", r"items per transaction: [\d.]+",
+                    r"WRU per request: [\d.]+", r"conflicts per 1,000 requests at 16 clients .*: \d+",
+                    r"ceilings \(requests/s\): per key \d+, per user \d+ .*, per deployment \d+",
+                    r"assumed: 1000 WRU/s a partition", r"proxy function memory: \d+ MB",
+                    *(rf"cost per million requests at {s} s upstream time: \$[\d.]+ \(Lambda" for s in (1, 5, 20))):
+        assert re.search(pattern, out), (pattern, out)

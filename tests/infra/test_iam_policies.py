@@ -20,7 +20,9 @@ from infra.package import Artefacts
 from tests.support.aws_calls import API, EVERY_FUNCTION, Calls, load_record
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICE_SIDE = ("logs:", "sqs:")
+# Lambda's own pollers read a stream with the function's role; no code of ours makes those calls.
+STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
+SERVICE_SIDE = ("logs:", "sqs:", *STREAM_READS)
 _TABLE_ARN = re.compile(r"^\$\{(\w+)\.Arn\}(/index/\w+)$")
 _LISTED_BY_PARAMETER = ("BedrockModelArns", "BedrockRoleArns")  # the deployment lists these resources
 _NO_RESOURCE_LEVEL = ("bedrock:ListFoundationModels", "bedrock:ListInferenceProfiles")
@@ -201,3 +203,16 @@ def test_the_proxy_may_invoke_only_the_bedrock_models_the_deployment_lists(packa
     for function, role in roles.items():  # no other role invokes a model, none on every resource
         invokes = [s for s in statements_of(role, packaged_template) if "bedrock:Invoke" in str(s["Action"])]
         assert invokes == ([statement] if function == "ProxyHandler" else []), function
+def test_only_the_stream_processor_reads_the_usage_stream_and_only_that_stream(packaged_template: dict[str, Any]
+                                                                              ) -> None:
+    readers = {}
+    for function, role in roles_by_function(packaged_template).items():
+        reads = [s for s in statements_of(role, packaged_template) if set(_as_list(s["Action"])) & set(STREAM_READS)]
+        if reads:
+            readers[function] = [(sorted(_as_list(s["Action"])), s["Resource"]) for s in reads]
+    assert readers == {"RollUpUsage": [(sorted(STREAM_READS), {"Fn::GetAtt": ["UsageTable", "StreamArn"]})]}
+    mapping = packaged_template["Resources"]["RollUpUsageStream"]["Properties"]
+    assert mapping["FunctionName"] == {"Fn::Select": [3, {"Fn::Split": ["/", {"Ref": "RollUpUsageLogGroup"}]}]}
+    group = packaged_template["Resources"]["RollUpUsageLogGroup"]["Properties"]
+    assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${RollUpUsage}"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["UsageTable", "StreamArn"]}

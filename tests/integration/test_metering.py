@@ -15,6 +15,7 @@ from chalicelib.metering.types import RecordFields
 from chalicelib.usage import store as usage
 
 from tests.support.metering import assert_ledger_consistent, make_key, make_route, revoke, usage_of
+from tests.support.usage_stream import drain_usage_stream
 
 # 100 prompt tokens at $1/M + 1000 output tokens at $2/M = $0.0021 held.
 HOLD = Decimal("0.0021")
@@ -61,6 +62,8 @@ def test_settle_debits_the_actual_cost_and_writes_record_rollups_and_last_used(m
     assert (record.model, record.provider, record.input_tokens, record.output_tokens, record.cost,
             record.latency_ms, record.status, record.ip, record.key_id) == \
         ("gpt-test", "p1", 50, 200, 450, 1234, 200, "10.0.0.1", "k-q1")
+    assert usage.rollups("u1", "2026-11-21", "2026-11-21") == []  # the stream adds it, not the request
+    assert drain_usage_stream() == 1
     rollups = {(r.dim, r.value): r for r in usage.rollups("u1", "2026-11-21", "2026-11-21")}
     assert set(rollups) == {("model", "gpt-test"), ("provider", "p1"), ("key", "k-q1"), ("quota", "q1#gpt-test")}
     assert rollups[("model", "gpt-test")].cost == 450 and rollups[("model", "gpt-test")].requests == 1

@@ -37,19 +37,21 @@ class CallCounter:
         return sum(self.calls.values())
 
 
-@pytest.mark.parametrize(("rpm", "first", "then"), [(None, 4, 3), (60, 5, 4)], ids=["no-rpm", "rpm-header-read"])
-def test_a_chat_costs_four_dynamodb_calls_and_three_once_the_key_is_remembered(container, openai_upstream, rpm,
-                                                                                  first, then):
+@pytest.mark.parametrize(("rpm", "first", "then"), [(None, 5, 3), (60, 6, 4)], ids=["no-rpm", "rpm-header-read"])
+def test_a_chat_costs_three_dynamodb_calls_once_the_key_is_remembered_and_touched(container, openai_upstream, rpm,
+                                                                                   first, then):
     proxy = build_real_proxy(container, openai_upstream, rpm=rpm)
     counter = CallCounter().attach()
     proxy.chat()
     assert counter.total == first, counter.calls
-    assert counter.calls["GetItem"] == first - 3  # the key's read (+ the RPM window's for the header)
+    assert counter.calls["GetItem"] == first - 4  # the key's read (+ the RPM window's for the header)
+    assert counter.calls["UpdateItem"] == 1  # last_used_at, the first time this minute
     counter.calls.clear()
     proxy.chat()
     counter.detach()
     assert counter.total == then, counter.calls
-    assert counter.calls["TransactWriteItems"] == 3  # reserve, settle (money), the request record
+    assert counter.calls["TransactWriteItems"] == 2  # reserve, settle (money only)
+    assert counter.calls["PutItem"] == 1  # the request record; its rollups come from the stream
 
 
 def test_with_key_caching_off_every_chat_reads_the_key(container, openai_upstream, monkeypatch):
@@ -63,4 +65,4 @@ def test_with_key_caching_off_every_chat_reads_the_key(container, openai_upstrea
     counter = CallCounter().attach()
     proxy.chat()
     counter.detach()
-    assert counter.calls == Counter({"GetItem": 1, "TransactWriteItems": 3})
+    assert counter.calls == Counter({"GetItem": 1, "TransactWriteItems": 2, "PutItem": 1})

@@ -11,6 +11,7 @@ from chalicelib.metering.types import RecordFields
 from chalicelib.store.base import all_models
 
 from tests.support.metering import ensure_keys_table, make_key, make_route, usage_of
+from tests.support.usage_stream import drain_usage_stream
 
 
 def ensure_catalog_table() -> None:
@@ -40,7 +41,8 @@ def ensure_tables() -> None:
 def paid_request(container: Any, user_id: str, *, model: str = "gpt-test", provider: str = "p1",
                  quota_id: str = "q1", input_tokens: int = 100, output_tokens: int = 200,
                  request_id: str | None = None) -> str:
-    """Reserve and settle one request through metering (records, rollups, charge entry)."""
+    """Reserve and settle one request through metering (record, charge entry), then let the
+    usage stream add it to the rollups, as the deployed stream function would."""
     key = make_key(user_id, quota_id=quota_id)
     route = make_route(model)
     now = container.clock.now()
@@ -48,4 +50,5 @@ def paid_request(container: Any, user_id: str, *, model: str = "gpt-test", provi
     hold = container.metering.reserve(key, route, input_tokens, output_tokens, rid, now, ip="198.51.100.4")
     container.metering.settle(hold, usage_of(input_tokens, output_tokens), RecordFields(provider=provider,
                                                                                         latency_ms=321))
+    drain_usage_stream()
     return rid

@@ -6,7 +6,7 @@
 - RPM window `QUOTA#<quota_id>`/`RPM#<epoch_minute>`: `count`, `ttl` (a fixed window);
 - the key item `KEY#<sha256>`/`KEY`: read here only through `status` and `rev` (a
   reservation's condition, so a revoked or changed key stops without a second read) and
-  `last_used_at`, an ISO string set by the settle step.
+  `last_used_at`, an ISO string set after the settle, at most once a minute per key.
 Costs are integer micro-dollars.
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..store.base import TableModel
-from ..store.txn import Txn
+from ..store.txn import StorageError, Txn
 
 
 class QuotaPeriodItem(TableModel):
@@ -136,7 +136,13 @@ def check_key_active(txn: Txn, key_hash: str, rev: int) -> None:
     txn.check("key", KeyStateItem, key_pk(key_hash), "KEY", (KeyStateItem.status == "active") & same_rev)
 
 
-def touch_key(txn: Txn, key_hash: str, now_iso: str) -> None:
-    """Label `key`: set `last_used_at`, only on a key item that exists."""
+def touch_key(key_hash: str, now_iso: str, stale_before_iso: str) -> None:
+    """Set `last_used_at` (one UpdateItem) on a key item that exists and was last used before
+    `stale_before_iso`: at most one write a minute per key, whatever the number of containers."""
     item = KeyStateItem(key_pk(key_hash), "KEY")
-    txn.update("key", item, [KeyStateItem.last_used_at.set(now_iso)], KeyStateItem.pk.exists())
+    stale = KeyStateItem.last_used_at.does_not_exist() | (KeyStateItem.last_used_at < stale_before_iso)
+    try:
+        item.update([KeyStateItem.last_used_at.set(now_iso)], condition=KeyStateItem.pk.exists() & stale)
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise StorageError(f"last use not written: {type(exc.cause).__name__}") from exc

@@ -8,8 +8,8 @@ quota and records disagreeing:
 - `settle`: delete the hold (it must exist: a retried settle cannot charge twice), debit
   the actual cost but never more than the hold, append the `charge` entry keyed by the
   request id, replace the quota reservation by the actual figures; money only. Then the
-  request record with the day's rollups, in its own transaction conditional on the record
-  being new (idempotent on the request id), and the key's `last_used_at` at most once a minute;
+  request record, its own conditional put (idempotent on the request id; the rollups follow
+  from the usage table's stream), and the key's `last_used_at` at most once a minute;
 - `release`: the same without a charge, for upstream failures and expired holds.
 Amounts are Decimal here and integer micro-dollars in the tables.
 """
@@ -50,8 +50,10 @@ from .types import (
     QuotaUsage,
     RecordFields,
     Settlement,
+    Tokens,
     TokenUsage,
     bounded_usage,
+    charged_output,
     cost_of,
 )
 
@@ -65,7 +67,7 @@ class MeteringService:
         self.clock = clock
         self.audit = audit  # AuditService: credits and debits leave an audit item
         self._sleep = sleep
-        self.records = RequestRecords(settings.usage_retention_days, self._commit)
+        self.records = RequestRecords(settings.usage_retention_days)
 
     # --- reserve -----------------------------------------------------------------------
 
@@ -116,13 +118,19 @@ class MeteringService:
     def settle(self, hold: Hold, usage: TokenUsage, fields: RecordFields) -> Settlement:
         """Charge what was used, never more than the hold, and close the hold.
 
+        What was used is the upstream's report, except output it under-reported against
+        `fields.delivered_output_tokens` (`types.charged_output`): then the delivered estimate,
+        and the record keeps the upstream's figure (`reported_output_tokens`, outcome
+        `usage_under_reported`) for the admins.
+
         The money moves in one transaction (hold, balance, ledger entry, quota period); the
         request record follows in its own conditional put. An upstream that reported more than
         the hold allowed costs the user the hold: the excess is the provider's overage, recorded
         on the request for the admins. A second settle of the same hold changes nothing and
         answers `already_settled`."""
         now = self.clock.now()
-        used = bounded_usage(usage)
+        reported = bounded_usage(usage)
+        used = Tokens(reported.input_tokens, charged_output(reported.output_tokens, fields.delivered_output_tokens))
         cost = cost_of(used.input_tokens, used.output_tokens, hold.input_price, hold.output_price)
         charged = min(to_micros(cost), hold.amount_micros)
         tokens = min(used.input_tokens + used.output_tokens, hold.tokens)
@@ -142,9 +150,10 @@ class MeteringService:
                     raise
                 unknown = True
         overage = to_micros(cost) - charged
-        outcome = "stream_broken" if fields.stream_broken else "ok"
+        under_reported = used.output_tokens != reported.output_tokens
+        outcome = "stream_broken" if fields.stream_broken else "usage_under_reported" if under_reported else "ok"
         self.records.write(hold, fields, (used.input_tokens, used.output_tokens), (charged, overage), outcome, now,
-                           touch_key=True)
+                           touch_key=True, reported_output=reported.output_tokens if under_reported else None)
         return Settlement(hold.request_id, cost, from_micros(charged), from_micros(overage))
 
     def release(self, hold: Hold, fields: RecordFields, outcome: str = "upstream_error") -> bool:

@@ -41,6 +41,27 @@ def _count(value: object) -> int:
     return min(value, MAX_TOKENS)
 
 
+UNDER_REPORT_RATIO = 2  # reported output below half of the delivered estimate ...
+UNDER_REPORT_SLACK = 32  # ... and short of it by more than this many tokens: not believed
+
+
+def charged_output(reported: int, delivered: int | None) -> int:
+    """The output tokens a charge uses: the upstream's figure, unless the delivered text shows it
+    under-reported (ARCHITECTURE.md, Money 2 and 3; docs/internals.md argues the threshold).
+
+    The delivered estimate is ceil(UTF-8 bytes / 4). Honest tokenizers average about 4-5 bytes
+    a token on English, 3-4 on code and 1.5-3 on Chinese or Japanese text, so the estimate is
+    at most ~1.3x an honest count and usually below it; it passes 2x only for text averaging
+    more than 8 bytes a token (long runs of one repeated character). The slack keeps rounding
+    on short answers out. An upstream under the threshold is charged the estimate, which the
+    settle still caps at the hold; between the two, the upstream's figure stands."""
+    if delivered is None or delivered <= reported:
+        return reported
+    if reported * UNDER_REPORT_RATIO < delivered and delivered - reported > UNDER_REPORT_SLACK:
+        return delivered
+    return reported
+
+
 def cost_of(input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal) -> Decimal:
     """Tokens x price per million, rounded up to the micro-dollar (holds and charges alike)."""
     return q_up(token_cost(input_tokens, input_price) + token_cost(output_tokens, output_price))
@@ -83,6 +104,9 @@ class RecordFields:
     stream: bool = False
     stream_broken: bool = False
     error: str | None = None
+    # Output tokens counted on the delivered text (proxy/charging.py), when the caller counted
+    # them: an upstream that reports far fewer is charged this instead (`charged_output`).
+    delivered_output_tokens: int | None = None
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,14 @@ class Delivered:
             self.add_text(item.get("arguments"))
 
     @property
+    def text_tokens(self) -> int:
+        """Output tokens estimated from the delivered text alone (what an upstream's report is
+        checked against: a piece count would overcount upstreams that stream by character)."""
+        return -(-self.text_bytes // BYTES_PER_TOKEN)
+
+    @property
     def tokens(self) -> int:
-        return max(self.pieces, -(-self.text_bytes // BYTES_PER_TOKEN))
+        return max(self.pieces, self.text_tokens)
 
 
 def usage_to_charge(reported: Usage | None, prompt_estimate: int, delivered: Delivered) -> tuple[Usage, bool]:

@@ -127,7 +127,7 @@ class ProxyService:
         delivered = Delivered.in_answer(called.result.body)
         usage, estimated = usage_to_charge(called.result.usage, admitted.prompt_tokens, delivered)
         fields = RecordFields(provider=called.provider_id, latency_ms=called.latency_ms, endpoint=endpoint,
-                              error=_ESTIMATED if estimated else None)
+                              error=_ESTIMATED if estimated else None, delivered_output_tokens=delivered.text_tokens)
         settled = self._settle(hold, called, fields, usage)
         return ProxyAnswer(called.result.body, self._headers(admitted.key, hold, settled), usage)
 
@@ -143,7 +143,8 @@ class ProxyService:
             return Usage(), Settlement(admitted.hold.request_id, from_micros(0), from_micros(0), from_micros(0))
         error = outcome.error or (_ESTIMATED if estimated else None)
         fields = RecordFields(provider=outcome.provider_id, latency_ms=outcome.latency_ms, endpoint=admitted.endpoint,
-                              stream=True, stream_broken=outcome.error is not None, error=error)
+                              stream=True, stream_broken=outcome.error is not None, error=error,
+                              delivered_output_tokens=outcome.delivered.text_tokens)
         return usage, self._settle(admitted.hold, None, fields, usage)
 
     def targets(self, route: ModelRoute) -> list[Any]:

@@ -11,8 +11,9 @@ Layout (docs/internals.md):
   `model`, `provider` and `key` (value `<user_id>#<key_id>`: users and keys across the
   deployment), shard = crc32(request id) mod `DEPLOYMENT_SHARDS`, so no single item takes
   every request of the deployment (docs/internals.md, "Admin overview").
-Rollups are added to (ADD) in the same transaction as the record, so statistics are reads,
-not scans.
+The record is one conditional put (`put_record_once`); the rollups are added (ADD) from the
+table's stream by `usage/rollups.py`, a batch at a time, so statistics are reads, not scans,
+and the request path writes no rollup.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import zlib
 from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.constants import STREAM_NEW_IMAGE
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..store.base import Gsi1, IndexedItem, TableItem
-from ..store.txn import Txn
+from ..store.txn import StorageError
 
 DIMENSIONS = ("model", "provider", "key", "quota")
 DEPLOYMENT_DIMENSIONS = ("model", "provider", "key")
@@ -33,6 +35,10 @@ DEPLOYMENT_SHARDS = 8
 
 class UsageRecordItem(TableItem):
     table = "usage"
+
+    class Meta(TableItem.Meta):
+        stream_view_type = STREAM_NEW_IMAGE  # the rollups are built from the new records (usage/rollups.py)
+
     gsi1: Gsi1[UsageRecordItem] = Gsi1()
 
     request_id = UnicodeAttribute()
@@ -54,6 +60,9 @@ class UsageRecordItem(TableItem):
     ip = UnicodeAttribute(default="")
     error = UnicodeAttribute(null=True)  # short, safe detail of a failure
     created_at = UnicodeAttribute()
+    # The upstream's output figure when it under-reported against the delivered text (the
+    # charge used the delivered estimate, `output_tokens`); absent otherwise.
+    reported_output_tokens = NumberAttribute(null=True)
 
 
 class RollupItem(IndexedItem):
@@ -91,6 +100,7 @@ class UsageRecord:
     ip: str
     error: str | None
     created_at: str
+    reported_output_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,15 +146,15 @@ def _record(item: UsageRecordItem) -> UsageRecord:
         item.request_id, item.user_id, item.key_id, item.quota_id, item.endpoint, item.model, item.provider,
         int(item.input_tokens), int(item.output_tokens), int(item.cost), int(item.overage or 0), int(item.status),
         item.outcome, bool(item.stream), bool(item.stream_broken), int(item.latency_ms), item.ip, item.error,
-        item.created_at,
+        item.created_at, None if item.reported_output_tokens is None else int(item.reported_output_tokens),
     )
 
 
-# --- transaction pieces ------------------------------------------------------------------
+# --- writes ------------------------------------------------------------------------------
 
 
-def put_record(txn: Txn, record: UsageRecord, ttl: int) -> None:
-    """Label `record`: the request's record; written once per request id."""
+def put_record_once(record: UsageRecord, ttl: int) -> bool:
+    """Write the request's record (one PutItem) unless it exists; False if it did (a retry)."""
     item = UsageRecordItem(
         user_pk(record.user_id), f"REQ#{record.request_id}", gsi1pk=f"QUOTA#{record.quota_id}",
         gsi1sk=record.request_id, ttl=ttl, request_id=record.request_id, user_id=record.user_id,
@@ -153,35 +163,12 @@ def put_record(txn: Txn, record: UsageRecord, ttl: int) -> None:
         cost=record.cost, overage=record.overage, status=record.status, outcome=record.outcome,
         stream=record.stream, stream_broken=record.stream_broken, latency_ms=record.latency_ms,
         ip=record.ip, error=record.error, created_at=record.created_at,
+        reported_output_tokens=record.reported_output_tokens,
     )
-    txn.put("record", item, UsageRecordItem.pk.does_not_exist())
-
-
-def add_to_rollups(txn: Txn, record: UsageRecord, day: str) -> None:
-    """Labels `rollup:<dim>`: add this request to the day's rollups of each dimension."""
-    values = {"model": record.model, "provider": record.provider, "key": record.key_id,
-              "quota": f"{record.quota_id}#{record.model}"}
-    for dim in DIMENSIONS:
-        value = values[dim]
-        item = RollupItem(user_pk(record.user_id), f"DAY#{day}#{dim}#{value}")
-        actions = [RollupItem.day.set(day), RollupItem.dim.set(dim), RollupItem.value.set(value),
-                   RollupItem.requests.add(1), RollupItem.input_tokens.add(record.input_tokens),
-                   RollupItem.output_tokens.add(record.output_tokens), RollupItem.cost.add(record.cost)]
-        if dim == "quota":
-            actions += [RollupItem.gsi1pk.set(f"QUOTA#{record.quota_id}#DAY"),
-                        RollupItem.gsi1sk.set(f"{day}#{record.model}")]
-        txn.update(f"rollup:{dim}", item, actions)
-    _add_to_deployment_rollups(txn, record, day)
-
-
-def _add_to_deployment_rollups(txn: Txn, record: UsageRecord, day: str) -> None:
-    """Labels `rollup:all:<dim>`: the same request in the deployment-wide rollups of its shard."""
-    values = {"model": record.model, "provider": record.provider, "key": f"{record.user_id}#{record.key_id}"}
-    pk = deployment_pk(deployment_shard(record.request_id))
-    for dim in DEPLOYMENT_DIMENSIONS:
-        value = values[dim]
-        item = RollupItem(pk, f"DAY#{day}#{dim}#{value}")
-        txn.update(f"rollup:all:{dim}", item, [
-            RollupItem.day.set(day), RollupItem.dim.set(dim), RollupItem.value.set(value),
-            RollupItem.requests.add(1), RollupItem.input_tokens.add(record.input_tokens),
-            RollupItem.output_tokens.add(record.output_tokens), RollupItem.cost.add(record.cost)])
+    try:
+        item.save(condition=UsageRecordItem.pk.does_not_exist())
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise StorageError(f"record not written: {type(exc.cause).__name__}") from exc
+    return True
