@@ -65,7 +65,8 @@ def test_settle_debits_the_actual_cost_and_writes_record_rollups_and_last_used(m
     assert usage.rollups("u1", "2026-11-21", "2026-11-21") == []  # the stream adds it, not the request
     assert drain_usage_stream() == 1
     rollups = {(r.dim, r.value): r for r in usage.rollups("u1", "2026-11-21", "2026-11-21")}
-    assert set(rollups) == {("model", "gpt-test"), ("provider", "p1"), ("key", "k-q1"), ("quota", "q1#gpt-test")}
+    assert set(rollups) == {("model", "gpt-test"), ("provider", "p1"), ("key", "k-q1"), ("endpoint", "chat"),
+                            ("quota", "q1#gpt-test")}
     assert rollups[("model", "gpt-test")].cost == 450 and rollups[("model", "gpt-test")].requests == 1
     assert KeyStateItem.get(key_pk(key.key_hash), "KEY").last_used_at == "2026-11-21T10:00:02Z"
     assert_ledger_consistent("u1")

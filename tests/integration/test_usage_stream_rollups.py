@@ -58,6 +58,20 @@ def test_a_record_delivered_again_alone_or_in_another_batch_adds_nothing(contain
     assert _totals() == {"m": (10, 1000)}
 
 
+def test_each_request_is_counted_once_under_its_endpoint_for_the_user_and_the_deployment(container):
+    for n, endpoint in enumerate(["chat", "messages", "chat", "embeddings"]):
+        put_record_once(replace(_record(n), endpoint=endpoint), ttl=0)
+    records = _stream_records(container)
+    assert container.usage_rollups.process(records) == 4
+    assert container.usage_rollups.process(records) == 0  # delivered again: nothing more
+    own = {r.value: (r.requests, r.cost) for r in reads_store.user_rollups("u1", DAY, DAY, "endpoint")}
+    assert own == {"chat": (2, 200), "messages": (1, 100), "embeddings": (1, 100)}
+    everyone: dict[str, int] = {}
+    for r in reads_store.deployment_rollups(DAY, DAY, "endpoint"):
+        everyone[r.value] = everyone.get(r.value, 0) + r.requests
+    assert everyone == {"chat": 2, "messages": 1, "embeddings": 1}
+
+
 def test_a_repeated_record_of_the_same_put_is_not_written_twice(container):
     record = _record(1)
     assert put_record_once(record, ttl=0) is True
@@ -66,7 +80,7 @@ def test_a_repeated_record_of_the_same_put_is_not_written_twice(container):
 
 
 def test_a_batch_larger_than_one_transaction_is_split_and_counted_exactly(container):
-    rows = [_record(n, user=f"u{n}", model=f"m{n % 7}") for n in range(40)]  # 7 rollup items each
+    rows = [_record(n, user=f"u{n}", model=f"m{n % 7}") for n in range(40)]  # 9 rollup items each
     for row in rows:
         put_record_once(row, ttl=0)
     counted = counted_from_stream(_stream_records(container))

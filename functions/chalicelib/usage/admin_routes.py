@@ -28,7 +28,7 @@ def blueprint(admin_usage: Callable[[], AdminUsageViews]) -> Blueprint:
     @api_route(bp, "/api/admin/usage/statistics", query=AdminStatsQuery, response=AdminStatsOut, auth="admin",
                tags=TAGS)
     def statistics(req: Request) -> AdminStatsOut:
-        """Requests, tokens and cost of all users grouped by user, model, provider or day."""
+        """Requests, tokens and cost of all users grouped by user, model, provider, day or endpoint."""
         q = req.query
         return AdminStatsOut.model_validate(stats_fields(admin_usage().statistics(q.from_, q.to, q.group_by)))
 

@@ -46,6 +46,7 @@ class Counted:
     user_id: str
     key_id: str
     quota_id: str
+    endpoint: str
     model: str
     provider: str
     input_tokens: int
@@ -65,8 +66,9 @@ def counted_from_stream(records: Iterable[dict[str, Any]]) -> list[Counted]:
         if not _s(image, "sk").startswith("REQ#"):
             continue
         row = Counted(_s(image, "request_id"), _s(image, "user_id"), _s(image, "key_id"), _s(image, "quota_id"),
-                      _s(image, "model"), _s(image, "provider"), _n(image, "input_tokens"),
-                      _n(image, "output_tokens"), _n(image, "cost"), _s(image, "created_at")[:10])
+                      _s(image, "endpoint") or "chat", _s(image, "model"), _s(image, "provider"),
+                      _n(image, "input_tokens"), _n(image, "output_tokens"), _n(image, "cost"),
+                      _s(image, "created_at")[:10])
         if row.cost or row.input_tokens or row.output_tokens:
             found.append(row)
     return found
@@ -74,14 +76,16 @@ def counted_from_stream(records: Iterable[dict[str, Any]]) -> list[Counted]:
 
 def targets(row: Counted) -> list[tuple[Target, dict[str, str]]]:
     """The rollup items one request adds to, with the fields each one sets."""
-    values = {"model": row.model, "provider": row.provider, "key": row.key_id, "quota": f"{row.quota_id}#{row.model}"}
+    values = {"model": row.model, "provider": row.provider, "key": row.key_id, "endpoint": row.endpoint,
+              "quota": f"{row.quota_id}#{row.model}"}
     found = []
     for dim in DIMENSIONS:
         fields = {"day": row.day, "dim": dim, "value": values[dim]}
         if dim == "quota":
             fields |= {"gsi1pk": f"QUOTA#{row.quota_id}#DAY", "gsi1sk": f"{row.day}#{row.model}"}
         found.append(((user_pk(row.user_id), f"DAY#{row.day}#{dim}#{values[dim]}"), fields))
-    across = {"model": row.model, "provider": row.provider, "key": f"{row.user_id}#{row.key_id}"}
+    across = {"model": row.model, "provider": row.provider, "key": f"{row.user_id}#{row.key_id}",
+              "endpoint": row.endpoint}
     pk = deployment_pk(deployment_shard(row.request_id))
     for dim in DEPLOYMENT_DIMENSIONS:
         found.append(((pk, f"DAY#{row.day}#{dim}#{across[dim]}"), {"day": row.day, "dim": dim, "value": across[dim]}))

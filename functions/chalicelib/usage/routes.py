@@ -20,7 +20,7 @@ def blueprint(usage: Callable[[], UsageViews]) -> Blueprint:
 
     @api_route(bp, "/api/usage/statistics", query=StatsQuery, response=StatsOut, tags=("usage",))
     def statistics(req: Request) -> StatsOut:
-        """Requests, tokens and cost grouped by model, provider, day or key (default: last 30 days)."""
+        """Requests, tokens and cost grouped by model, provider, day, key or endpoint (default: last 30 days)."""
         q = req.query
         return StatsOut.model_validate(stats_fields(usage().statistics(req.user.user_id, q.from_, q.to, q.group_by)))
 

@@ -15,7 +15,7 @@ from .types import Statistics
 class StatsQuery(In):
     from_: Day | None = Field(default=None, alias="from")
     to: Day | None = None
-    group_by: Literal["model", "provider", "day", "key"] = "model"
+    group_by: Literal["model", "provider", "day", "key", "endpoint"] = "model"
 
 
 class QuotaStatsQuery(In):
@@ -86,7 +86,7 @@ class RequestsOut(BaseModel):
 class AdminStatsQuery(In):
     from_: Day | None = Field(default=None, alias="from")
     to: Day | None = None
-    group_by: Literal["user", "model", "provider", "day"] = "model"
+    group_by: Literal["user", "model", "provider", "day", "endpoint"] = "model"
 
 
 class AdminStatItem(StatItem):

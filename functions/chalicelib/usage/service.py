@@ -31,7 +31,7 @@ from .types import RequestView, Statistics, StatLine, StatTotals
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
 EXPORT_MAX_ROWS = 20_000  # ~3 MB of CSV: within Lambda's 6 MB answer
-GROUPS = ("model", "provider", "day", "key")
+GROUPS = ("model", "provider", "day", "key", "endpoint")
 CSV_COLUMNS = ("request_id", "created_at", "model", "provider", "endpoint", "key_id", "quota_id", "input_tokens",
                "output_tokens", "cost", "status", "outcome", "latency_ms", "ip")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -100,7 +100,8 @@ class UsageViews:
         return record_view(r, self._provider_names())
 
     def statistics(self, user_id: str, first: date | None, last: date | None, group_by: str) -> Statistics:
-        """Requests, tokens and cost per model, provider (by name), day or key over a day range (UTC)."""
+        """Requests, tokens and cost per model, provider (by name), day, key or endpoint (the inbound
+        API: chat, responses, messages, completions, embeddings) over a day range (UTC)."""
         first, last = day_range(self._clock.now().date(), first, last)
         dim = "model" if group_by == "day" else group_by
         rollups = usage_reads.user_rollups(user_id, first.isoformat(), last.isoformat(), dim)

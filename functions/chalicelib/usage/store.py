@@ -5,11 +5,12 @@ Layout (docs/internals.md):
   gsi1 `QUOTA#<quota_id>`/`<request_id>` (a quota's requests, time order);
 - rollup `USER#<user_id>`/`DAY#<yyyy-mm-dd>#<dim>#<value>` with counters `requests`,
   `input_tokens`, `output_tokens`, `cost` (micro-dollars), for dim in `model`, `provider`,
-  `key`, and `quota` (value `<quota_id>#<model>`, the one with gsi1
-  `QUOTA#<quota_id>#DAY`/`<yyyy-mm-dd>#<model>` for a quota's statistics).
+  `key`, `endpoint` (the inbound API: chat, responses, messages, completions, embeddings) and
+  `quota` (value `<quota_id>#<model>`, the one with gsi1 `QUOTA#<quota_id>#DAY`/
+  `<yyyy-mm-dd>#<model>` for a quota's statistics).
 - deployment rollup `ALL#<shard>`/`DAY#<yyyy-mm-dd>#<dim>#<value>`, same counters, for dim
-  `model`, `provider` and `key` (value `<user_id>#<key_id>`: users and keys across the
-  deployment), shard = crc32(request id) mod `DEPLOYMENT_SHARDS`, so no single item takes
+  `model`, `provider`, `endpoint` and `key` (value `<user_id>#<key_id>`: users and keys across
+  the deployment), shard = crc32(request id) mod `DEPLOYMENT_SHARDS`, so no single item takes
   every request of the deployment (docs/internals.md, "Admin overview").
 The record is one conditional put (`put_record_once`); the rollups are added (ADD) from the
 table's stream by `usage/rollups.py`, a batch at a time, so statistics are reads, not scans,
@@ -28,8 +29,8 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from ..store.base import Gsi1, IndexedItem, TableItem
 from ..store.txn import StorageError
 
-DIMENSIONS = ("model", "provider", "key", "quota")
-DEPLOYMENT_DIMENSIONS = ("model", "provider", "key")
+DIMENSIONS = ("model", "provider", "key", "endpoint", "quota")
+DEPLOYMENT_DIMENSIONS = ("model", "provider", "key", "endpoint")
 DEPLOYMENT_SHARDS = 8
 
 
@@ -45,7 +46,7 @@ class UsageRecordItem(TableItem):
     user_id = UnicodeAttribute()
     key_id = UnicodeAttribute(default="")
     quota_id = UnicodeAttribute(default="")
-    endpoint = UnicodeAttribute(default="chat")  # the inbound API: chat | completions | messages | embeddings
+    endpoint = UnicodeAttribute(default="chat")  # inbound API: chat, responses, completions, messages, embeddings
     model = UnicodeAttribute(default="")
     provider = UnicodeAttribute(default="")
     input_tokens = NumberAttribute(default=0)
