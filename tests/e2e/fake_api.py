@@ -50,7 +50,8 @@ REQUESTS = [
     {"request_id": f"req_{i}", "model": "gpt-4o-mini" if i % 3 else HOSTILE, "provider": "openai",
      "input_tokens": 1200 + i, "output_tokens": 300 + i, "cost": "0.000420",
      "status": 200 if i % 5 else 502, "outcome": "ok" if i % 5 else "upstream_error",
-     "latency_ms": 640 + i * 3, "ip": "203.0.113.7", "created_at": f"2026-11-21T09:{i:02d}:00Z"}
+     "latency_ms": 640 + i * 3, "ip": "203.0.113.7", "endpoint": "messages" if i % 4 == 1 else "chat",
+     "created_at": f"2026-11-21T09:{i:02d}:00Z"}
     for i in range(25)
 ]
 
@@ -81,6 +82,12 @@ def answer(method: str, url: str) -> tuple[int, Any]:
                       "cost": "9.120000"},
                      {"key": "claude-3-5-haiku", "requests": 200, "input_tokens": 300_000, "output_tokens": 90_000,
                       "cost": "3.400000"},
+                     {"key": HOSTILE, "requests": 5, "input_tokens": 1000, "output_tokens": 100, "cost": "0.010000"}]
+        elif query.get("group_by") == ["endpoint"]:
+            items = [{"key": "chat", "requests": 1000, "input_tokens": 1_700_000, "output_tokens": 480_000,
+                      "cost": "11.000000"},
+                     {"key": "messages", "requests": 100, "input_tokens": 100_000, "output_tokens": 30_000,
+                      "cost": "1.520000"},
                      {"key": HOSTILE, "requests": 5, "input_tokens": 1000, "output_tokens": 100, "cost": "0.010000"}]
         else:
             items = _days()

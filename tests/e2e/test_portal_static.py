@@ -315,6 +315,31 @@ def test_the_csv_export_is_fetched_with_the_bearer_token_and_saved(browser: Any,
         context.close()
 
 
+@pytest.mark.parametrize(("locale", "heading", "messages"), [("en-US", "Endpoint", "Anthropic Messages"),
+                                                             ("zh-CN", "接口", "Anthropic Messages")])
+def test_the_usage_page_groups_statistics_by_endpoint_and_shows_each_requests_endpoint(
+        browser: Any, portal_url: str, api_base: str, locale: str, heading: str, messages: str) -> None:
+    context, page, watch = open_page(browser, f"{portal_url}#/usage", session=True, api_base=api_base, fake=True,
+                                     locale=locale)
+    try:
+        form = page.locator("#usage-statistics")
+        form.locator("select[name=group_by]").select_option("endpoint")
+        with page.expect_request(lambda r: "/api/usage/statistics" in r.url and "group_by=endpoint" in r.url):
+            form.locator("button[type=submit]").click()
+        stats = page.locator("table").first
+        stats.get_by_role("columnheader", name=heading).wait_for(timeout=5_000)
+        assert stats.get_by_role("cell", name=messages, exact=True).count() == 1
+        assert stats.get_by_role("cell", name=fake_api.HOSTILE, exact=True).count() == 1  # an unknown one as text
+        history = page.locator("table").nth(1)
+        history.get_by_role("columnheader", name=heading).wait_for(timeout=5_000)
+        assert history.get_by_role("cell", name=messages, exact=True).count() > 0
+        assert page.evaluate("window.__pwned") is None
+        screenshot(page, f"usage-by-endpoint-{locale}")
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
 def test_dark_mode_follows_the_system(browser: Any, portal_url: str, api_base: str) -> None:
     context, page, _ = open_page(browser, f"{portal_url}#/dashboard", session=True, api_base=api_base, fake=True,
                                  scheme="dark")

@@ -260,7 +260,7 @@ export function listUsageHistory(query) {
 }
 
 /**
- * @param {DayRange & { group_by: "model" | "provider" | "day" | "key" }} query
+ * @param {DayRange & { group_by: "model" | "provider" | "day" | "key" | "endpoint" }} query
  * @returns {Promise<UsageStatistics>}
  */
 export function fetchUsageStatistics(query) {
@@ -513,7 +513,7 @@ export function fetchAdminOverview(range) {
 
 /**
  * Requests, tokens and cost of every user, grouped.
- * @param {DayRange & { group_by?: "user" | "model" | "provider" | "day" }} query
+ * @param {DayRange & { group_by?: "user" | "model" | "provider" | "day" | "endpoint" }} query
  * @returns {Promise<UsageStatistics>}
  */
 export function fetchAdminUsageStatistics(query) {

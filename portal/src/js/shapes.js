@@ -39,7 +39,8 @@
 
 /**
  * @typedef {{ request_id: string, model: string, provider: string, input_tokens: number, output_tokens: number,
- *   cost: Decimal, status: number | string, outcome?: string, latency_ms?: number | null, ip?: string, created_at: IsoTime }} UsageRecord
+ *   cost: Decimal, status: number | string, outcome?: string, latency_ms?: number | null, ip?: string,
+ *   endpoint?: string, created_at: IsoTime }} UsageRecord
  */
 /** @typedef {{ requests: number, input_tokens: number, output_tokens: number, cost: Decimal }} UsageTotals */
 /** @typedef {UsageTotals & { key: string }} UsageGroup */
