@@ -95,6 +95,8 @@ def answer(method: str, url: str) -> tuple[int, Any]:
                                                 "cost": "12.530000"}}
     if path == "/api/usage/history":
         return 200, {"items": REQUESTS, "next_cursor": "c2"}
+    if path == "/api/my/providers":  # the dashboard lists the user's own providers' balances
+        return 200, {"items": []}
     if path == "/api/balance/history":
         return 200, {"items": [
             {"entry_id": "e1", "type": "charge", "amount": "-0.000420", "balance_after": "85.750000",
