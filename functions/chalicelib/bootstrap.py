@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .ledger.codes_store import CodesStore
     from .ledger.membership import MembershipService
     from .ledger.reads_store import LedgerStore
+    from .ledger.retention import LedgerRetention
     from .ledger.service import LedgerService
     from .metering.service import MeteringService
     from .notifications.quota_warnings import QuotaWarningService, QuotaWatch
@@ -335,6 +336,16 @@ class Container:
                                  s.membership_required, s.catalog_cache_seconds,
                                  notify=self.notifications.notify,
                                  renewal_lead=timedelta(seconds=s.membership_renewal_lead_seconds))
+
+    @cached_property
+    def ledger_retention(self) -> LedgerRetention:
+        from .ledger.retention import LedgerRetention
+
+        def user_ids(limit: int, start: dict[str, Any] | None) -> tuple[list[str], dict[str, Any] | None]:
+            users, last = self.users_store.list_users(limit, start)
+            return [u.user_id for u in users], last
+
+        return LedgerRetention(self.settings.ledger_retention_days, user_ids)
 
     @cached_property
     def notifications(self) -> NotificationService:

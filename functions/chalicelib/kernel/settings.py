@@ -107,7 +107,8 @@ class Settings:
     lockout_client_attempts_per_minute: int
     login_rate_limit_per_minute: int
     audit_retention_days: int
-    usage_retention_days: int
+    usage_retention_days: int  # request records expire (TTL) this long after the request; 0 keeps them
+    ledger_retention_days: int  # older ledger entries are folded into one `opening` entry; 0 keeps them
     signup_credit: Decimal
     password_reset_token_seconds: int
     pending_registration_seconds: int  # an unverified sign-up releases its username and email after this
@@ -173,7 +174,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lockout_client_attempts_per_minute=e.int("LOCKOUT_CLIENT_ATTEMPTS_PER_MINUTE", 3, minimum=1),
         login_rate_limit_per_minute=e.int("RATE_LIMIT_PER_MINUTE", 60, minimum=1),
         audit_retention_days=e.int("AUDIT_RETENTION_DAYS", 365, minimum=1),
-        usage_retention_days=e.int("USAGE_RETENTION_DAYS", 400, minimum=1),
+        usage_retention_days=e.int("USAGE_RETENTION_DAYS", 400, minimum=0),
+        ledger_retention_days=e.int("LEDGER_RETENTION_DAYS", 400, minimum=0),
         signup_credit=e.decimal("SIGNUP_CREDIT", "0"),
         password_reset_token_seconds=3600 * e.int("PASSWORD_RESET_TOKEN_HOURS", 24, minimum=1),
         pending_registration_seconds=3600 * e.int("PENDING_REGISTRATION_HOURS", 24, minimum=1),

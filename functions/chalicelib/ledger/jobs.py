@@ -16,13 +16,16 @@ from ..kernel.settings import Settings
 if TYPE_CHECKING:
     from .codes import CodeService
     from .membership import MembershipService
+    from .retention import LedgerRetention
 
 log = logging.getLogger("keyledger.jobs")
 
 
 def blueprint(codes: Callable[[], CodeService], membership: Callable[[], MembershipService],
-              settings: Callable[[], Settings], now: Callable[[], datetime]) -> Blueprint:
-    """Membership renewals and notices, and the clean-up of expired codes."""
+              retention: Callable[[], LedgerRetention], settings: Callable[[], Settings],
+              now: Callable[[], datetime]) -> Blueprint:
+    """Membership renewals and notices, the clean-up of expired codes, and the fold of ledger
+    entries older than the retention window."""
     bp = Blueprint(__name__)
 
     @bp.schedule(Rate(15, unit=Rate.MINUTES), name="renew_memberships",
@@ -44,6 +47,14 @@ def blueprint(codes: Callable[[], CodeService], membership: Callable[[], Members
     def cleanup_expired(event: Any) -> dict[str, int]:
         result = {"codes_expired": codes().sweep_expired(now(), settings().audit_retention_days)}
         log.info("cleanup_expired: %s", result)
+        return result
+
+    @bp.schedule(Rate(1, unit=Rate.DAYS), name="fold_ledger_entries",
+                 description="Fold each user's ledger entries older than LEDGER_RETENTION_DAYS into an opening entry")
+    def fold_ledger_entries(event: Any) -> dict[str, int]:
+        report = retention().fold_all(now())
+        result = {"users": report.users, "folded": report.folded, "failed": report.failed}
+        log.info("fold_ledger_entries: %s", result)
         return result
 
     return bp

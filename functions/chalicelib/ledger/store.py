@@ -4,7 +4,8 @@ Layout (docs/internals.md):
 - balance + membership `USER#<user_id>`/`BALANCE`: `available`, `held` (integer
   micro-dollars, so update arithmetic is exact), `plan`, `expires_at`, `auto_renew`;
 - entry `USER#<user_id>`/`ENTRY#<ulid>`: `type`, signed `amount` (micro-dollars), `ref`,
-  `created_at`, `meta` (JSON text); a charge's ulid is its request id;
+  `created_at`, `meta` (JSON text); a charge's ulid is its request id; entries older than the
+  retention are folded into the `opening` entry `ENTRY#<26 zeros>` (ledger/retention.py);
 - hold `USER#<user_id>`/`HOLD#<request_id>` with gsi1 `HOLDS#<0..15>`/`<expires_at iso>`, the
   shard chosen by the request id: no index partition takes every request of the deployment
   (one partition sustains 1,000 writes/s; a put and a delete per request capped the whole
@@ -58,11 +59,12 @@ class EntryItem(TableModel):
     table = "ledger"
 
     entry_id = UnicodeAttribute()
-    type = UnicodeAttribute()  # topup|redeem|charge|refund|renewal|adjustment|signup_credit
+    type = UnicodeAttribute()  # topup|redeem|charge|refund|renewal|adjustment|signup_credit|opening
     amount = NumberAttribute()  # signed micro-dollars: credits > 0, debits < 0
     ref = UnicodeAttribute(default="")
     created_at = UnicodeAttribute()
     meta = UnicodeAttribute(default="{}")  # JSON text
+    folded_through = UnicodeAttribute(null=True)  # the `opening` entry only (ledger/retention_store.py)
 
 
 class HoldItem(IndexedItem):

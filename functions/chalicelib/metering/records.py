@@ -39,7 +39,9 @@ class RequestRecords:
             fields.provider, tokens[0], tokens[1], cost[0], cost[1], fields.status, outcome, fields.stream,
             fields.stream_broken, fields.latency_ms, hold.ip, (fields.error or None) and fields.error[:500],
             iso(hold.created_at), reported_output)
-        ttl = int(now.timestamp()) + self.retention_days * 86400
+        # DynamoDB's TTL deletes the record `retention_days` after the request (0: kept); the
+        # rollups it was counted in are other items and stay.
+        ttl = int(hold.created_at.timestamp()) + self.retention_days * 86400 if self.retention_days else None
         for attempt in range(2):
             try:
                 usage_table.put_record_once(record, ttl)  # False: an earlier attempt wrote it

@@ -154,8 +154,9 @@ def _record(item: UsageRecordItem) -> UsageRecord:
 # --- writes ------------------------------------------------------------------------------
 
 
-def put_record_once(record: UsageRecord, ttl: int) -> bool:
-    """Write the request's record (one PutItem) unless it exists; False if it did (a retry)."""
+def put_record_once(record: UsageRecord, ttl: int | None) -> bool:
+    """Write the request's record (one PutItem) unless it exists; False if it did (a retry).
+    `ttl` (epoch seconds) is when DynamoDB may delete it; None keeps it."""
     item = UsageRecordItem(
         user_pk(record.user_id), f"REQ#{record.request_id}", gsi1pk=f"QUOTA#{record.quota_id}",
         gsi1sk=record.request_id, ttl=ttl, request_id=record.request_id, user_id=record.user_id,

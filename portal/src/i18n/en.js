@@ -248,6 +248,7 @@ export default {
   "ledger.renewal": "Membership renewal",
   "ledger.adjustment": "Adjustment",
   "ledger.signup_credit": "Sign-up credit",
+  "ledger.opening": "Carried forward",
 
   "security.subtitle": "Sign-ins, the addresses they came from, and your second factor.",
   "security.logins": "Sign-in history",

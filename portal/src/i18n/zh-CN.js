@@ -248,6 +248,7 @@ export default {
   "ledger.renewal": "会员续费",
   "ledger.adjustment": "调整",
   "ledger.signup_credit": "注册赠送",
+  "ledger.opening": "期初结转",
 
   "security.subtitle": "登录记录、登录来源地址，以及你的第二重验证。",
   "security.logins": "登录历史",
