@@ -78,6 +78,14 @@ def key_view(k: ApiKey) -> KeyView:
                    last_used_at=k.last_used_at, expires_at=k.expires_at, ip_allow=k.ip_allow)
 
 
+def _audited(view: QuotaView) -> dict[str, Any]:
+    """A quota as its audit record keeps it: of a key not read, only its id."""
+    detail = asdict(view)
+    if view.key.prefix is None:
+        detail["key"] = {"key_id": view.key.key_id}
+    return detail
+
+
 USER_STATUS = "user_status"  # `disabled_by` of keys disabled because their user was
 
 
@@ -191,7 +199,7 @@ class KeysService:
         self._repo.create_quota(quota, key)
         view = self._view(quota, key)
         self._audit_keys(user_id, "quota.create", actor_id, meta,
-                         {"target": quota_id, "before": None, "after": asdict(view)})
+                         {"target": quota_id, "before": None, "after": _audited(view)})
         return view, issued
 
     def provision_default(self, user_id: str, meta: RequestMeta | None = None) -> IssuedKey | None:
@@ -230,7 +238,7 @@ class KeysService:
         key = self._repo.get_key(new.key_hash)
         view = self._view(new, key)
         self._audit_keys(old.user_id, "quota.update", actor_id, meta,
-                         {"target": quota_id, "before": asdict(self._view(old, None)), "after": asdict(view)})
+                         {"target": quota_id, "before": _audited(self._view(old, None)), "after": _audited(view)})
         return view
 
     def delete_quota(self, quota_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
@@ -238,7 +246,7 @@ class KeysService:
         old = self._repo.get_quota(quota_id)
         self._repo.delete_quota(old)
         self._audit_keys(old.user_id, "quota.delete", actor_id, meta,
-                         {"target": quota_id, "before": asdict(self._view(old, None))})
+                         {"target": quota_id, "before": _audited(self._view(old, None))})
 
     def reset_key(self, quota_id: str, *, actor_id: str, meta: RequestMeta | None,
                   owner_id: str | None = None) -> IssuedKey:
