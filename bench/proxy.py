@@ -71,7 +71,7 @@ def seed_bench_user(c: Any, demo_url: str, username: str) -> tuple[str, dict[str
     user_id, _ = c.accounts.create_superadmin(username, "a long enough bench password")
     provider = c.catalog_admin.create_provider(name="demo", type="openai", base_url=demo_url, api_key="local-demo",
                                                actor_id="bench", meta=None)
-    c.catalog_admin.create_model({"name": "bench-chat", "provider": provider["provider_id"],
+    c.catalog_admin.create_model({"name": "bench-chat", "provider": provider.provider_id,
                                   "upstream_model": "demo-chat", "input_price": Decimal("1"),
                                   "output_price": Decimal("2")}, actor_id="bench", meta=None)
     c.catalog_admin.create_group(name="bench", models=["bench-chat"], default_quota=QuotaLimits(),

@@ -35,7 +35,7 @@ def traffic(container, accounts, clock, openai_upstream):
     for day_plan in (plan, plan[:2]):  # day one: all five; day two: the first two again
         for n, model, provider, tin, tout in day_plan:
             clock.advance(seconds=1)
-            paid_request(container, users[n].user_id, model=model, provider=provider["provider_id"],
+            paid_request(container, users[n].user_id, model=model, provider=provider.provider_id,
                          quota_id=f"q{n}", input_tokens=tin, output_tokens=tout)
         clock.advance(days=1)
     users = [accounts.login(u) for u in users]  # a day later: fresh sessions
@@ -98,11 +98,11 @@ def test_a_users_own_answers_name_the_provider(client, traffic):
     assert {i["key"] for i in stats["items"]} == {"Alpha", "Beta"}
     history = call(client, "GET", "/api/usage/history", user)[1]["items"]
     assert {i["provider"] for i in history} == {"Alpha", "Beta"}
-    assert {i["provider_id"] for i in history} == {traffic["alpha"]["provider_id"], traffic["beta"]["provider_id"]}
+    assert {i["provider_id"] for i in history} == {traffic["alpha"].provider_id, traffic["beta"].provider_id}
     balance = call(client, "GET", "/api/balance", user)[1]
     assert {b["provider"] for b in balance["by_provider"]} == {"Alpha", "Beta"}
     csv_text = client.http.get(f"/api/usage/export.csv?{_range()}", headers=user.headers).body.decode()
-    assert "Alpha" in csv_text and traffic["alpha"]["provider_id"] not in csv_text
+    assert "Alpha" in csv_text and traffic["alpha"].provider_id not in csv_text
 
 
 def test_the_user_list_shows_each_users_balance_and_spend(client, accounts, traffic):

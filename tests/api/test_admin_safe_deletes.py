@@ -20,7 +20,7 @@ def team(container, openai_upstream, accounts):
     admin = container.catalog_admin
     provider = admin.create_provider(name="fake-openai", type="openai", base_url=openai_upstream.base_url,
                                      api_key=openai_upstream.api_key, actor_id="admin", meta=None)
-    admin.create_model({"name": "gpt-test", "provider": provider["provider_id"], "upstream_model": "gpt-fake-mini",
+    admin.create_model({"name": "gpt-test", "provider": provider.provider_id, "upstream_model": "gpt-fake-mini",
                         "input_price": Decimal("1"), "output_price": Decimal("2")}, actor_id="admin", meta=None)
     group = admin.create_group(name="team", models=["gpt-test"], default_quota=QuotaLimits(limit_cost=Decimal("5")),
                                actor_id="admin", meta=None)
@@ -33,7 +33,7 @@ def team(container, openai_upstream, accounts):
 
 def test_deleting_a_group_that_quotas_use_is_409_naming_them_and_changes_nothing(client, accounts, container, team):
     admin = accounts.admin()
-    group_id = team["group"]["group_id"]
+    group_id = team["group"].group_id
     before = call(client, "GET", "/api/admin/groups", admin)[1]
     status, body = call(client, "DELETE", f"/api/admin/groups/{group_id}", admin)
     assert status == 409 and body["error"]["code"] == "group_in_use"

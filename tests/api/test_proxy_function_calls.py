@@ -60,7 +60,7 @@ def test_a_failing_provider_is_marked_in_the_stored_catalog(proxy_app: TestClien
     openai_upstream.set_fault(Fault.SERVER_ERROR)
     assert _post(proxy_app, real.key).status_code == 502
     [provider] = real.container.catalog_admin.list_providers()
-    assert provider["health"]["consecutive_failures"] == 1
+    assert provider.health.consecutive_failures == 1
 
 
 def test_with_memberships_required_a_user_without_one_is_refused(container: Container, real: RealProxy,

@@ -150,6 +150,6 @@ def test_quota_warnings_page_through_the_stored_quotas_themselves(client, contai
     quota, _ = container.keys.create_quota(user_id="u1", group="default", actor_id="system", meta=None,
                                            limits={"limit_cost": Decimal("0.001"), "warn_at": [Decimal("0.5")]})
     container.metering.credit("u1", Decimal("1"), "topup", "t")
-    paid_request(container, "u1", quota_id=quota["quota_id"])  # $0.0005 of $0.001: 50 %
+    paid_request(container, "u1", quota_id=quota.quota_id)  # $0.0005 of $0.001: 50 %
     assert run(client, "warn_quotas") == {"warned": 1}
     assert run(client, "warn_quotas") == {"warned": 0}

@@ -176,11 +176,10 @@ def test_the_local_stack_registers_its_bedrock_demo_once_and_it_answers(containe
     for _ in range(2):  # every start
         register_demo_bedrock(container)
     [provider] = container.catalog_admin.list_providers()
-    assert (provider["name"], provider["type"], provider["bedrock"]["region"]) == ("local-bedrock", "bedrock",
-                                                                                   "us-east-1")
+    assert (provider.name, provider.type, provider.bedrock.region) == ("local-bedrock", "bedrock", "us-east-1")
     user = accounts.user()
     [quota] = container.keys.quotas_of(user.user_id)
-    key = container.keys.reset_key(quota["quota_id"], actor_id=user.user_id, meta=None).key
+    key = container.keys.reset_key(quota.quota_id, actor_id=user.user_id, meta=None).key
     container.metering.credit(user.user_id, Decimal("1"), "topup", "test")
     answer = container.proxy.chat(key, chat_body(model="local-bedrock-haiku"), meta())
     assert answer.body["choices"][0]["message"]["content"] == "Hello from the fake Bedrock."

@@ -40,9 +40,9 @@ def test_a_new_key_is_found_by_its_hash_with_the_quota_limits_on_it(container, u
     assert issued.key.startswith("sk-kl-") and len(issued.key) == 6 + 43
     assert issued.prefix == issued.key[:10]
     info = container.keys.lookup(issued.key)
-    assert (info.user_id, info.quota_id, info.key_id) == (u1, view["quota_id"], issued.key_id)
+    assert (info.user_id, info.quota_id, info.key_id) == (u1, view.quota_id, issued.key_id)
     assert (info.period, info.limit_cost, info.limit_tokens, info.rpm) == ("day", Decimal("5"), 1000, 30)
-    assert info.key_hash == sha256_hex(issued.key) and info.group == view["group_id"]
+    assert info.key_hash == sha256_hex(issued.key) and info.group == view.group_id
 
 
 def test_only_the_hash_of_a_key_is_stored(container, u1):
@@ -73,10 +73,10 @@ def test_unknown_and_malformed_keys_are_refused(container):
 def test_a_reset_key_stops_the_old_one_at_once(container, u1):
     _group(container)
     view, first = _quota(container, u1)
-    second = container.keys.reset_key(view["quota_id"], **ADMIN)
+    second = container.keys.reset_key(view.quota_id, **ADMIN)
     with pytest.raises(Unauthorized):
         container.keys.lookup(first.key)
-    assert container.keys.lookup(second.key).quota_id == view["quota_id"]
+    assert container.keys.lookup(second.key).quota_id == view.quota_id
     assert ApiKeyItem.get(f"KEY#{sha256_hex(first.key)}", "KEY").status == "replaced"
 
 
@@ -84,7 +84,7 @@ def test_a_user_cannot_reset_someone_elses_quota(container, u1):
     _group(container)
     view, first = _quota(container, u1)
     with pytest.raises(NotFound):
-        container.keys.reset_key(view["quota_id"], owner_id="intruder", actor_id="intruder", meta=None)
+        container.keys.reset_key(view.quota_id, owner_id="intruder", actor_id="intruder", meta=None)
     with pytest.raises(NotFound):
         container.keys.create_quota(user_id="nobody", group="basic", limits={}, **ADMIN)
     assert container.keys.lookup(first.key)
@@ -136,11 +136,11 @@ def test_a_bad_cidr_is_refused_before_anything_is_written(container, u1):
 def test_changing_a_quota_changes_the_limits_its_key_carries(container, u1):
     _group(container)
     view, issued = _quota(container, u1)
-    container.keys.update_quota(view["quota_id"], {"rpm": 7, "limit_cost": Decimal("2.5"), "ip_allow": ["10.0.0.0/8"]},
+    container.keys.update_quota(view.quota_id, {"rpm": 7, "limit_cost": Decimal("2.5"), "ip_allow": ["10.0.0.0/8"]},
                          **ADMIN)
     info = container.keys.lookup(issued.key)
     assert (info.rpm, info.limit_cost, info.ip_allow) == (7, Decimal("2.5"), ("10.0.0.0/8",))
-    container.keys.update_quota(view["quota_id"], {"limit_cost": None}, **ADMIN)
+    container.keys.update_quota(view.quota_id, {"limit_cost": None}, **ADMIN)
     assert container.keys.lookup(issued.key).limit_cost is None
 
 
@@ -156,7 +156,7 @@ def test_a_one_off_quota_ends_with_its_period(container, clock, u1):
 def test_deleting_a_quota_stops_its_key(container, u1):
     _group(container)
     view, issued = _quota(container, u1)
-    container.keys.delete_quota(view["quota_id"], **ADMIN)
+    container.keys.delete_quota(view.quota_id, **ADMIN)
     with pytest.raises(Unauthorized):
         container.keys.lookup(issued.key)
 
@@ -188,7 +188,7 @@ def test_reset_all_keys_replaces_every_key_of_the_user(container, u1):
 def test_key_actions_are_audited_without_the_key(container, u1):
     _group(container)
     view, issued = _quota(container, u1)
-    new = container.keys.reset_key(view["quota_id"], **ADMIN)
+    new = container.keys.reset_key(view.quota_id, **ADMIN)
     log = audit_log()
     assert issued.key not in str(log) and new.key not in str(log)
     keys_log = [r for r in log if r["user_id"] == u1 and r["type"] == "keys"]
@@ -203,7 +203,7 @@ def test_an_expiry_without_a_zone_is_taken_as_utc(container, clock, u1):
     _group(container)
     view, issued = _quota(container, u1, expires_at=datetime(2026, 11, 21, 11, 0))  # naive: 11:00 UTC
     assert container.keys.lookup(issued.key).expires_at.isoformat() == "2026-11-21T11:00:00+00:00"
-    container.keys.update_quota(view["quota_id"], {"expires_at": datetime(2026, 11, 21, 10, 30)}, **ADMIN)
+    container.keys.update_quota(view.quota_id, {"expires_at": datetime(2026, 11, 21, 10, 30)}, **ADMIN)
     clock.advance(minutes=31)
     with pytest.raises(Unauthorized):
         container.keys.lookup(issued.key)

@@ -21,9 +21,9 @@ def stack(container, openai_upstream, accounts):
     admin = container.catalog_admin
     provider = admin.create_provider(name="fake-openai", type="openai", base_url=openai_upstream.base_url,
                                      api_key=openai_upstream.api_key, actor_id="admin", meta=None)
-    admin.create_model({"name": "gpt-test", "provider": provider["provider_id"], "upstream_model": "gpt-fake-mini",
+    admin.create_model({"name": "gpt-test", "provider": provider.provider_id, "upstream_model": "gpt-fake-mini",
                         "input_price": Decimal("1"), "output_price": Decimal("2")}, actor_id="admin", meta=None)
-    admin.create_model({"name": "other", "provider": provider["provider_id"], "input_price": Decimal("1"),
+    admin.create_model({"name": "other", "provider": provider.provider_id, "input_price": Decimal("1"),
                         "output_price": Decimal("2")}, actor_id="admin", meta=None)
     admin.create_group(name="team", models=["gpt-test"], default_quota=QuotaLimits(limit_cost=Decimal("5")),
                        actor_id="admin", meta=None)
@@ -36,9 +36,9 @@ def test_a_real_key_is_metered_and_its_quota_shows_the_use(stack):
     c, view, issued, user_id = stack
     answer = c.proxy.chat(issued.key, chat_body(), meta())
     assert answer.headers["x-keyledger-cost"] == "0.000025"  # the fake reports 11 in / 7 out
-    quota = next(q for q in c.keys.quotas_of(user_id) if q["quota_id"] == issued.quota_id)
-    assert (quota["used_cost"], quota["used_tokens"]) == (Decimal("0.000025"), 18)
-    assert quota["key"]["last_used_at"] is not None
+    quota = next(q for q in c.keys.quotas_of(user_id) if q.quota_id == issued.quota_id)
+    assert (quota.used_cost, quota.used_tokens) == (Decimal("0.000025"), 18)
+    assert quota.key.last_used_at is not None
     assert [m["id"] for m in c.proxy.models(issued.key, meta())["data"]] == ["gpt-test"]
 
 

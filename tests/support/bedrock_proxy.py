@@ -36,7 +36,7 @@ def build_bedrock_proxy(container: Container, *, credit: str = "1", profile: str
     admin = container.catalog_admin
     provider = admin.create_provider(name="aws-bedrock", type="bedrock", base_url=None, api_key="",
                                      bedrock=BedrockSettings("us-east-1", profile, role_arn), actor_id=ADMIN, meta=None)
-    admin.create_model({"name": MODEL, "provider": provider["provider_id"], "upstream_model": UPSTREAM_MODEL,
+    admin.create_model({"name": MODEL, "provider": provider.provider_id, "upstream_model": UPSTREAM_MODEL,
                         "input_price": Decimal("1"), "output_price": Decimal("2"),
                         "capabilities": ["chat", "tools", "vision"]}, actor_id=ADMIN, meta=None)
     admin.create_group(name="bedrock", models=[MODEL], default_quota=QuotaLimits(), actor_id=ADMIN, meta=None)
@@ -45,4 +45,4 @@ def build_bedrock_proxy(container: Container, *, credit: str = "1", profile: str
                                                 meta=None)
     if Decimal(credit) > 0:
         container.metering.credit(user_id, Decimal(credit), "topup", "test")
-    return BedrockProxy(container, provider["provider_id"], user_id, quota["quota_id"], issued.key)
+    return BedrockProxy(container, provider.provider_id, user_id, quota.quota_id, issued.key)

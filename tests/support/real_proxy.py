@@ -31,7 +31,7 @@ def build_real_proxy(container: Container, upstream: Any, credit: str = "1", **l
     admin = "admin-test"
     provider = container.catalog_admin.create_provider(name="fake", type="openai", base_url=upstream.base_url,
                                                        api_key=upstream.api_key, actor_id=admin, meta=None)
-    container.catalog_admin.create_model({"name": MODEL, "provider": provider["provider_id"],
+    container.catalog_admin.create_model({"name": MODEL, "provider": provider.provider_id,
                                           "upstream_model": "gpt-fake-mini", "input_price": Decimal("1"),
                                           "output_price": Decimal("2")}, actor_id=admin, meta=None)
     container.catalog_admin.create_group(name="real", models=[MODEL], default_quota=QuotaLimits(), actor_id=admin,
@@ -41,4 +41,4 @@ def build_real_proxy(container: Container, upstream: Any, credit: str = "1", **l
                                                 meta=None)
     if Decimal(credit) > 0:
         container.metering.credit(user_id, Decimal(credit), "topup", "test")
-    return RealProxy(container, user_id, quota["quota_id"], issued.key)
+    return RealProxy(container, user_id, quota.quota_id, issued.key)

@@ -6,8 +6,8 @@ snapshot so the next read sees it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, is_dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,13 +23,28 @@ from .endpoints import check_responses_api, provider_endpoint, validate_base_url
 from .health import ProviderHealthChecks
 from .probe import ProviderClient
 from .routing import ProviderTargetInfo
-from .service import CatalogService, group_view, mask_secret, model_view, provider_view, scrub
+from .service import CatalogService, mask_secret, model_view, provider_view, scrub
 from .store import CatalogStore
-from .types import CAPABILITIES, PROVIDER_TYPES, CatalogModel, Group, Provider, QuotaLimits, validate_limits
+from .types import (
+    CAPABILITIES,
+    PROVIDER_TYPES,
+    CatalogModel,
+    ConnectionTest,
+    Group,
+    ListedProvider,
+    ModelView,
+    Provider,
+    ProviderBalance,
+    ProviderView,
+    QuotaLimits,
+    SyncResult,
+    validate_limits,
+)
 
 
-def _plain_or_none(value: Any) -> Any:
-    return None if value is None else asdict(value)
+def _detail(value: Any) -> Any:
+    """An answer as its audit record keeps it (a plain dict for a dataclass)."""
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
 
 
 def _check_capabilities(caps: Any) -> tuple[str, ...]:
@@ -48,7 +63,7 @@ class CatalogAdmin:
                  audit: AuditRecorder, client: ProviderClient, new_group_quota: QuotaLimits | None = None,
                  group_quotas: Callable[[str], list[str]] | None = None,
                  health: ProviderHealthChecks | None = None, *, allow_private_urls: bool = False,
-                 balances: Callable[[], dict[str, Any]] | None = None) -> None:
+                 balances: Callable[[], Mapping[str, ProviderBalance]] | None = None) -> None:
         self._balances = balances or dict  # provider id -> its last read balance (own_balances.py)
         self._health = health or ProviderHealthChecks(repo, catalog, cipher, clock, client)
         self._group_quotas = group_quotas or (lambda group_id: [])  # group id -> quota ids on it (keys)
@@ -64,23 +79,24 @@ class CatalogAdmin:
     def _record(self, actor_id: str, action: str, target: str, meta: RequestMeta | None,
                 before: Any = None, after: Any = None, **extra: Any) -> None:
         self._audit.record(user_id=actor_id, type="admin", action=action, meta=meta, actor_id=actor_id,
-                           detail=plain({"target": target, "before": before, "after": after, **extra}))
+                           detail=plain({"target": target, "before": _detail(before), "after": _detail(after),
+                                        **{k: _detail(v) for k, v in extra.items()}}))
         self._catalog.invalidate()
 
     # --- providers ---
 
-    def list_providers(self) -> list[dict[str, Any]]:
+    def list_providers(self) -> list[ListedProvider]:
         """Every provider with its health and, for hosts that report it, its remaining credit;
         keys appear only as hints."""
         now = self._clock.now()
         snap = self._catalog.snapshot(fresh=True)
         balances = self._balances()
-        return [{**provider_view(p, now), "balance": _plain_or_none(balances.get(p.provider_id))}
+        return [ListedProvider(**vars(provider_view(p, now)), balance=balances.get(p.provider_id))
                 for p in sorted(snap.providers.values(), key=lambda p: p.created_at)]
 
     def create_provider(self, *, name: str, type: str, base_url: str | None, api_key: str, actor_id: str,
                         meta: RequestMeta | None, bedrock: BedrockSettings | None = None,
-                        responses_api: bool = False) -> dict[str, Any]:
+                        responses_api: bool = False) -> ProviderView:
         """Register an upstream; the key is stored encrypted and never returned. A `bedrock`
         provider has its region (and optional profile and role) instead of a URL and a key; an
         `openai` one with `responses_api` gets /v1/responses passed through."""
@@ -99,7 +115,7 @@ class CatalogAdmin:
         return view
 
     def update_provider(self, provider_id: str, changes: dict[str, Any], *, actor_id: str,
-                        meta: RequestMeta | None) -> dict[str, Any]:
+                        meta: RequestMeta | None) -> ProviderView:
         """Change name, type, base_url and/or api_key (replaced, never shown)."""
         before = self._repo.get_provider(provider_id)
         fields: dict[str, Any] = {}
@@ -129,9 +145,10 @@ class CatalogAdmin:
         now = self._clock.now()
         after = (self._repo.update_provider_settings(provider_id, fields, now, old_name=before.name) if fields
                  else before)
+        view = provider_view(after, now)
         self._record(actor_id, "provider.update", provider_id, meta, before=provider_view(before, now),
-                     after=provider_view(after, now), key_replaced="api_key_enc" in fields)
-        return provider_view(after, now)
+                     after=view, key_replaced="api_key_enc" in fields)
+        return view
 
     def delete_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
         """Remove a provider no model uses any more."""
@@ -153,17 +170,17 @@ class CatalogAdmin:
         return ProviderTargetInfo(provider_id=p.provider_id, name=p.name, type=p.type, base_url=p.base_url,
                                   api_key=self._cipher.decrypt(p.api_key_enc), bedrock=p.bedrock)
 
-    def test_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
-        """One real call to the upstream: `{ok, latency_ms, detail}`; the result is kept as
+    def test_provider(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> ConnectionTest:
+        """One real call to the upstream (ok, latency, detail); the result is kept as
         the provider's last test, in its health history, and counts towards its health."""
         result = self._health.check(self._repo.get_provider(provider_id))
         self._record(actor_id, "provider.test", provider_id, meta, result=result)
         return result
 
-    def sync_models(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> dict[str, int]:
+    def sync_models(self, provider_id: str, *, actor_id: str, meta: RequestMeta | None) -> SyncResult:
         """Read the upstream's model list: unknown models are added disabled with zero
         prices (an admin prices and enables them); known ones without capabilities get
-        inferred ones. Answers `{added, updated, unchanged}`."""
+        inferred ones. Answers how many were added, updated and left unchanged."""
         p = self._repo.get_provider(provider_id)
         target = self._target(p)
         try:
@@ -197,13 +214,13 @@ class CatalogAdmin:
                 max_output_tokens=DEFAULT_MAX_OUTPUT_TOKENS, enabled=False, created_at=now, updated_at=now))
             taken.add(name)
             added += 1
-        result = {"added": added, "updated": updated, "unchanged": unchanged}
+        result = SyncResult(added=added, updated=updated, unchanged=unchanged)
         self._record(actor_id, "provider.sync_models", provider_id, meta, result=result)
         return result
 
     # --- models ---
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self) -> list[ModelView]:
         snap = self._catalog.snapshot(fresh=True)
         return [model_view(m) for m in sorted(snap.models.values(), key=lambda m: m.name)]
 
@@ -217,7 +234,7 @@ class CatalogAdmin:
         if provider_id not in self._catalog.snapshot(fresh=True).providers:
             raise BadRequest(f"No provider {provider_id!r}.", code="unknown_provider", param="provider")
 
-    def create_model(self, fields: dict[str, Any], *, actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
+    def create_model(self, fields: dict[str, Any], *, actor_id: str, meta: RequestMeta | None) -> ModelView:
         """Add a public model served by one provider, with prices per 1M tokens."""
         self._check_provider(fields["provider"])
         now = self._clock.now()
@@ -229,11 +246,12 @@ class CatalogAdmin:
             max_output_tokens=fields.get("max_output_tokens") or DEFAULT_MAX_OUTPUT_TOKENS,
             enabled=fields.get("enabled", True), created_at=now, updated_at=now)
         self._repo.create_model(m)
-        self._record(actor_id, "model.create", m.model_id, meta, after=model_view(m))
-        return model_view(m)
+        view = model_view(m)
+        self._record(actor_id, "model.create", m.model_id, meta, after=view)
+        return view
 
     def update_model(self, model_id: str, changes: dict[str, Any], *, actor_id: str,
-                     meta: RequestMeta | None) -> dict[str, Any]:
+                     meta: RequestMeta | None) -> ModelView:
         """Change any model field; a rename follows into the groups that list the model."""
         old = self._get_model(model_id)
         values = {k: v for k, v in changes.items() if v is not None}
@@ -248,8 +266,9 @@ class CatalogAdmin:
         self._repo.replace_model(old, new)
         if new.name != old.name:
             self._rename_in_groups(old.name, new.name)
-        self._record(actor_id, "model.update", model_id, meta, before=model_view(old), after=model_view(new))
-        return model_view(new)
+        view = model_view(new)
+        self._record(actor_id, "model.update", model_id, meta, before=model_view(old), after=view)
+        return view
 
     def _rename_in_groups(self, old: str, new: str) -> None:
         for g in self._catalog.snapshot(fresh=True).groups.values():
@@ -269,9 +288,9 @@ class CatalogAdmin:
 
     # --- groups ---
 
-    def list_groups(self) -> list[dict[str, Any]]:
+    def list_groups(self) -> list[Group]:
         snap = self._catalog.snapshot(fresh=True)
-        return [group_view(g) for g in sorted(snap.groups.values(), key=lambda g: g.name)]
+        return [g for g in sorted(snap.groups.values(), key=lambda g: g.name)]
 
     def _check_models(self, names: Any) -> tuple[str, ...]:
         known = self._catalog.snapshot(fresh=True).models_by_name
@@ -281,17 +300,17 @@ class CatalogAdmin:
         return tuple(dict.fromkeys(names))
 
     def create_group(self, *, name: str, models: Any, default_quota: QuotaLimits, actor_id: str,
-                     meta: RequestMeta | None) -> dict[str, Any]:
+                     meta: RequestMeta | None) -> Group:
         """A named set of models with the limits a new quota on it gets."""
         now = self._clock.now()
         g = Group(group_id=new_id(now), name=name.strip(), models=self._check_models(models),
                   default_quota=validate_limits(default_quota), created_at=now, updated_at=now)
         self._repo.create_group(g)
-        self._record(actor_id, "group.create", g.group_id, meta, after=group_view(g))
-        return group_view(g)
+        self._record(actor_id, "group.create", g.group_id, meta, after=g)
+        return g
 
     def update_group(self, group_id: str, *, name: str | None, models: Any, default_quota: QuotaLimits | None,
-                     actor_id: str, meta: RequestMeta | None) -> dict[str, Any]:
+                     actor_id: str, meta: RequestMeta | None) -> Group:
         old = self._catalog.snapshot(fresh=True).groups.get(group_id)
         if old is None:
             raise NotFound("No such model group.", code="group_not_found")
@@ -301,8 +320,8 @@ class CatalogAdmin:
             default_quota=validate_limits(default_quota) if default_quota is not None else old.default_quota,
             updated_at=self._clock.now())
         self._repo.replace_group(old, new)
-        self._record(actor_id, "group.update", group_id, meta, before=group_view(old), after=group_view(new))
-        return group_view(new)
+        self._record(actor_id, "group.update", group_id, meta, before=old, after=new)
+        return new
 
     def delete_group(self, group_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
         """Remove a group no quota uses; 409 `group_in_use` naming the quotas otherwise."""
@@ -315,7 +334,7 @@ class CatalogAdmin:
             raise Conflict(f"{len(quotas)} quota(s) still use this group: {shown}. Move or delete them first.",
                            code="group_in_use")
         self._repo.delete_group(old)
-        self._record(actor_id, "group.delete", group_id, meta, before=group_view(old))
+        self._record(actor_id, "group.delete", group_id, meta, before=old)
 
     def ensure_group(self, name: str, *, actor_id: str) -> Group:
         """The group named `name`, created empty when missing (so registration always has a
@@ -345,7 +364,7 @@ class CatalogAdmin:
         if existing is None:
             pid = self.create_provider(name=provider["name"], type=provider.get("type", "openai"),
                                        base_url=None if bedrock else base_url, api_key=provider.get("api_key", ""),
-                                       bedrock=bedrock, **who)["provider_id"]
+                                       bedrock=bedrock, **who).provider_id
         else:
             pid = existing.provider_id
             if bedrock is None and existing.base_url != base_url.rstrip("/"):

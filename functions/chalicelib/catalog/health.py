@@ -19,7 +19,7 @@ from .probe import ProviderClient
 from .routing import ProviderTargetInfo
 from .service import CatalogService, scrub
 from .store import CatalogStore
-from .types import HealthCheck, Provider
+from .types import CheckView, ConnectionTest, HealthCheck, Provider, ProviderStatus
 
 HISTORY_LENGTH = 20
 CHECK_EVERY = timedelta(minutes=5)  # the job's rate (catalog/jobs.py)
@@ -35,9 +35,9 @@ class ProviderHealthChecks:
         self._clock = clock
         self._client = client
 
-    def check(self, provider: Provider) -> dict[str, Any]:
-        """Probe `provider` once and keep the result (last test, history, failure count):
-        `{ok, latency_ms, detail}`, the provider key scrubbed from the detail."""
+    def check(self, provider: Provider) -> ConnectionTest:
+        """Probe `provider` once and keep the result (last test, history, failure count); the
+        provider key is scrubbed from the detail."""
         api_key = self._cipher.decrypt(provider.api_key_enc)
         target = ProviderTargetInfo(provider_id=provider.provider_id, name=provider.name, type=provider.type,
                                     base_url=provider.base_url, api_key=api_key, bedrock=provider.bedrock)
@@ -56,7 +56,7 @@ class ProviderHealthChecks:
             fields.update(last_error=detail, last_error_at=now)
         self._repo.update_provider_health(provider.provider_id, fields, add_failure=not ok)
         self._catalog.invalidate()
-        return {"ok": ok, "latency_ms": latency_ms, "detail": detail}
+        return ConnectionTest(ok=ok, latency_ms=latency_ms, detail=detail)
 
     def run(self, now: datetime) -> dict[str, int]:
         """The periodic job: check every provider not checked within half an interval."""
@@ -67,7 +67,7 @@ class ProviderHealthChecks:
                 result["skipped"] += 1
                 continue
             try:
-                ok = self.check(p)["ok"]
+                ok = self.check(p).ok
             except (NotFound, ConfigError) as exc:  # deleted meanwhile, or a key we cannot decrypt
                 log.warning("provider %s: not checked (%s)", p.provider_id, type(exc).__name__)
                 result["skipped"] += 1
@@ -76,18 +76,17 @@ class ProviderHealthChecks:
             result["failed"] += 0 if ok else 1
         return result
 
-    def overview(self) -> list[dict[str, Any]]:
+    def overview(self) -> list[ProviderStatus]:
         """Each provider by name: healthy now, its last error, when it was last checked, and
         the recent checks (newest first)."""
         now = self._clock.now()
         rows = []
         for p in sorted(self._catalog.snapshot().providers.values(), key=lambda p: p.name.lower()):
             h = p.health
-            rows.append({
-                "name": p.name, "healthy": h.healthy_at(now) and h.last_test_ok is not False,
-                "last_error": h.last_error, "checked_at": iso(h.last_test_at) if h.last_test_at else None,
-                "latency_ms": h.last_latency_ms,
-                "history": [{"at": iso(c.at), "ok": c.ok, "latency_ms": c.latency_ms, "error": c.error}
-                            for c in h.history],
-            })
+            rows.append(ProviderStatus(
+                name=p.name, healthy=h.healthy_at(now) and h.last_test_ok is not False,
+                last_error=h.last_error, checked_at=iso(h.last_test_at) if h.last_test_at else None,
+                latency_ms=h.last_latency_ms,
+                history=tuple(CheckView(at=iso(c.at), ok=c.ok, latency_ms=c.latency_ms, error=c.error)
+                              for c in h.history)))
         return rows

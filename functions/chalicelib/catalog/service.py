@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from ..kernel.settings import Settings
 from ..upstreams.redact import redact_secrets
 from .routing import ModelRoute, ProviderTargetInfo
 from .store import CatalogStore
-from .types import CatalogModel, Group, Provider
+from .types import CatalogModel, Group, ModelView, Provider, ProviderHealthView, ProviderView
 
 log = logging.getLogger("keyledger.catalog")
 
@@ -204,45 +204,22 @@ class CatalogService:
             raise ConfigError("the catalog admin service is not wired")
         self._admin().ensure_local_demo(**kwargs)
 
-    def provider_view(self, provider: Provider) -> dict[str, Any]:
-        return provider_view(provider, self._clock.now())
 
-
-def provider_view(p: Provider, now: datetime) -> dict[str, Any]:
+def provider_view(p: Provider, now: datetime) -> ProviderView:
     """A provider as the admin sees it: never the key, only its hint."""
     h = p.health
-    return {
-        "provider_id": p.provider_id, "name": p.name, "type": p.type, "base_url": p.base_url,
-        "api_key_hint": p.api_key_hint, "created_at": p.created_at, "updated_at": p.updated_at,
-        "bedrock": asdict(p.bedrock) if p.bedrock else None, "responses_api": p.responses_api,
-        "health": {
-            "healthy": h.healthy_at(now), "last_test_ok": h.last_test_ok, "last_test_at": h.last_test_at,
-            "last_test_detail": h.last_test_detail, "last_latency_ms": h.last_latency_ms,
-            "last_error": h.last_error, "last_error_at": h.last_error_at,
-            "consecutive_failures": h.consecutive_failures, "unhealthy_until": h.unhealthy_until,
-        },
-    }
+    return ProviderView(
+        provider_id=p.provider_id, name=p.name, type=p.type, base_url=p.base_url, api_key_hint=p.api_key_hint,
+        created_at=p.created_at, updated_at=p.updated_at, bedrock=p.bedrock, responses_api=p.responses_api,
+        health=ProviderHealthView(
+            healthy=h.healthy_at(now), last_test_ok=h.last_test_ok, last_test_at=h.last_test_at,
+            last_test_detail=h.last_test_detail, last_latency_ms=h.last_latency_ms, last_error=h.last_error,
+            last_error_at=h.last_error_at, consecutive_failures=h.consecutive_failures,
+            unhealthy_until=h.unhealthy_until))
 
 
-def model_view(m: CatalogModel) -> dict[str, Any]:
-    return {
-        "model_id": m.model_id, "name": m.name, "provider": m.provider_id, "upstream_model": m.upstream_model,
-        "input_price": m.input_price, "output_price": m.output_price, "capabilities": list(m.capabilities),
-        "max_output_tokens": m.max_output_tokens, "enabled": m.enabled,
-        "created_at": m.created_at, "updated_at": m.updated_at,
-    }
-
-
-def limits_view(lim: Any) -> dict[str, Any]:
-    return {
-        "period": lim.period, "limit_cost": lim.limit_cost, "limit_tokens": lim.limit_tokens, "rpm": lim.rpm,
-        "warn_at": list(lim.warn_at), "auto_renew": lim.auto_renew,
-        "allow_own_providers": lim.allow_own_providers,
-    }
-
-
-def group_view(g: Group) -> dict[str, Any]:
-    return {
-        "group_id": g.group_id, "name": g.name, "models": list(g.models),
-        "default_quota": limits_view(g.default_quota), "created_at": g.created_at, "updated_at": g.updated_at,
-    }
+def model_view(m: CatalogModel) -> ModelView:
+    return ModelView(
+        model_id=m.model_id, name=m.name, provider=m.provider_id, upstream_model=m.upstream_model,
+        input_price=m.input_price, output_price=m.output_price, capabilities=m.capabilities,
+        max_output_tokens=m.max_output_tokens, enabled=m.enabled, created_at=m.created_at, updated_at=m.updated_at)

@@ -156,3 +156,91 @@ class ConnectionTest:
     ok: bool
     latency_ms: int
     detail: str
+
+
+# --- what the catalog services answer (routes turn them into their schemas) ---
+
+@dataclass(frozen=True)
+class ProviderHealthView:
+    """A provider's health as read at one moment: `healthy` is decided then."""
+
+    healthy: bool
+    last_test_ok: bool | None
+    last_test_at: datetime | None
+    last_test_detail: str | None
+    last_latency_ms: int | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    unhealthy_until: datetime | None
+
+
+@dataclass(frozen=True)
+class ProviderView:
+    """A provider as the admin sees it: never the key, only its hint."""
+
+    provider_id: str
+    name: str
+    type: str
+    base_url: str
+    api_key_hint: str
+    created_at: datetime
+    updated_at: datetime
+    bedrock: BedrockSettings | None
+    responses_api: bool
+    health: ProviderHealthView
+
+
+@dataclass(frozen=True)
+class ListedProvider(ProviderView):
+    """A provider in the admin's list, with its remaining credit when its host reports one."""
+
+    balance: ProviderBalance | None = None
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A model as the admin API names it: its provider's id as `provider`."""
+
+    model_id: str
+    name: str
+    provider: str
+    upstream_model: str
+    input_price: Decimal
+    output_price: Decimal
+    capabilities: tuple[str, ...]
+    max_output_tokens: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a model sync did: models added, given capabilities, left as they were."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One health check as the admin overview shows it (its time as ISO text)."""
+
+    at: str
+    ok: bool
+    latency_ms: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """A provider in the admin overview: healthy now, its last error and recent checks."""
+
+    name: str
+    healthy: bool
+    last_error: str | None
+    checked_at: str | None
+    latency_ms: int | None
+    history: tuple[CheckView, ...]

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from ..audit.types import AuditRecorder
 from ..catalog.admin import CatalogAdmin
-from ..catalog.service import CatalogService, limits_view
+from ..catalog.service import CatalogService
 from ..catalog.types import QuotaLimits, validate_limits
 from ..kernel.clock import Clock
 from ..kernel.context import RequestMeta
@@ -31,7 +31,7 @@ from ..kernel.serialize import plain
 from ..kernel.settings import Settings
 from .cache import KeyCache
 from .store import KeysStore
-from .types import ApiKey, IssuedKey, KeyInfo, Quota
+from .types import ApiKey, IssuedKey, KeyInfo, KeyView, Quota, QuotaUsage, QuotaView
 
 KEY_PREFIX = "sk-kl-"
 PREFIX_LEN = 10  # `sk-kl-` + 4 characters: enough to tell keys apart, useless to guess them
@@ -73,11 +73,17 @@ def as_utc(at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def key_view(k: ApiKey | None) -> dict[str, Any] | None:
-    if k is None:
-        return None
-    return {"key_id": k.key_id, "prefix": k.prefix, "status": k.status, "created_at": k.created_at,
-            "last_used_at": k.last_used_at, "expires_at": k.expires_at, "ip_allow": list(k.ip_allow)}
+def key_view(k: ApiKey) -> KeyView:
+    return KeyView(key_id=k.key_id, prefix=k.prefix, status=k.status, created_at=k.created_at,
+                   last_used_at=k.last_used_at, expires_at=k.expires_at, ip_allow=k.ip_allow)
+
+
+def _audited(view: QuotaView) -> dict[str, Any]:
+    """A quota as its audit record keeps it: of a key not read, only its id."""
+    detail = asdict(view)
+    if view.key.prefix is None:
+        detail["key"] = {"key_id": view.key.key_id}
+    return detail
 
 
 USER_STATUS = "user_status"  # `disabled_by` of keys disabled because their user was
@@ -171,7 +177,7 @@ class KeysService:
 
     def create_quota(self, *, user_id: str, group: str, limits: QuotaLimits | dict[str, Any], actor_id: str,
                      meta: RequestMeta | None, expires_at: datetime | None = None,
-                     ip_allow: Any = ()) -> tuple[dict[str, Any], IssuedKey]:
+                     ip_allow: Any = ()) -> tuple[QuotaView, IssuedKey]:
         """A quota for `user_id` on `group` (id or name) with its first key, shown once.
         `limits` as a dict overrides the group's default_quota field by field."""
         if actor_id != "system":  # provisioning runs for a user being created right now
@@ -192,7 +198,8 @@ class KeysService:
                       key_hash=key.key_hash, created_at=now, updated_at=now, ends_at=ends_at)
         self._repo.create_quota(quota, key)
         view = self._view(quota, key)
-        self._audit_keys(user_id, "quota.create", actor_id, meta, {"target": quota_id, "before": None, "after": view})
+        self._audit_keys(user_id, "quota.create", actor_id, meta,
+                         {"target": quota_id, "before": None, "after": _audited(view)})
         return view, issued
 
     def provision_default(self, user_id: str, meta: RequestMeta | None = None) -> IssuedKey | None:
@@ -206,7 +213,7 @@ class KeysService:
         return issued
 
     def update_quota(self, quota_id: str, changes: dict[str, Any], *, actor_id: str,
-                     meta: RequestMeta | None) -> dict[str, Any]:
+                     meta: RequestMeta | None) -> QuotaView:
         """Change limits (and the key's `expires_at` / `ip_allow`); quota and key item are
         written in one transaction."""
         old = self._repo.get_quota(quota_id)
@@ -231,7 +238,7 @@ class KeysService:
         key = self._repo.get_key(new.key_hash)
         view = self._view(new, key)
         self._audit_keys(old.user_id, "quota.update", actor_id, meta,
-                         {"target": quota_id, "before": self._view(old, None), "after": view})
+                         {"target": quota_id, "before": _audited(self._view(old, None)), "after": _audited(view)})
         return view
 
     def delete_quota(self, quota_id: str, *, actor_id: str, meta: RequestMeta | None) -> None:
@@ -239,7 +246,7 @@ class KeysService:
         old = self._repo.get_quota(quota_id)
         self._repo.delete_quota(old)
         self._audit_keys(old.user_id, "quota.delete", actor_id, meta,
-                         {"target": quota_id, "before": self._view(old, None)})
+                         {"target": quota_id, "before": _audited(self._view(old, None))})
 
     def reset_key(self, quota_id: str, *, actor_id: str, meta: RequestMeta | None,
                   owner_id: str | None = None) -> IssuedKey:
@@ -292,39 +299,42 @@ class KeysService:
 
     # --- views ---
 
-    def _view(self, q: Quota, key: ApiKey | None, with_usage: bool = False) -> dict[str, Any]:
+    def _view(self, q: Quota, key: ApiKey | None) -> QuotaView:
         try:
             group_name = self._catalog.group_by_ref(q.group_id).name
         except NotFound:
             group_name = None
         window = period_window(q.limits.period, self._clock.now())
-        view = {"quota_id": q.quota_id, "user_id": q.user_id, "group": group_name, "group_id": q.group_id,
-                **limits_view(q.limits), "period_key": window.key,
-                "period_start": window.start if q.limits.period != "none" else None,
-                "period_end": window.end if q.limits.period != "none" else None,
-                "ends_at": q.ends_at, "created_at": q.created_at, "updated_at": q.updated_at,
-                "key": key_view(key) or {"key_id": q.key_id}}
-        if with_usage:
-            used_cost, used_tokens = self._usage(q.quota_id, window.key)
-            view.update(used_cost=used_cost, used_tokens=used_tokens)
-        return view
+        lim = q.limits
+        return QuotaView(
+            quota_id=q.quota_id, user_id=q.user_id, group=group_name, group_id=q.group_id, period=lim.period,
+            limit_cost=lim.limit_cost, limit_tokens=lim.limit_tokens, rpm=lim.rpm, warn_at=lim.warn_at,
+            auto_renew=lim.auto_renew, allow_own_providers=lim.allow_own_providers, period_key=window.key,
+            period_start=window.start if lim.period != "none" else None,
+            period_end=window.end if lim.period != "none" else None,
+            ends_at=q.ends_at, created_at=q.created_at, updated_at=q.updated_at,
+            key=key_view(key) if key is not None else KeyView(key_id=q.key_id))
+
+    def _with_usage(self, q: Quota, key: ApiKey | None) -> QuotaUsage:
+        view = self._view(q, key)
+        used_cost, used_tokens = self._usage(q.quota_id, view.period_key)
+        return QuotaUsage(**vars(view), used_cost=used_cost, used_tokens=used_tokens)
 
     def require_quota(self, quota_id: str) -> None:
         """Raise NotFound(quota_not_found) unless the quota exists."""
         self._repo.get_quota(quota_id)
 
-    def quotas_of(self, user_id: str) -> list[dict[str, Any]]:
+    def quotas_of(self, user_id: str) -> list[QuotaUsage]:
         """The user's quotas with this period's usage and their key (never the key itself)."""
         keys = {k.key_hash: k for k in self._repo.keys_of_user(user_id)}
         quotas = sorted(self._repo.quotas_of_user(user_id), key=lambda q: q.created_at)
-        return [self._view(q, keys.get(q.key_hash) or self._repo.get_key(q.key_hash), with_usage=True)
-                for q in quotas]
+        return [self._with_usage(q, keys.get(q.key_hash) or self._repo.get_key(q.key_hash)) for q in quotas]
 
-    def list_quotas(self, *, user_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]],
-                                                                                            str | None]:
+    def list_quotas(self, *, user_id: str | None, limit: int,
+                    cursor: str | None) -> tuple[list[QuotaUsage], str | None]:
         """Admin listing: one user's quotas, or every quota paged."""
         if user_id:
             return self.quotas_of(user_id), None
         quotas, next_cursor = self._repo.list_quotas(limit, cursor)
         keys = self._repo.get_keys([q.key_hash for q in quotas]) if quotas else {}
-        return [self._view(q, keys.get(q.key_hash), with_usage=True) for q in quotas], next_cursor
+        return [self._with_usage(q, keys.get(q.key_hash)) for q in quotas], next_cursor

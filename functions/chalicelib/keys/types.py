@@ -76,3 +76,51 @@ class KeyInfo:
     quota_ends_at: datetime | None = None  # one-off quota (auto_renew false): end of its period
     rev: int = 0  # the key item's revision this information was read at
     allow_own_providers: bool = True  # the quota lets this key use the user's own providers
+
+
+# --- what the keys service answers (routes turn them into their schemas) ---
+
+@dataclass(frozen=True)
+class KeyView:
+    """A quota's key as its owner and the admins see it: never the key, only its prefix.
+    Only `key_id` is known when the key item was not read."""
+
+    key_id: str
+    prefix: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    ip_allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    """A quota with its group's name, its limits, this period's window and its key."""
+
+    quota_id: str
+    user_id: str
+    group: str | None  # None once the group is gone
+    group_id: str
+    period: str
+    limit_cost: Decimal | None
+    limit_tokens: int | None
+    rpm: int | None
+    warn_at: tuple[Decimal, ...]
+    auto_renew: bool
+    allow_own_providers: bool
+    period_key: str
+    period_start: datetime | None
+    period_end: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    key: KeyView
+
+
+@dataclass(frozen=True)
+class QuotaUsage(QuotaView):
+    """A quota with what this period has used of it."""
+
+    used_cost: Decimal = Decimal(0)
+    used_tokens: int = 0

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from ..audit.service import AuditService
 from ..kernel.clock import Clock, iso
 from ..kernel.periods import period_window
+from ..keys.types import QuotaUsage
 from . import store as markers_table
 from .service import NotificationService
 from .webhooks import WebhookSender
@@ -92,15 +92,12 @@ def _label(threshold: Decimal) -> str:
     return format(threshold.normalize(), "f")
 
 
-def quota_watches(list_quotas: Callable[..., tuple[list[dict[str, Any]], str | None]]) -> Iterator[QuotaWatch]:
+def quota_watches(list_quotas: Callable[..., tuple[list[QuotaUsage], str | None]]) -> Iterator[QuotaWatch]:
     """Every quota with its limits and warn_at, from the keys domain's `list_quotas` (paged)."""
     cursor = None
     for _ in range(10_000):  # bounded: 1M quotas
         views, cursor = list_quotas(user_id=None, limit=100, cursor=cursor)
         for v in views:
-            limit_cost = v.get("limit_cost")
-            yield QuotaWatch(v["quota_id"], v["user_id"], v.get("period") or "month",
-                             None if limit_cost is None else Decimal(str(limit_cost)), v.get("limit_tokens"),
-                             tuple(Decimal(str(f)) for f in v.get("warn_at") or ()))
+            yield QuotaWatch(v.quota_id, v.user_id, v.period, v.limit_cost, v.limit_tokens, v.warn_at)
         if not cursor:
             return

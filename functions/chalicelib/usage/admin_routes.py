@@ -23,7 +23,8 @@ def blueprint(admin_usage: Callable[[], AdminUsageViews]) -> Blueprint:
     @api_route(bp, "/api/admin/overview", query=RangeQuery, response=OverviewOut, auth="admin", tags=TAGS)
     def overview(req: Request) -> OverviewOut:
         """Totals, top users/models/providers by cost, requests per day and provider health (default: last 30 days)."""
-        return OverviewOut.model_validate(admin_usage().overview(req.query.from_, req.query.to))
+        ov = admin_usage().overview(req.query.from_, req.query.to)
+        return OverviewOut.model_validate({**vars(ov), "from": ov.first, "to": ov.last}, from_attributes=True)
 
     @api_route(bp, "/api/admin/usage/statistics", query=AdminStatsQuery, response=AdminStatsOut, auth="admin",
                tags=TAGS)

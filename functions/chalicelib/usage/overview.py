@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
+from ..catalog.types import ProviderStatus
 from ..kernel.clock import Clock
 from ..kernel.money import from_micros
 from . import reads_store as usage_reads
 from .service import day_range, stat_line, stat_totals
 from .store import Rollup
-from .types import Statistics
+from .types import DayPoint, Overview, OverviewTotals, Statistics, TopUser
 
 TOP = 10
 ADMIN_GROUPS = ("user", "model", "provider", "day")
@@ -46,7 +45,7 @@ def _top(sums: Mapping[str, list[int]]) -> list[tuple[str, list[int]]]:
 
 class AdminUsageViews:
     def __init__(self, clock: Clock, provider_names: Names, usernames: Usernames,
-                 count_users: Callable[[], int], provider_health: Callable[[], list[dict[str, Any]]]) -> None:
+                 count_users: Callable[[], int], provider_health: Callable[[], list[ProviderStatus]]) -> None:
         self._clock = clock
         self._provider_names = provider_names
         self._usernames = usernames
@@ -72,7 +71,7 @@ class AdminUsageViews:
         items = [stat_line(k, s, usernames.get(k)) for k, s in sorted(sums.items())]
         return Statistics(items, stat_totals(sums), a, b, group_by)
 
-    def overview(self, first: date | None, last: date | None) -> dict[str, Any]:
+    def overview(self, first: date | None, last: date | None) -> Overview:
         """Totals, the top users, models and providers by cost, requests per day, and each
         provider's health: one Query per rollup shard, the catalog snapshot, one user count."""
         a, b = self._range(first, last)
@@ -85,16 +84,16 @@ class AdminUsageViews:
         by_day = _sums((r for r in rows if r.dim == "model"), lambda r: r.day)
         top_users = _top(by_user)
         usernames = self._usernames([uid for uid, _ in top_users])
-        totals = {**asdict(stat_totals(by_model)), "users": self._count_users(), "active_users": len(by_user),
-                  "active_keys": len({r.value for r in key_rows})}
-        return {
-            "from": a, "to": b, "totals": totals,
-            "top_users": [{**asdict(stat_line(uid, s, usernames.get(uid))), "user_id": uid} for uid, s in top_users],
-            "top_models": [asdict(stat_line(m, s, m)) for m, s in _top(by_model)],
-            "top_providers": [asdict(stat_line(p, s, p)) for p, s in _top(by_provider)],
-            "by_day": [{"day": d, "requests": s[0], "cost": from_micros(s[3])} for d, s in sorted(by_day.items())],
-            "providers": self._provider_health(),
-        }
+        totals = OverviewTotals(**vars(stat_totals(by_model)), users=self._count_users(),
+                                active_users=len(by_user), active_keys=len({r.value for r in key_rows}))
+        return Overview(
+            first=a, last=b, totals=totals,
+            top_users=[TopUser(**vars(stat_line(uid, s, usernames.get(uid))), user_id=uid) for uid, s in top_users],
+            top_models=[stat_line(m, s, m) for m, s in _top(by_model)],
+            top_providers=[stat_line(p, s, p) for p, s in _top(by_provider)],
+            by_day=[DayPoint(day=d, requests=s[0], cost=from_micros(s[3])) for d, s in sorted(by_day.items())],
+            providers=self._provider_health(),
+        )
 
     def spend_by_user(self, first: date | None, last: date | None) -> dict[str, Decimal]:
         """What each user spent over a day range (default: the last 30 days), for the admin

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..catalog.types import ProviderStatus
+
 
 @dataclass(frozen=True)
 class RequestView:
@@ -51,3 +53,38 @@ class Statistics:
     first: str  # the day range, inclusive (the answer's `from` and `to`)
     last: str
     group_by: str
+
+
+@dataclass(frozen=True)
+class OverviewTotals(StatTotals):
+    users: int
+    active_users: int  # users with at least one request in the range
+    active_keys: int  # keys used at least once in the range
+
+
+@dataclass(frozen=True)
+class TopUser(StatLine):
+    """A top user: `key` and `user_id` are its id, `name` its username (None once deleted)."""
+
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: str
+    requests: int
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The admin's overview of a day range (the answer's `from` and `to`)."""
+
+    first: str
+    last: str
+    totals: OverviewTotals
+    top_users: list[TopUser]
+    top_models: list[StatLine]
+    top_providers: list[StatLine]
+    by_day: list[DayPoint]
+    providers: list[ProviderStatus]
