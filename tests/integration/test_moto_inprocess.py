@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -13,7 +14,7 @@ from infra.localstack.moto_http import MotoHttpServer
 from infra.localstack.moto_inprocess import serve_in_process, stop_serving
 from infra.localstack.moto_state import emulator_backend
 from infra.moto_atomic import make_moto_dynamodb_atomic
-from tests.support.emulator import TABLE, client, create_probe_table
+from tests.support.emulator import TABLE, create_probe_table
 
 
 def _key(sk: str) -> dict[str, Any]:
@@ -35,7 +36,10 @@ def test_calls_skip_the_http_server_and_get_moto_answers_until_serving_stops() -
     server.app = counting
     serve_in_process(url)
     try:
-        ddb = client(url)
+        # A new session: the handler is added to sessions made after serve_in_process (as the
+        # stack's are); boto3's default one may be older in a test process.
+        ddb = boto3.session.Session().client("dynamodb", endpoint_url=url, region_name="us-east-1",
+                                             aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
         create_probe_table(ddb)
         ddb.put_item(TableName=TABLE, Item={**_key("BALANCE"), "n": {"N": "1"}})
         with pytest.raises(ClientError) as failed:
