@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..nodelay import NoDelayMixin
 from .moto_http import MotoHttpServer
+from .moto_inprocess import serve_in_process, stop_serving
 from .options import HOST, REPO_ROOT
 
 log = logging.getLogger("local")
@@ -133,9 +134,11 @@ def check_port_free(port: int) -> None:
 
 
 class MotoEndpoint:
-    """moto's DynamoDB on a keep-alive HTTP server (moto_http)."""
+    """moto's DynamoDB on a keep-alive HTTP server (moto_http); this process's own botocore
+    calls to it are answered in the calling thread without the HTTP hop (moto_inprocess),
+    unless `in_process` is False."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, in_process: bool = True) -> None:
         from infra.moto_atomic import make_moto_dynamodb_atomic
 
         # The API is threaded: without this, two requests can both pass one condition in moto
@@ -143,15 +146,20 @@ class MotoEndpoint:
         # the journal see each write under its items' locks.
         make_moto_dynamodb_atomic()
         self._port = port
+        self._in_process = in_process
         self._server: MotoHttpServer | None = None
 
     def start(self) -> str:
         with bind_errors("DynamoDB (moto)", self._port, "MOTO_PORT"):
             self._server = MotoHttpServer(HOST, self._port)
-        return self._server.start()
+        url = self._server.start()
+        if self._in_process:
+            serve_in_process(url)
+        return url
 
     def stop(self) -> None:
         if self._server is not None:
+            stop_serving(self._server.url)
             self._server.stop()
 
 

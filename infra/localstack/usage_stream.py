@@ -106,10 +106,16 @@ class UsageStreamPoller:
         self.drain()
 
 
+def lambda_entry(app: Any, name: str) -> Callable[[dict[str, Any], Any], Any]:
+    """The Chalice app's function `name` as Lambda calls it, `(event, context)`. (Its `.func` is
+    Chalice's one-argument wrapper around the user's function, not that.)"""
+    return app.handler_map[name]
+
+
 def start_usage_stream(app: Any, dynamodb: Any, table_name: str) -> UsageStreamPoller:
     """The one call the runner makes once the tables are restored and the app is imported:
     the Chalice app's own `roll_up_usage` function (as deployed) is fed the stream's batches."""
-    roll_up_usage = app.handler_map["roll_up_usage"].func
+    roll_up_usage = lambda_entry(app, "roll_up_usage")
     poller = UsageStreamPoller(StreamTail(dynamodb, table_name, from_start=False), roll_up_usage)
     poller.start()
     return poller
