@@ -1,4 +1,4 @@
-"""The real `openai` SDK over real HTTP through KeyLedger to the fake Amazon Bedrock.
+"""The real `openai` and `anthropic` SDKs over real HTTP through KeyLedger to the fake Amazon Bedrock.
 
 The local stack's front server on 127.0.0.1 serves the /v1 app over the test's container (real
 catalog, keys and metering on moto); the model's provider is a `bedrock` one, so each call is
@@ -137,3 +137,44 @@ def test_a_client_that_hangs_up_ends_the_bedrock_stream_within_a_second(api, con
         time.sleep(0.05)  # the server settles after the stream ended: the hold goes, the charge stays
     assert container.metering.balance(bedrock.user_id).held == 0
     assert Decimal(0) < spent(container, bedrock.user_id) < COST * 10  # what was delivered, never zero
+
+
+def anthropic_sdk(base_url: str, key: str):
+    import anthropic
+
+    return anthropic.Anthropic(api_key=key, base_url=base_url.removesuffix("/v1"), max_retries=0, timeout=10)
+
+
+WEATHER = [{"name": "weather", "description": "The weather in a city",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+
+
+def test_the_anthropic_sdk_reaches_a_bedrock_model_plain_and_streamed(api, container, bedrock):
+    client = anthropic_sdk(api, bedrock.key)
+    message = client.messages.create(model=MODEL, max_tokens=50, system="Be brief.",
+                                     messages=[{"role": "user", "content": "hi"}])
+    assert message.type == "message" and message.stop_reason == "end_turn"
+    assert [b.text for b in message.content if b.type == "text"] == ["Hello from the fake Bedrock."]
+    assert (message.usage.input_tokens, message.usage.output_tokens) == (16, 7)
+    assert spent(container, bedrock.user_id) == COST
+    with client.messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "hi"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "Hello from the fake Bedrock."
+    assert final.usage.output_tokens == 7
+    assert spent(container, bedrock.user_id) == 2 * COST
+
+
+def test_an_anthropic_sdk_tool_round_trip_reaches_bedrock(api, container, bedrock):
+    client = anthropic_sdk(api, bedrock.key)
+    messages: list[dict] = [{"role": "user", "content": "Weather in Paris?"}]
+    first = client.messages.create(model=MODEL, max_tokens=100, messages=messages, tools=WEATHER)
+    assert first.stop_reason == "tool_use"
+    [use] = [b for b in first.content if b.type == "tool_use"]
+    assert use.name == "weather"
+    result = {"type": "tool_result", "tool_use_id": use.id, "content": "sunny, 21 C"}
+    messages += [{"role": "assistant", "content": [b.model_dump() for b in first.content]},
+                 {"role": "user", "content": [result]}]
+    second = client.messages.create(model=MODEL, max_tokens=100, messages=messages, tools=WEATHER)
+    assert [b.text for b in second.content if b.type == "text"] == ["The tool said: sunny, 21 C"]
+    assert spent(container, bedrock.user_id) > COST  # both turns charged from Converse usage
