@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .decoding import as_int, reported_usage, short
+from .decoding import as_int, message_text, reported_usage, short
 from .errors import ProviderRejected
 from .types import DEFAULT_MAX_OUTPUT_TOKENS, ChatResult, HttpCall, Target, Usage
 
@@ -56,14 +56,6 @@ def stop_reason(reason: str | None) -> str | None:
 
 def _bad(message: str, param: str | None = None) -> ProviderRejected:
     return ProviderRejected(message, param=param)
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
 
 
 def _image_block(part: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +112,7 @@ def translate_messages(messages: Any) -> tuple[str | None, list[dict[str, Any]]]
     for msg in messages:
         role = msg.get("role") if isinstance(msg, dict) else None
         if role in ("system", "developer"):
-            system.append(_text_of(msg.get("content")))
+            system.append(message_text(msg.get("content")))
             continue
         if role == "user":
             blocks = _blocks(msg.get("content"))
@@ -129,7 +121,7 @@ def translate_messages(messages: Any) -> tuple[str | None, list[dict[str, Any]]]
         elif role == "tool":
             role = "user"
             blocks = [{"type": "tool_result", "tool_use_id": msg.get("tool_call_id", ""),
-                       "content": _text_of(msg.get("content"))}]
+                       "content": message_text(msg.get("content"))}]
         else:
             raise _bad(f"Message role {role!r} is not supported.", "messages")
         if turns and turns[-1]["role"] == role:

@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from ..kernel.ids import new_id
-from .decoding import reported_usage, short
+from .decoding import message_text, reported_usage, short
 from .errors import ProviderRejected
 from .types import DEFAULT_MAX_OUTPUT_TOKENS, ChatResult, Target, Usage
 
@@ -54,14 +54,6 @@ def model_id(target: Target) -> str:
 
 def stop_reason(reason: str | None) -> str | None:
     return STOP_REASONS.get(reason, "stop") if reason else None
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
 
 
 def _image_block(part: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +106,7 @@ def _tool_use_blocks(tool_calls: Any) -> list[dict[str, Any]]:
 
 def _tool_result(msg: dict[str, Any]) -> dict[str, Any]:
     return {"toolResult": {"toolUseId": msg.get("tool_call_id", ""),
-                           "content": [{"text": _text_of(msg.get("content")) or " "}]}}
+                           "content": [{"text": message_text(msg.get("content")) or " "}]}}
 
 
 def translate_messages(messages: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -126,7 +118,7 @@ def translate_messages(messages: Any) -> tuple[list[dict[str, Any]], list[dict[s
     for msg in messages:
         role = msg.get("role") if isinstance(msg, dict) else None
         if role in ("system", "developer"):
-            text = _text_of(msg.get("content"))
+            text = message_text(msg.get("content"))
             if text:
                 system.append({"text": text})
             continue

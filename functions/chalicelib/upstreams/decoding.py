@@ -43,6 +43,16 @@ def reported_usage(input_tokens: Any, output_tokens: Any) -> Usage | None:
         return None
 
 
+def message_text(content: Any) -> str:
+    """The text of an OpenAI chat message's `content` (a string, or its text parts joined by
+    newlines), for providers whose prompt fields take plain text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
 def short(text: Any, limit: int = 300) -> str:
     """A provider's message cut to a safe length for an error detail."""
     s = " ".join(str(text).split())
