@@ -36,6 +36,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from infra import fake_http
+from infra.fake_http import ChunkedWrites
 from infra.nodelay import NoDelayMixin
 
 FAULTS = {  # fault -> (status, error type, message)
@@ -96,17 +98,12 @@ class FakeBedrock:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, port: int = 0) -> FakeBedrock:
-        server = _Server(("127.0.0.1", port), _Handler)
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = fake_http.serve(self, _Handler, port)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        fake_http.stop(self._server)
 
     @property
     def endpoint_url(self) -> str:
@@ -285,15 +282,7 @@ def _converse_problem(body: Any) -> str | None:
     return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up mid-stream is expected here
-
-
-class _Handler(NoDelayMixin, BaseHTTPRequestHandler):
+class _Handler(NoDelayMixin, ChunkedWrites, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10
 
@@ -322,16 +311,3 @@ class _Handler(NoDelayMixin, BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def start_chunked(self, status: int, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-
-    def write_chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-    def end_chunked(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()

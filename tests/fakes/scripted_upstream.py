@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from infra import fake_http
 from infra.nodelay import NoDelayMixin
 
 Usage = Literal["reported", "none", "empty", "negative", "huge", "above", "under"]
@@ -51,17 +52,12 @@ class ScriptedUpstream:
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> ScriptedUpstream:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = fake_http.serve(self, _Handler)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        fake_http.stop(self._server)
 
     @property
     def base_url(self) -> str:
@@ -112,14 +108,6 @@ class ScriptedUpstream:
             h.end_stream()
         except OSError:
             record.closed_at = time.monotonic()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients hang up on purpose in these tests
 
 
 class _Handler(NoDelayMixin, BaseHTTPRequestHandler):

@@ -23,6 +23,8 @@ from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from infra import fake_http
+from infra.fake_http import ChunkedWrites
 from infra.nodelay import NoDelayMixin
 
 from . import wire
@@ -70,17 +72,12 @@ class FakeUpstream:
     # --- control ---
 
     def start(self) -> FakeUpstream:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = fake_http.serve(self, _Handler)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        fake_http.stop(self._server)
 
     @property
     def port(self) -> int:
@@ -237,16 +234,7 @@ def _anthropic_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # keep-alive connections must not hold up stop()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # The client hung up (timeouts, cuts): expected in fault modes, not worth a traceback.
-        pass
-
-
-class _Handler(NoDelayMixin, BaseHTTPRequestHandler):
+class _Handler(NoDelayMixin, ChunkedWrites, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so the client's pool is exercised
     timeout = 10  # an idle keep-alive connection is dropped after this
 
@@ -270,18 +258,6 @@ class _Handler(NoDelayMixin, BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def start_chunked(self, status: int, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-
-    def write_chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-    def end_chunked(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
 
     def cut(self) -> None:
         """Drop the connection mid-body: no terminating chunk, so the client sees a broken stream."""
